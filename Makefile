@@ -1,0 +1,43 @@
+# 帮扶通 — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app webapp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test test-browser venv os-deps migrate seed worker clean
+
+$(BIN)/activate: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+os-deps:
+	@bash scripts/os-deps.sh
+
+migrate: venv
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+run: venv os-deps seed
+	@echo "帮扶通 serving on http://$(HOST):$(PORT)"
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'webapp:create_app()'
+
+test: venv
+	@WITH_BROWSER=1 bash scripts/os-deps.sh
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-browser: venv
+	@WITH_BROWSER=1 bash scripts/os-deps.sh
+	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,153 @@
+"""Fixtures: one app and one migrated database per test session, emptied before each test.
+
+DATABASE_URL chooses the backend. For PostgreSQL a fresh database is created beside the
+given one (so several runs may share a server) and dropped at the end.
+"""
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from webapp import create_app
+from webapp.extensions import db
+
+from . import factories
+
+PG = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+
+
+def _pg_database(url: str):
+    base = make_url(url)
+    name = f"bangfu_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return base.set(database=name).render_as_string(hide_password=False), admin, name
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    if PG:
+        url, admin, name = _pg_database(os.environ["DATABASE_URL"])
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+    else:
+        tmp = tempfile.mkdtemp(prefix="bangfu-db-")
+        yield f"sqlite:///{tmp}/test.sqlite"
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    upload = tmp_path_factory.mktemp("uploads")
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATABASE_URL": database_url,
+        "UPLOAD_DIR": str(upload),
+        "HUEY_IMMEDIATE": True,
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables(app):
+    with app.app_context():
+        tables = list(reversed(db.metadata.sorted_tables))
+        if PG:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                db.session.execute(t.delete())
+        db.session.commit()
+        db.session.remove()
+    upload = Path(app.config["UPLOAD_DIR"])
+    for child in upload.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    if "app" in request.fixturenames or "client" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        _empty_tables(app)
+        saved = dict(app.config)
+        yield
+        app.config.clear()
+        app.config.update(saved)
+    else:
+        yield
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for service tests."""
+    with app.test_request_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+
+
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """The test client with CSRF handled like a browser: it fetches a token for each write.
+
+    Pass csrf=False to send a write without the token.
+    """
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if csrf and method not in ("GET", "HEAD", "OPTIONS"):
+            token = super().open("/api/v1/csrf").get_json()["csrf_token"]
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", token)
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def login(self, username: str, password: str = factories.PASSWORD):
+        resp = self.post("/login", data={"username": username, "password": password})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return resp
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app):
+    """More clients, each with its own cookies."""
+    app.test_client_class = Client
+    return app.test_client
+
+
+@pytest.fixture
+def world(app):
+    """A small township: 2 villages, a team each, 3 helpers, 6 households."""
+    with app.app_context():
+        w = factories.world()
+        db.session.commit()
+        ids = w.ids()
+        db.session.remove()
+    return ids

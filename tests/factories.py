@@ -1,0 +1,101 @@
+"""Builders for test data, through the models (no mocks)."""
+from dataclasses import dataclass, field
+from datetime import date
+
+from webapp.extensions import db
+from webapp.models import Household, Member, Pairing, Unit, User, Village
+from webapp.schemas.validators import id_check_char
+
+PASSWORD = "password-123"
+_seq = {"id": 0}
+
+
+def citizen_id(born: str = "19700101") -> str:
+    _seq["id"] += 1
+    first17 = f"422801{born}{_seq['id'] % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+def unit(name: str = "测试乡") -> Unit:
+    u = Unit(name=name)
+    db.session.add(u)
+    db.session.flush()
+    return u
+
+
+def village(u: Unit, name: str, lat: float = 30.3, lng: float = 109.5) -> Village:
+    v = Village(unit_id=u.id, name=name, latitude=lat, longitude=lng)
+    db.session.add(v)
+    db.session.flush()
+    return v
+
+
+def user(u: Unit, username: str, role: str = "helper", v: Village | None = None, name: str | None = None) -> User:
+    person = User(username=username, display_name=name or username, role=role, unit_id=u.id,
+                  village_id=v.id if v else None)
+    person.set_password(PASSWORD)
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def household(v: Village, head: str, lat: float | None = None, lng: float | None = None, **kw) -> Household:
+    hh = Household(village_id=v.id, head_name=head, citizen_id=kw.pop("citizen_id", None) or citizen_id(),
+                   size=kw.pop("size", 3), poverty_cause=kw.pop("poverty_cause", "因病"),
+                   status=kw.pop("status", "未脱贫"), latitude=lat, longitude=lng, **kw)
+    db.session.add(hh)
+    db.session.flush()
+    return hh
+
+
+def member(hh: Household, name: str, stage: str | None = None, relation: str = "子女", born: date | None = None) -> Member:
+    m = Member(household_id=hh.id, name=name, relation=relation, education_stage=stage, birth_date=born)
+    db.session.add(m)
+    db.session.flush()
+    return m
+
+
+def pair(helper: User, hh: Household, start: date = date(2024, 1, 1), end: date | None = None) -> Pairing:
+    p = Pairing(helper_id=helper.id, household_id=hh.id, start_date=start, end_date=end, reason="测试结对")
+    db.session.add(p)
+    db.session.flush()
+    return p
+
+
+@dataclass
+class World:
+    objects: dict = field(default_factory=dict)
+
+    def ids(self) -> dict[str, int]:
+        return {k: v.id for k, v in self.objects.items()}
+
+
+def world() -> World:
+    """Unit 测试乡; villages v1 (东村) and v2 (西村); in each a first secretary and a team member;
+    helpers h1, h2 (v1) and h3 (v2); households hh1..hh6: h1 has hh1, hh2; h2 has hh3; h3 has hh4, hh5;
+    hh6 in v1 is unpaired. An office admin 'admin'; another unit's admin 'admin_x'."""
+    u = unit()
+    v1 = village(u, "东村", 30.30, 109.50)
+    v2 = village(u, "西村", 30.40, 109.60)
+    o = {"unit": u, "v1": v1, "v2": v2}
+    o["admin"] = user(u, "admin", "office_admin", name="管理员")
+    o["sec1"] = user(u, "sec1", "first_secretary", v1, "书记一")
+    o["team1"] = user(u, "team1", "team_member", v1, "队员一")
+    o["sec2"] = user(u, "sec2", "first_secretary", v2, "书记二")
+    o["team2"] = user(u, "team2", "team_member", v2, "队员二")
+    o["h1"] = user(u, "h1", "helper", name="帮扶一")
+    o["h2"] = user(u, "h2", "helper", name="帮扶二")
+    o["h3"] = user(u, "h3", "helper", name="帮扶三")
+    o["hh1"] = household(v1, "张一", 30.301, 109.501)
+    o["hh2"] = household(v1, "张二", 30.302, 109.502)
+    o["hh3"] = household(v1, "张三", 30.303, 109.503)
+    o["hh4"] = household(v2, "李四", 30.401, 109.601)
+    o["hh5"] = household(v2, "李五")
+    o["hh6"] = household(v1, "王六", 30.304, 109.504)
+    for helper, hh in (("h1", "hh1"), ("h1", "hh2"), ("h2", "hh3"), ("h3", "hh4"), ("h3", "hh5")):
+        pair(o[helper], o[hh])
+    other = unit("别的乡")
+    o["unit_x"] = other
+    o["vx"] = village(other, "外村")
+    o["admin_x"] = user(other, "admin_x", "office_admin")
+    return World(o)

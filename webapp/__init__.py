@@ -1,0 +1,64 @@
+"""帮扶通 application factory."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Default
+
+ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "UPLOAD_DIR")
+
+
+def _ensure_instance_config(instance: Path) -> None:
+    instance.mkdir(parents=True, exist_ok=True)
+    cfg = instance / "config.py"
+    if not cfg.exists():
+        cfg.write_text(
+            "# Site settings and secrets for this installation (not in git).\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n",
+            encoding="utf-8",
+        )
+
+
+def _load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Default)
+    instance = Path(app.instance_path)
+    if test_config is None:
+        _ensure_instance_config(instance)
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    for name in ENV_OVERRIDES:
+        if os.environ.get(name) and (test_config is None or name not in test_config):
+            app.config[name] = os.environ[name]
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'app.sqlite'}"
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(instance / "uploads")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or str(Path(__file__).resolve().parent.parent / "instance"))
+    _load_config(app, test_config)
+
+    from . import database, security
+    from .cli import register_cli
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from .routes import register_blueprints
+
+    database.configure(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "zh", timezone_selector=lambda: app.config["TIMEZONE"])
+    security.init_app(app, login_manager)
+    register_blueprints(app)
+    register_cli(app)
+    from . import filters, nav
+
+    filters.init_app(app)
+    nav.init_app(app)
+    return app

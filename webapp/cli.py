@@ -1,0 +1,106 @@
+"""flask commands: roster import, users create, seed-demo."""
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .extensions import db
+from .models import ROLES, Unit, User, Village
+
+roster_cli = AppGroup("roster", help="花名册（户表、家庭成员表）")
+users_cli = AppGroup("users", help="账号管理")
+
+
+def _unit(name: str | None) -> Unit:
+    if name:
+        unit = db.session.scalar(select(Unit).where(Unit.name == name))
+        if unit is None:
+            unit = Unit(name=name)
+            db.session.add(unit)
+            db.session.flush()
+        return unit
+    units = db.session.scalars(select(Unit)).all()
+    if len(units) != 1:
+        raise click.ClickException("请用 --unit 指定单位名称。")
+    return units[0]
+
+
+@roster_cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit", "unit_name", help="单位（乡镇）名称；只有一个单位时可省略。")
+@click.option("--no-create-villages", is_flag=True, help="村名不存在时报错，而不是新建。")
+def roster_import(paths: tuple[Path, ...], unit_name: str | None, no_create_villages: bool) -> None:
+    """导入花名册：PATH 为 .xlsx（可含“家庭成员”表）或 .csv（可再给一个家庭成员 .csv）。"""
+    from .services.roster import RosterFormatError, import_roster
+
+    unit = _unit(unit_name)
+    try:
+        result = import_roster([(p.name, p.read_bytes()) for p in paths], unit, None, create_villages=not no_create_villages)
+    except RosterFormatError as err:
+        db.session.rollback()
+        click.echo(f"导入失败：{err}", err=True)
+        sys.exit(1)
+    if not result.ok:
+        db.session.rollback()
+        click.echo(f"导入失败：{len(result.errors)} 行有错误，未导入任何数据。", err=True)
+        for e in result.errors:
+            click.echo(f"  {e}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"导入成功：新增 {result.created} 户，更新 {result.updated} 户，家庭成员 {result.members} 人，"
+               f"新建村 {len(result.villages_created)} 个，结对变更 {result.pairings_changed} 处。")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="姓名")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--village", "village_name", help="所驻村（驻村工作队员、第一书记必填）")
+@click.option("--unit", "unit_name", help="单位名称；只有一个单位时可省略")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(username, display_name, role, village_name, unit_name, password) -> None:
+    """创建账号。"""
+    from .services import users
+    from .services.errors import ValidationFailed
+
+    unit = _unit(unit_name)
+    village = None
+    if village_name:
+        village = db.session.scalar(select(Village).where(Village.unit_id == unit.id, Village.name == village_name))
+        if village is None:
+            raise click.ClickException(f"未知村名：{village_name}")
+    try:
+        user = users.create(username, display_name, role, password, unit, village)
+    except ValidationFailed as err:
+        db.session.rollback()
+        for fieldname, msgs in err.errors.items():
+            click.echo(f"{fieldname}: {'；'.join(msgs)}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"已创建 {user.username}（{user.display_name}，{user.role_label}）。")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="数据库已有账号时什么也不做（make run 用）。")
+def seed_demo(if_empty: bool) -> None:
+    """生成演示数据：一个乡镇、3 个村、30 名帮扶责任人、约 120 户。"""
+    from .services import demo
+
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("数据库已有数据，未重新生成演示数据。")
+    else:
+        demo.seed()
+        db.session.commit()
+        click.echo("演示数据已生成。")
+    click.echo(f"演示账号（密码均为 {demo.PASSWORD}）：")
+    for username, label in demo.logins():
+        click.echo(f"  {username:<12} {label}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(roster_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo)

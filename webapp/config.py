@@ -1,0 +1,70 @@
+"""Defaults. instance/config.py overrides these; environment variables override both.
+
+Every number that comes from the rules (DOMAIN.md) is a default here, not a constant in code.
+"""
+from datetime import timedelta
+
+
+class Default:
+    SECRET_KEY = "dev-only-change-me"
+    SQLALCHEMY_DATABASE_URI = None  # set in create_app: sqlite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    UPLOAD_DIR = None  # set in create_app: instance/uploads
+    TIMEZONE = "Asia/Shanghai"
+
+    # sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # replays from the offline outbox may be days old: the token lives as long as the session
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
+    # login rate limit: this many failures within the window lock the username / address
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_WINDOW_MINUTES = 15
+
+    # pairing (003: 帮扶责任人帮扶不超过5户)
+    HOUSEHOLD_LIMIT = 5
+
+    # visits
+    VISIT_GEOFENCE_M = 300  # per-unit value overrides
+    GPS_ACCURACY_FLAG_M = 200
+    MAX_TRAVEL_KMH = 120
+    LATE_ENTRY_HOURS = 72
+    OFFLINE_WINDOW_DAYS = 7
+    FUTURE_SKEW_MINUTES = 5
+    MAX_PHOTOS_PER_VISIT = 9
+    PHOTO_MAX_BYTES = 10 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 40_000_000
+    PHOTO_LONG_EDGE = 1600
+    THUMB_LONG_EDGE = 320
+    OFFLINE_LATE_HOURS = 1  # received this long after check-in: 离线补传
+
+    # attendance (002: 每季度驻村50天以上, 签到50次以上)
+    VILLAGE_GEOFENCE_M = 2000
+    QUARTER_DAYS_TARGET = 50
+    QUARTER_CHECKINS_TARGET = 50
+    HOLIDAYS: list[str] = [
+        "2026-01-01", "2026-01-02", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19",
+        "2026-02-20", "2026-02-23", "2026-04-06", "2026-05-01", "2026-05-04", "2026-05-05",
+        "2026-06-19", "2026-09-25", "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07",
+    ]
+    MAKEUP_WORKDAYS: list[str] = ["2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+
+    # performance (004, 001)
+    SCORE_WEIGHTS = {"coverage": 50, "diary": 20, "measures": 20, "timeliness": 10}
+    SCORE_FLAG_DEDUCTION = 2
+    SCORE_FLAG_DEDUCTION_MAX = 20
+    DIARY_DEADLINE_DAY = 5
+    QUARTER_WEIGHTS = [0.2, 0.2, 0.2, 0.4]
+    RATING_EXCELLENT = 90
+    RATING_PASS = 60
+    SPOT_CHECK_RATIO = 0.3
+
+    # PDF batch jobs
+    HUEY_IMMEDIATE = False
+    PRINT_RESULT_TTL_HOURS = 48

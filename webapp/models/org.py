@@ -1,0 +1,95 @@
+"""Units (township offices, schools), villages and users."""
+from datetime import datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+ROLES = ("helper", "team_member", "first_secretary", "office_admin")
+ROLE_LABELS = {
+    "helper": "帮扶责任人",
+    "team_member": "驻村工作队员",
+    "first_secretary": "驻村第一书记",
+    "office_admin": "扶贫办管理员",
+}
+TEAM_ROLES = ("team_member", "first_secretary")
+
+
+class Unit(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="township")
+    geofence_m: Mapped[int] = mapped_column(default=300)
+
+    villages: Mapped[list["Village"]] = relationship(back_populates="unit", order_by="Village.id")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.name}>"
+
+
+class Village(db.Model):
+    __table_args__ = (UniqueConstraint("unit_id", "name", name="uq_village_unit_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    latitude: Mapped[Optional[float]]
+    longitude: Mapped[Optional[float]]
+    geofence_m: Mapped[int] = mapped_column(default=2000)
+
+    unit: Mapped[Unit] = relationship(back_populates="villages")
+
+    def __repr__(self) -> str:
+        return f"<Village {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("village.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=0)
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    village: Mapped[Optional[Village]] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        # the session version is part of the id: bumping it ends every old session
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, counted per username and per address for the rate limit."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

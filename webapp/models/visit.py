@@ -1,0 +1,96 @@
+"""Household visits, their photos, the help measures and education-subsidy answers."""
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .household import Household, Member
+from .org import User
+from .types import UTCDateTime, utcnow
+
+MEASURE_CATEGORIES = ("产业", "就业", "教育", "健康", "兜底", "住房/搬迁")
+MEASURE_STATUSES = ("planned", "done")
+REVIEW_STATUSES = ("pending", "reviewed", "returned", "fixed")
+
+
+class Visit(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    helper_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    accuracy_m: Mapped[float]
+    distance_m: Mapped[Optional[float]]
+    within_geofence: Mapped[Optional[bool]]
+    notes: Mapped[str] = mapped_column(Text)
+    problems: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # sha256 of the canonical request body: a replay with other content is a conflict
+    content_hash: Mapped[str] = mapped_column(String(64))
+    review_status: Mapped[str] = mapped_column(String(10), default="pending")
+    review_comment: Mapped[Optional[str]] = mapped_column(Text)
+    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    household: Mapped[Household] = relationship()
+    helper: Mapped[User] = relationship(foreign_keys=[helper_id])
+    reviewed_by: Mapped[Optional[User]] = relationship(foreign_keys=[reviewed_by_id])
+    photos: Mapped[list["Photo"]] = relationship(back_populates="visit", order_by="Photo.id")
+    subsidy_answers: Mapped[list["SubsidyAnswer"]] = relationship(back_populates="visit")
+    measures_done: Mapped[list["Measure"]] = relationship(back_populates="done_visit")
+
+
+class Photo(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str] = mapped_column(String(80))
+    thumb_key: Mapped[str] = mapped_column(String(80))
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    captured_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    visit: Mapped[Visit] = relationship(back_populates="photos")
+
+
+class Measure(db.Model):
+    """A help measure (帮扶措施) on the household's plan."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    category: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[Optional[date]]
+    status: Mapped[str] = mapped_column(String(10), default="planned")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_visit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit.id"), index=True)
+    done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    household: Mapped[Household] = relationship()
+    done_visit: Mapped[Optional[Visit]] = relationship(back_populates="measures_done")
+
+
+class SubsidyAnswer(db.Model):
+    """An education-subsidy item confirmed for one student on one visit."""
+
+    __table_args__ = (UniqueConstraint("visit_id", "member_id", "item", name="uq_subsidy_visit_member_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    item: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[str] = mapped_column(String(8))
+
+    visit: Mapped[Visit] = relationship(back_populates="subsidy_answers")
+    member: Mapped[Member] = relationship()

@@ -1,0 +1,41 @@
+"""Blueprints, registered in one place, and the error pages."""
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from ..services.errors import DomainError
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import admin, api, auth, households, main, secretary
+
+    for module in (auth, main, households, secretary, admin, api):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        if _wants_json():
+            return jsonify(errors=err.errors), err.status
+        return render_template("error.html", code=err.status, message=err.message), err.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        if _wants_json():
+            return jsonify(errors={"csrf_token": ["CSRF 令牌缺失或无效，请刷新后重试。"]}), 400
+        return render_template("error.html", code=400, message="页面已过期或来源无效，请刷新后重试。"), 400
+
+    for code, message in ((400, "请求有误。"), (403, "您无权访问此页面。"), (404, "页面不存在。"),
+                          (405, "不支持此操作。"), (413, "文件太大。"), (429, "操作太频繁，请稍后再试。")):
+        app.register_error_handler(code, _http_error(code, message))
+
+
+def _http_error(code: int, message: str):
+    def handler(err):
+        if _wants_json():
+            return jsonify(errors={"_request": [message]}), code
+        return render_template("error.html", code=code, message=message), code
+
+    return handler

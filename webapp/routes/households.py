@@ -1,0 +1,27 @@
+"""The household page: details, members, pairing history."""
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..services import access, audit
+
+bp = Blueprint("households", __name__, url_prefix="/households")
+
+
+@bp.get("/<int:household_id>")
+@login_required
+def show(household_id: int):
+    hh = access.household(current_user, household_id)
+    return render_template("households/show.html", hh=hh)
+
+
+@bp.post("/<int:household_id>/citizen-id")
+@login_required
+def reveal_id(household_id: int):
+    """Show the full ID number to the roles allowed; every reveal is audited."""
+    hh = access.household(current_user, household_id)
+    if not access.can_see_full_id(current_user):
+        abort(403)
+    audit.record(current_user, "household.reveal_id", "household", hh.id)
+    db.session.commit()
+    return render_template("households/_citizen_id.html", hh=hh, revealed=True)

@@ -1,0 +1,1 @@
+"""marshmallow schemas: validate input, dump API output."""
