@@ -7,6 +7,16 @@ from webapp.models import Household, Member, Pairing, Unit, User, Village
 from webapp.schemas.validators import id_check_char
 
 PASSWORD = "password-123"
+_HASH: dict[str, str] = {}
+
+
+def _password_hash() -> str:
+    """One real hash, reused: hashing is deliberately slow and tests make many users."""
+    if "h" not in _HASH:
+        from werkzeug.security import generate_password_hash
+
+        _HASH["h"] = generate_password_hash(PASSWORD)
+    return _HASH["h"]
 _seq = {"id": 0}
 
 
@@ -33,7 +43,7 @@ def village(u: Unit, name: str, lat: float = 30.3, lng: float = 109.5) -> Villag
 def user(u: Unit, username: str, role: str = "helper", v: Village | None = None, name: str | None = None) -> User:
     person = User(username=username, display_name=name or username, role=role, unit_id=u.id,
                   village_id=v.id if v else None)
-    person.set_password(PASSWORD)
+    person.password_hash = _password_hash()
     db.session.add(person)
     db.session.flush()
     return person

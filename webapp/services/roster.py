@@ -173,7 +173,7 @@ def import_roster(files: list[tuple[str, bytes]], unit: Unit, by: User | None,
             helper = helpers.get(row["helper"])
             if helper is None or helper.role != "helper" or not helper.active:
                 problems.append(f"未知帮扶责任人「{row['helper']}」（应填帮扶责任人的用户名）。")
-            else:
+            elif not problems:  # a rejected row takes no place in the helper's count
                 hh = existing.get(row["citizen_id"])
                 old = current.get(hh.id) if hh else None
                 if old != helper.id:
