@@ -2,10 +2,12 @@
 
 Routes never load a household, a helper or a village by id without going through here.
 """
+from datetime import date
+
 from sqlalchemy import Select, select
 
 from ..extensions import db
-from ..models import Household, Pairing, User, Village
+from ..models import Household, Pairing, SpotCheckDraw, SpotCheckItem, User, Village
 from .errors import NotFound
 
 
@@ -70,3 +72,55 @@ def person(user: User, user_id: int) -> User:
 
 def can_see_full_id(user: User) -> bool:
     return user.role in ("office_admin", "first_secretary")
+
+
+# --- performance: the helpers whose months a user may read (issue 6) ---
+
+def helper_ids(user: User, first: date | None = None, last: date | None = None, village_id: int | None = None) -> Select:
+    """Ids of the helpers whose assessment the user may read.
+
+    helper: only themself; first secretary: helpers paired with households of their village
+    (pairings overlapping [first, last], or current ones without dates); office admin: the helpers
+    of their unit; everyone else: nobody. village_id narrows to helpers paired with that village's
+    households in the period (a village the user may see).
+    """
+    q = select(User.id).where(User.role == "helper")
+    if user.role == "helper":
+        q = q.where(User.id == user.id)
+    elif user.role == "office_admin":
+        q = q.where(User.unit_id == user.unit_id)
+    elif user.role == "first_secretary" and user.village_id is not None:
+        q = q.where(User.id.in_(_paired_in(user.village_id, first, last)))
+    else:
+        return q.where(False)
+    if village_id is not None:
+        q = q.where(User.id.in_(_paired_in(village_id, first, last)))
+    return q
+
+
+def _paired_in(village_id: int, first: date | None, last: date | None) -> Select:
+    q = (
+        select(Pairing.helper_id)
+        .join(Household, Household.id == Pairing.household_id)
+        .where(Household.village_id == village_id)
+    )
+    if first is None or last is None:
+        return q.where(Pairing.end_date.is_(None))
+    return q.where(Pairing.start_date <= last, (Pairing.end_date.is_(None)) | (Pairing.end_date >= first))
+
+
+def assessed_helper(user: User, helper_id: int, first: date | None = None, last: date | None = None) -> User:
+    """One helper whose month the user may read, or NotFound."""
+    found = db.session.scalar(select(User).where(User.id == helper_id, User.id.in_(helper_ids(user, first, last))))
+    if found is None:
+        raise NotFound("没有这个帮扶责任人，或您无权查看。")
+    return found
+
+
+def spot_check_item(user: User, item_id: int) -> SpotCheckItem:
+    """A sampled helper of a spot-check draw of the office admin's own unit."""
+    q = select(SpotCheckItem).join(SpotCheckDraw, SpotCheckDraw.id == SpotCheckItem.draw_id).where(SpotCheckItem.id == item_id)
+    found = db.session.scalar(q.where(SpotCheckDraw.unit_id == user.unit_id)) if user.role == "office_admin" else None
+    if found is None:
+        raise NotFound("没有这条抽查记录，或您无权操作。")
+    return found
