@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
@@ -84,6 +84,7 @@ def users_create(username, display_name, role, village_name, unit_name, password
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="数据库已有账号时什么也不做（make run 用）。")
 def seed_demo(if_empty: bool) -> None:
     """生成演示数据：一个乡镇、3 个村、30 名帮扶责任人、约 120 户。"""
