@@ -1,0 +1,891 @@
+"""Monthly helper performance: scores, ratings, accountability flags, closed months, spot checks.
+
+All helpers' month is computed with a handful of set-based aggregates (pairings, visits and
+measures grouped by helper and household, then by helper): there is no query per helper.
+Every number used for a score comes from config (SCORE_WEIGHTS, SCORE_FLAG_DEDUCTION(_MAX),
+DIARY_DEADLINE_DAY, LATE_ENTRY_HOURS, QUARTER_WEIGHTS, RATING_EXCELLENT/PASS, SPOT_CHECK_RATIO),
+and every rule carries its points and the facts behind them in Chinese.
+
+The rules, for one helper and one month (days are local calendar days, Asia/Shanghai):
+- households: each pairing counts for the days of the month it covers (days / days in month);
+- coverage (走访): share of those household-days whose household the helper visited in the month;
+- diary (帮扶日志): share of household-days with a visit that has notes, was received by the
+  DIARY_DEADLINE_DAY of the next month, and was not sent back by the first secretary unfixed;
+- measures (帮扶措施): measures of the paired households due by the month's end (due in the month,
+  or overdue and still open when it began) that were done by the month's end; none due = full;
+- timeliness (按时录入): visits received within LATE_ENTRY_HOURS of check-in; no visit = 0;
+- a deduction per flagged visit (any plausibility flag), capped.
+"""
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from flask import current_app
+from sqlalchemy import Integer, Select, and_, case, delete, func, insert, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import Boolean, String
+
+from ..extensions import db
+from ..models import (
+    SPOT_RESULTS, AuditLog, Household, Measure, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem,
+    User, Village, Visit,
+)
+from . import access, audit
+from .errors import Conflict, NotFound, ValidationFailed
+from .timeutil import month_days, month_key, parse_month, parse_quarter, quarter_months, tz
+
+RATINGS = ("优秀", "合格", "不合格")
+SEP = "\x1f"  # joins names inside one aggregate; split again in Python
+SEP2 = "\x1e"
+
+
+# ---------------------------------------------------------------- portable SQL pieces
+
+class days_between(FunctionElement):
+    """a - b in whole days for two DATE values."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element, compiler, **kw):
+    a, b = list(element.clauses)
+    return f"CAST(julianday({compiler.process(a, **kw)}) - julianday({compiler.process(b, **kw)}) AS INTEGER)"
+
+
+@compiles(days_between)
+def _days_default(element, compiler, **kw):
+    a, b = list(element.clauses)
+    return f"({compiler.process(a, **kw)} - {compiler.process(b, **kw)})"
+
+
+class later_than_hours(FunctionElement):
+    """True when timestamp a is more than n hours after timestamp b."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "later_than_hours"
+
+
+@compiles(later_than_hours, "sqlite")
+def _late_sqlite(element, compiler, **kw):
+    a, b, n = list(element.clauses)
+    return (f"((julianday({compiler.process(a, **kw)}) - julianday({compiler.process(b, **kw)})) * 24.0 "
+            f"> {compiler.process(n, **kw)})")
+
+
+@compiles(later_than_hours)
+def _late_default(element, compiler, **kw):
+    a, b, n = list(element.clauses)
+    return f"({compiler.process(a, **kw)} > {compiler.process(b, **kw)} + {compiler.process(n, **kw)} * INTERVAL '1 hour')"
+
+
+class json_nonempty(FunctionElement):
+    """True when a JSON column holds a non-empty array."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "json_nonempty"
+
+
+@compiles(json_nonempty, "sqlite")
+def _json_sqlite(element, compiler, **kw):
+    (col,) = list(element.clauses)
+    return f"(coalesce(json_array_length({compiler.process(col, **kw)}), 0) > 0)"
+
+
+@compiles(json_nonempty)
+def _json_default(element, compiler, **kw):
+    (col,) = list(element.clauses)
+    c = compiler.process(col, **kw)
+    return f"(coalesce(json_array_length(CASE WHEN json_typeof({c}) = 'array' THEN {c} END), 0) > 0)"
+
+
+class str_agg(FunctionElement):
+    """String aggregate with a separator: group_concat on SQLite, string_agg elsewhere."""
+
+    type = String()
+    inherit_cache = True
+    name = "str_agg"
+
+
+@compiles(str_agg, "sqlite")
+def _agg_sqlite(element, compiler, **kw):
+    a, sep = list(element.clauses)
+    return f"group_concat({compiler.process(a, **kw)}, {compiler.process(sep, **kw)})"
+
+
+@compiles(str_agg)
+def _agg_default(element, compiler, **kw):
+    a, sep = list(element.clauses)
+    return f"string_agg({compiler.process(a, **kw)}, {compiler.process(sep, **kw)})"
+
+
+def _split(value: str | None) -> list[str]:
+    return sorted(x for x in (value or "").split(SEP) if x)
+
+
+# ---------------------------------------------------------------- results
+
+@dataclass
+class Rule:
+    code: str
+    label: str
+    points: float
+    max_points: float
+    facts: str
+    missing: str | None = None  # what is missing, with the points it costs: "本月还有 2 户未走访 (−20)"
+    evidence: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "label": self.label, "points": self.points, "max_points": self.max_points,
+                "facts": self.facts, "missing": self.missing, "evidence": self.evidence}
+
+
+@dataclass
+class Flag:
+    code: str
+    rule: str  # the rule broken (004 第九条)
+    action: str  # 通报批评 / 书面检查 / 诫勉谈话 (candidate)
+    evidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "rule": self.rule, "action": self.action, "evidence": self.evidence}
+
+
+FLAG_RULES = {
+    "not_visited": ("不按要求进村入户", "通报批评"),
+    "late_records": ("材料报送不及时", "通报批评"),
+    "incomplete_records": ("扶贫表册未按要求填写", "书面检查"),
+    "no_plan": ("没有帮扶计划", "诫勉谈话"),
+    "plan_overdue": ("帮扶计划未按期完成", "诫勉谈话"),
+}
+
+NUMBERS = ("households", "households_count", "households_visited", "visits", "visits_in_geofence", "flagged_visits",
+           "late_visits", "returned_visits", "diary_households", "measures_due", "measures_done", "measures_overdue")
+
+
+@dataclass
+class HelperMonth:
+    helper_id: int
+    username: str
+    display_name: str
+    unit_id: int
+    village_id: int | None
+    month: str
+    households: float = 0.0  # pro-rated by the days each pairing covers
+    households_count: int = 0  # households paired on at least one day of the month
+    households_visited: int = 0
+    visits: int = 0
+    visits_in_geofence: int = 0
+    flagged_visits: int = 0
+    late_visits: int = 0
+    returned_visits: int = 0
+    diary_households: int = 0
+    measures_due: int = 0
+    measures_done: int = 0
+    measures_overdue: int = 0
+    score: float = 0.0
+    rating: str = "不合格"
+    veto: str | None = None  # why 优秀 is vetoed
+    rules: list[Rule] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    provisional: bool = False  # the month (or its diary deadline) has not ended yet
+    closed: bool = False  # read from a closed month's snapshot
+    rank: int | None = None
+    spot_check: SpotCheckItem | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in NUMBERS}
+        data.update(username=self.username, display_name=self.display_name, unit_id=self.unit_id,
+                    village_id=self.village_id, veto=self.veto, provisional=self.provisional,
+                    rules=[r.to_dict() for r in self.rules], flags=[f.to_dict() for f in self.flags])
+        return data
+
+    @classmethod
+    def from_snapshot(cls, result: MonthResult, month: str) -> "HelperMonth":
+        d = result.data or {}
+        hm = cls(helper_id=result.helper_id, username=d.get("username", ""), display_name=d.get("display_name", ""),
+                 unit_id=d.get("unit_id"), village_id=d.get("village_id"), month=month,
+                 score=result.score, rating=result.rating, veto=d.get("veto"), provisional=False, closed=True,
+                 rules=[Rule(**r) for r in d.get("rules", [])], flags=[Flag(**f) for f in d.get("flags", [])])
+        for k in NUMBERS:
+            setattr(hm, k, d.get(k, 0))
+        return hm
+
+    def api(self) -> dict[str, Any]:
+        return {"username": self.username, "display_name": self.display_name, "score": self.score,
+                "rating": self.rating, "households": self.households, "households_visited": self.households_visited,
+                "visits": self.visits, "flagged_visits": self.flagged_visits,
+                "flags": [f.to_dict() for f in self.flags], "closed": self.closed}
+
+
+def _cfg(name: str):
+    return current_app.config[name]
+
+
+def _pts(x: float) -> float:
+    return round(x + 1e-9, 1)
+
+
+def _minus(x: float) -> str:
+    x = _pts(x)
+    return f"−{int(x)}" if x == int(x) else f"−{x}"
+
+
+def rating_for(score: float, vetoed: bool) -> str:
+    if score >= _cfg("RATING_EXCELLENT") and not vetoed:
+        return "优秀"
+    if score >= _cfg("RATING_PASS"):
+        return "合格"
+    return "不合格"
+
+
+# ---------------------------------------------------------------- the month, set-based
+
+@dataclass
+class Period:
+    key: str
+    first: date
+    last: date
+    days: int
+    start: datetime  # UTC instant of the month's first local midnight
+    end: datetime  # UTC instant after the month's last local day
+    diary_deadline: datetime  # entries received before this count for the diary
+    now: datetime
+
+    @property
+    def ended(self) -> bool:
+        return self.now >= self.end
+
+    @property
+    def diary_closed(self) -> bool:
+        return self.now >= self.diary_deadline
+
+    @property
+    def deadline_label(self) -> str:
+        d = self.last + timedelta(days=_cfg("DIARY_DEADLINE_DAY"))
+        return f"{d.month}月{d.day}日"
+
+
+def period(month: str, now: datetime | None = None) -> Period:
+    try:
+        year, mon = parse_month(month)
+    except ValueError as err:
+        raise ValidationFailed(str(err), field="month") from None
+    first, last = month_days(year, mon)
+    zone = tz()
+    start = datetime.combine(first, datetime.min.time(), zone).astimezone(timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).astimezone(timezone.utc)
+    deadline_day = last + timedelta(days=int(_cfg("DIARY_DEADLINE_DAY")) + 1)
+    deadline = datetime.combine(deadline_day, datetime.min.time(), zone).astimezone(timezone.utc)
+    return Period(month_key(first), first, last, (last - first).days + 1, start, end, deadline,
+                  now or datetime.now(timezone.utc))
+
+
+def _month_query(p: Period, scope: Select) -> Select:
+    """One row per helper of the scope with households in the month: every number the rules need."""
+    first, last, D = p.first, p.last, p.days
+    # pairings overlapping the month, days covered per (helper, household)
+    lo = case((Pairing.start_date > first, Pairing.start_date), else_=literal(first))
+    hi = case((Pairing.end_date.is_(None), literal(last)), (Pairing.end_date < last, Pairing.end_date), else_=literal(last))
+    span = days_between(hi, lo) + 1
+    pm = (
+        select(Pairing.helper_id.label("helper_id"), Pairing.household_id.label("household_id"),
+               func.sum(case((span > 0, span), else_=0)).label("days"))
+        .where(Pairing.start_date <= last, Pairing.end_date.is_(None) | (Pairing.end_date >= first),
+               Pairing.helper_id.in_(scope))
+        .group_by(Pairing.helper_id, Pairing.household_id)
+        .cte("pm")
+    )
+    # visits in the month per (helper, household)
+    late = later_than_hours(Visit.received_at, Visit.checked_in_at, literal(int(_cfg("LATE_ENTRY_HOURS"))))
+    diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < p.diary_deadline,
+                    Visit.review_status != "returned")
+    one = literal(1)
+    vhh = (
+        select(Visit.helper_id.label("helper_id"), Visit.household_id.label("household_id"),
+               func.count().label("n"),
+               func.sum(case((Visit.within_geofence.is_(True), one), else_=0)).label("geo"),
+               func.sum(case((json_nonempty(Visit.flags), one), else_=0)).label("flagged"),
+               func.sum(case((late, one), else_=0)).label("late"),
+               func.max(case((diary_ok, one), else_=0)).label("diary"),
+               func.sum(case((Visit.review_status == "returned", one), else_=0)).label("returned"))
+        .where(Visit.checked_in_at >= p.start, Visit.checked_in_at < p.end, Visit.helper_id.in_(scope))
+        .group_by(Visit.helper_id, Visit.household_id)
+        .cte("vhh")
+    )
+    # measures of the paired households
+    done_by_end = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.end))
+    done_before_start = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.start))
+    due = and_(Measure.due_date.is_not(None), Measure.due_date <= last,
+               (Measure.due_date >= first) | ~done_before_start)
+    cutoff = min(last + timedelta(days=1), p.now.astimezone(tz()).date())
+    overdue = and_(due, ~done_by_end, Measure.due_date < cutoff)
+    mh = (
+        select(Measure.household_id.label("household_id"), func.count().label("plan"),
+               func.sum(case((due, one), else_=0)).label("due"),
+               func.sum(case((and_(due, done_by_end), one), else_=0)).label("done"),
+               func.sum(case((overdue, one), else_=0)).label("overdue"),
+               str_agg(case((overdue, Measure.title)), literal(SEP2)).label("overdue_titles"))
+        .where(Measure.created_at < p.end, Measure.household_id.in_(select(pm.c.household_id)))
+        .group_by(Measure.household_id)
+        .cte("mh")
+    )
+    capped = case((pm.c.days > D, literal(D)), else_=pm.c.days)
+    visited = vhh.c.n.is_not(None)
+    has_diary = func.coalesce(vhh.c.diary, 0) == 1
+    hagg = (
+        select(pm.c.helper_id.label("helper_id"),
+               func.count().label("hh_count"),
+               func.sum(capped).label("days"),
+               func.sum(case((visited, capped), else_=0)).label("visited_days"),
+               func.sum(case((visited, one), else_=0)).label("visited"),
+               str_agg(case((~visited, Household.head_name)), literal(SEP)).label("unvisited"),
+               func.sum(case((has_diary, capped), else_=0)).label("diary_days"),
+               func.sum(case((has_diary, one), else_=0)).label("diary"),
+               str_agg(case((~has_diary, Household.head_name)), literal(SEP)).label("no_diary"),
+               func.sum(func.coalesce(mh.c.due, 0)).label("due"),
+               func.sum(func.coalesce(mh.c.done, 0)).label("done"),
+               func.sum(func.coalesce(mh.c.overdue, 0)).label("overdue"),
+               str_agg(case((func.coalesce(mh.c.plan, 0) == 0, Household.head_name)), literal(SEP)).label("no_plan"),
+               str_agg(case((mh.c.overdue > 0, Household.head_name + literal(SEP2) + mh.c.overdue_titles)),
+                       literal(SEP)).label("overdue_detail"),
+               func.min(Household.village_id).label("village_id"))
+        .select_from(pm)
+        .join(Household, Household.id == pm.c.household_id)
+        .outerjoin(vhh, and_(vhh.c.helper_id == pm.c.helper_id, vhh.c.household_id == pm.c.household_id))
+        .outerjoin(mh, mh.c.household_id == pm.c.household_id)
+        .group_by(pm.c.helper_id)
+        .subquery("hagg")
+    )
+    vh = (
+        select(vhh.c.helper_id.label("helper_id"), func.sum(vhh.c.n).label("n"), func.sum(vhh.c.geo).label("geo"),
+               func.sum(vhh.c.flagged).label("flagged"), func.sum(vhh.c.late).label("late"),
+               func.sum(vhh.c.returned).label("returned"))
+        .group_by(vhh.c.helper_id)
+        .subquery("vh")
+    )
+    return (
+        select(User.id, User.username, User.display_name, User.unit_id, hagg, vh.c.n, vh.c.geo, vh.c.flagged,
+               vh.c.late, vh.c.returned)
+        .join(hagg, hagg.c.helper_id == User.id)
+        .outerjoin(vh, vh.c.helper_id == User.id)
+    )
+
+
+def _build(row, p: Period, cfg: dict[str, Any]) -> HelperMonth:
+    (uid, username, display_name, unit_id, _hid, hh_count, days, visited_days, visited, unvisited, diary_days,
+     diary, no_diary, due, done, overdue, no_plan, overdue_detail, village_id, n, geo, flagged, late, returned) = row
+    days = int(days or 0)
+    n = int(n or 0)
+    flagged = int(flagged or 0)
+    late = int(late or 0)
+    returned = int(returned or 0)
+    due = int(due or 0)
+    done = int(done or 0)
+    hm = HelperMonth(uid, username, display_name, unit_id, village_id, p.key,
+                     households=round(days / p.days, 2), households_count=int(hh_count), households_visited=int(visited),
+                     visits=n, visits_in_geofence=int(geo or 0), flagged_visits=flagged, late_visits=late,
+                     returned_visits=returned, diary_households=int(diary), measures_due=due, measures_done=done,
+                     measures_overdue=int(overdue or 0), provisional=not p.diary_closed)
+    w = cfg["SCORE_WEIGHTS"]
+    rules = hm.rules
+    unvisited_names = _split(unvisited)
+    # coverage
+    pts = w["coverage"] * (int(visited_days or 0) / days) if days else 0.0
+    facts = f"结对 {hm.households_count} 户（按结对天数折算 {hm.households:g} 户），本月已走访 {hm.households_visited} 户"
+    miss = f"本月还有 {len(unvisited_names)} 户未走访 ({_minus(w['coverage'] - pts)})" if unvisited_names else None
+    rules.append(Rule("coverage", "走访覆盖", _pts(pts), w["coverage"], facts, miss, unvisited_names))
+    # diary
+    no_diary_names = _split(no_diary)
+    pts = w["diary"] * (int(diary_days or 0) / days) if days else 0.0
+    facts = f"{hm.diary_households} 户有按时录入的帮扶日志（截止 {p.deadline_label}）"
+    if returned:
+        facts += f"；{returned} 条记录被第一书记退回尚未修改"
+    miss = (f"还有 {len(no_diary_names)} 户没有按时录入帮扶日志 ({_minus(w['diary'] - pts)})"
+            if no_diary_names else None)
+    rules.append(Rule("diary", "帮扶日志", _pts(pts), w["diary"], facts, miss, no_diary_names))
+    # measures
+    if due:
+        pts = w["measures"] * done / due
+        facts = f"本月到期帮扶措施 {due} 项，已完成 {done} 项"
+        miss = f"还有 {due - done} 项到期措施未完成 ({_minus(w['measures'] - pts)})" if done < due else None
+    else:
+        pts, facts, miss = float(w["measures"]), "本月没有到期的帮扶措施", None
+    overdue_items = []
+    for item in _split(overdue_detail):
+        head, _, titles = item.partition(SEP2)
+        overdue_items.append(f"{head}：{'、'.join(sorted(t for t in titles.split(SEP2) if t))}")
+    rules.append(Rule("measures", "帮扶措施", _pts(pts), w["measures"], facts, miss, overdue_items))
+    # timeliness
+    hours = cfg["LATE_ENTRY_HOURS"]
+    if n:
+        pts = w["timeliness"] * (n - late) / n
+        facts = f"走访 {n} 次，{n - late} 次在签到后 {hours} 小时内录入"
+        miss = f"{late} 次走访超过 {hours} 小时才录入 ({_minus(w['timeliness'] - pts)})" if late else None
+    else:
+        pts, facts, miss = 0.0, "本月没有走访记录", f"本月没有走访记录 ({_minus(w['timeliness'])})"
+    rules.append(Rule("timeliness", "按时录入", _pts(pts), w["timeliness"], facts, miss))
+    # deduction for flagged visits
+    per, cap = cfg["SCORE_FLAG_DEDUCTION"], cfg["SCORE_FLAG_DEDUCTION_MAX"]
+    ded = min(cap, per * flagged)
+    facts = f"走访 {n} 次，其中被标记异常 {flagged} 次（每次扣 {per} 分，最多扣 {cap} 分）"
+    miss = f"{flagged} 次走访被标记异常 ({_minus(ded)})" if flagged else None
+    rules.append(Rule("flags", "异常扣分", -_pts(ded) if ded else 0.0, 0, facts, miss))
+
+    total = sum(r.points for r in rules)
+    hm.score = _pts(max(0.0, min(100.0, total)))
+    # the veto: tasks not completed (a household unvisited or without diary, a due measure open, no plan)
+    no_plan_names = _split(no_plan)
+    unfinished = []
+    if unvisited_names:
+        unfinished.append(f"{len(unvisited_names)} 户未走访")
+    if no_diary_names:
+        unfinished.append(f"{len(no_diary_names)} 户缺帮扶日志")
+    if due > done:
+        unfinished.append(f"{due - done} 项到期措施未完成")
+    if no_plan_names:
+        unfinished.append(f"{len(no_plan_names)} 户没有帮扶计划")
+    if unfinished:
+        hm.veto = "未完成帮扶任务（" + "，".join(unfinished) + "），一票否决优秀"
+    hm.rating = rating_for(hm.score, bool(hm.veto))
+    # accountability flags, each naming its rule and evidence; the month-end ones only once it has ended
+    flags = hm.flags
+    if unvisited_names and p.ended:
+        flags.append(_flag("not_visited", f"本月未走访：{'、'.join(unvisited_names)}"))
+    if late:
+        flags.append(_flag("late_records", f"{late} 次走访超过 {hours} 小时才录入"))
+    parts = []
+    if no_diary_names and p.diary_closed:
+        parts.append(f"截止 {p.deadline_label} 未录入帮扶日志：{'、'.join(no_diary_names)}")
+    if returned:
+        parts.append(f"{returned} 条走访记录被退回尚未修改")
+    if parts:
+        flags.append(_flag("incomplete_records", "；".join(parts)))
+    if no_plan_names:
+        flags.append(_flag("no_plan", f"没有帮扶措施：{'、'.join(no_plan_names)}"))
+    if overdue_items:
+        flags.append(_flag("plan_overdue", "到期未完成：" + "；".join(overdue_items)))
+    return hm
+
+
+def _flag(code: str, evidence: str) -> Flag:
+    rule, action = FLAG_RULES[code]
+    return Flag(code, rule, action, evidence)
+
+
+def compute_month(month: str, scope: Select, now: datetime | None = None) -> list[HelperMonth]:
+    """The live month of every helper in scope (a Select of user ids) that had households in it."""
+    p = period(month, now)
+    cfg = {k: _cfg(k) for k in ("SCORE_WEIGHTS", "SCORE_FLAG_DEDUCTION", "SCORE_FLAG_DEDUCTION_MAX", "LATE_ENTRY_HOURS")}
+    rows = db.session.execute(_month_query(p, scope)).all()
+    return [_build(r, p, cfg) for r in rows if r.days]
+
+
+# ---------------------------------------------------------------- what a user sees: snapshots + live
+
+def _closed_units(key: str) -> Select:
+    return select(MonthClosure.unit_id).where(MonthClosure.month == key, MonthClosure.closed.is_(True))
+
+
+def _rank(results: list[HelperMonth]) -> list[HelperMonth]:
+    results.sort(key=lambda r: (-r.score, r.username))
+    prev, rank = None, 0
+    for i, r in enumerate(results, start=1):
+        if r.score != prev:
+            rank, prev = i, r.score
+        r.rank = rank
+    return results
+
+
+def month_results(user: User, month: str, village_id: int | None = None, now: datetime | None = None,
+                  spot_checks: bool = True) -> list[HelperMonth]:
+    """The month of every helper the user may see, ranked: closed months from their snapshot."""
+    p = period(month, now)
+    if village_id is not None:
+        access.village(user, village_id)
+    scope = access.helper_ids(user, p.first, p.last, village_id)
+    snap = db.session.execute(
+        select(MonthResult)
+        .join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
+        .join(User, User.id == MonthResult.helper_id)
+        .where(MonthClosure.month == p.key, MonthClosure.closed.is_(True), MonthClosure.unit_id == User.unit_id,
+               MonthResult.helper_id.in_(scope))
+    ).scalars().all()
+    results = [HelperMonth.from_snapshot(r, p.key) for r in snap]
+    live_scope = scope.where(User.unit_id.not_in(_closed_units(p.key)))
+    results += compute_month(p.key, live_scope, now)
+    if spot_checks and results:
+        items = spot_check_items(p.key, scope)
+        for r in results:
+            r.spot_check = items.get(r.helper_id)
+    return _rank(results)
+
+
+def helper_month(user: User, helper: User, month: str, now: datetime | None = None) -> HelperMonth | None:
+    """One helper's month (the helper must be in the user's scope: see access.assessed_helper)."""
+    p = period(month, now)
+    access.assessed_helper(user, helper.id, p.first, p.last)
+    return _helper_month(helper, p, now)
+
+
+def _helper_month(helper: User, p: Period, now: datetime | None) -> HelperMonth | None:
+    scope = select(User.id).where(User.id == helper.id)
+    snap = db.session.scalar(
+        select(MonthResult).join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
+        .where(MonthClosure.month == p.key, MonthClosure.closed.is_(True), MonthClosure.unit_id == helper.unit_id,
+               MonthResult.helper_id == helper.id)
+    )
+    if snap is not None:
+        result = HelperMonth.from_snapshot(snap, p.key)
+    elif is_closed(helper.unit_id, p.key):
+        return None  # closed without this helper in the snapshot
+    else:
+        found = compute_month(p.key, scope, now)
+        result = found[0] if found else None
+    if result is not None:
+        result.spot_check = spot_check_items(p.key, scope).get(helper.id)
+    return result
+
+
+# ---------------------------------------------------------------- quarter and year
+
+@dataclass
+class HelperPeriod:
+    helper_id: int
+    username: str
+    display_name: str
+    village_id: int | None
+    months: dict[str, float | None]  # month key → score (None: no households that month)
+    score: float | None
+    rating: str | None
+    vetoed: bool
+    rank: int | None = None
+    parts: dict[str, float | None] = field(default_factory=dict)  # quarter key → score, for years
+
+
+def _months_started(months: Iterable[tuple[int, int]], now: datetime) -> list[str]:
+    today = now.astimezone(tz()).date()
+    return [f"{y:04d}-{m:02d}" for y, m in months if date(y, m, 1) <= today]
+
+
+def quarter_results(user: User, quarter: str, village_id: int | None = None, now: datetime | None = None) -> tuple[list[str], list[HelperPeriod]]:
+    """Quarter = mean of its months (months with households; months not started yet are left out)."""
+    try:
+        year, q = parse_quarter(quarter)
+    except ValueError as err:
+        raise ValidationFailed(str(err), field="quarter") from None
+    now = now or datetime.now(timezone.utc)
+    keys = _months_started(quarter_months(year, q), now)
+    per_month = {k: month_results(user, k, village_id, now, spot_checks=False) for k in keys}
+    return [f"{year:04d}-{m:02d}" for _, m in quarter_months(year, q)], _combine_months(per_month)
+
+
+def _combine_months(per_month: dict[str, list[HelperMonth]]) -> list[HelperPeriod]:
+    people: dict[int, HelperPeriod] = {}
+    for key, results in per_month.items():
+        for r in results:
+            hp = people.get(r.helper_id)
+            if hp is None:
+                hp = people[r.helper_id] = HelperPeriod(r.helper_id, r.username, r.display_name, r.village_id, {}, None, None, False)
+            hp.months[key] = r.score
+            hp.vetoed = hp.vetoed or bool(r.veto)
+    for hp in people.values():
+        scores = [s for s in hp.months.values() if s is not None]
+        hp.score = _pts(sum(scores) / len(scores)) if scores else None
+        hp.rating = rating_for(hp.score, hp.vetoed) if hp.score is not None else None
+    return _rank_periods(list(people.values()))
+
+
+def _rank_periods(rows: list[HelperPeriod]) -> list[HelperPeriod]:
+    rows.sort(key=lambda r: (-(r.score or 0), r.username))
+    prev, rank = None, 0
+    for i, r in enumerate(rows, start=1):
+        if r.score != prev:
+            rank, prev = i, r.score
+        r.rank = rank
+    return rows
+
+
+def year_score(quarter_scores: dict[int, float | None]) -> float | None:
+    """Q1..Q4 weighted by QUARTER_WEIGHTS; quarters without a score are left out and the weights renormalised."""
+    weights = _cfg("QUARTER_WEIGHTS")
+    pairs = [(weights[q - 1], s) for q, s in quarter_scores.items() if s is not None]
+    total = sum(w for w, _ in pairs)
+    if not pairs or total <= 0:
+        return None
+    return _pts(sum(w * s for w, s in pairs) / total)
+
+
+@dataclass
+class HelperYear:
+    year: int
+    quarters: list[tuple[str, dict[str, float | None], float | None, str | None]]  # key, months, score, rating
+    score: float | None
+    rating: str | None
+    weights: list[float]
+
+
+def helper_year(user: User, helper: User, year: int, now: datetime | None = None) -> HelperYear:
+    """One helper's quarters (mean of months) and year (weighted quarters)."""
+    now = now or datetime.now(timezone.utc)
+    access.assessed_helper(user, helper.id, date(year, 1, 1), date(year, 12, 31))
+    quarters = []
+    scores: dict[int, float | None] = {}
+    vetoed = False
+    for q in (1, 2, 3, 4):
+        months: dict[str, float | None] = {}
+        q_veto = False
+        for key in _months_started(quarter_months(year, q), now):
+            r = _helper_month(helper, period(key, now), now)
+            months[key] = r.score if r else None
+            q_veto = q_veto or bool(r and r.veto)
+        vals = [s for s in months.values() if s is not None]
+        score = _pts(sum(vals) / len(vals)) if vals else None
+        scores[q] = score
+        vetoed = vetoed or q_veto
+        quarters.append((f"{year}-Q{q}", months, score, rating_for(score, q_veto) if score is not None else None))
+    ys = year_score(scores)
+    return HelperYear(year, quarters, ys, rating_for(ys, vetoed) if ys is not None else None, list(_cfg("QUARTER_WEIGHTS")))
+
+
+# ---------------------------------------------------------------- closing a month
+
+def closure(unit_id: int, key: str) -> MonthClosure | None:
+    return db.session.scalar(select(MonthClosure).where(MonthClosure.unit_id == unit_id, MonthClosure.month == key))
+
+
+def is_closed(unit_id: int, key: str) -> bool:
+    c = closure(unit_id, key)
+    return bool(c and c.closed)
+
+
+def _require_admin(user: User) -> None:
+    if user.role != "office_admin":
+        raise NotFound("您无权操作。")
+
+
+def _snapshot(c: MonthClosure, by: User, now: datetime | None) -> dict[int, tuple[float, float]]:
+    """Replace the closure's results with a fresh computation; returns {helper: (old, new)} for changed scores."""
+    old = dict(db.session.execute(select(MonthResult.helper_id, MonthResult.score).where(MonthResult.closure_id == c.id)).all())
+    scope = access.helper_ids(by)
+    results = compute_month(c.month, scope, now)
+    db.session.execute(delete(MonthResult).where(MonthResult.closure_id == c.id))
+    if results:
+        db.session.execute(insert(MonthResult), [
+            {"closure_id": c.id, "helper_id": r.helper_id, "score": r.score, "rating": r.rating, "data": r.to_data()}
+            for r in results
+        ])
+    new = {r.helper_id: r.score for r in results}
+    return {h: (old.get(h), new.get(h)) for h in set(old) | set(new) if old.get(h) != new.get(h)}
+
+
+def _changes(changes: dict[int, tuple[float, float]], limit: int = 500) -> list[dict[str, Any]]:
+    return [{"helper_id": h, "old": o, "new": n} for h, (o, n) in sorted(changes.items())[:limit]]
+
+
+def close_month(by: User, month: str, now: datetime | None = None) -> MonthClosure:
+    """Store the unit's month as a snapshot; later edits to the records do not change it."""
+    _require_admin(by)
+    p = period(month, now)
+    if not p.ended:
+        raise ValidationFailed("这个月还没有结束，不能关账。", field="month")
+    c = closure(by.unit_id, p.key)
+    if c is not None and c.closed:
+        raise Conflict("这个月已经关账。要修改请先重新打开。")
+    if c is None:
+        c = MonthClosure(unit_id=by.unit_id, month=p.key)
+        db.session.add(c)
+    c.closed, c.closed_by_id, c.closed_at = True, by.id, datetime.now(timezone.utc)
+    db.session.flush()
+    changes = _snapshot(c, by, now)
+    count = db.session.scalar(select(func.count()).select_from(MonthResult).where(MonthResult.closure_id == c.id))
+    audit.record(by, "month.close", "month_closure", c.id, month=p.key, helpers=count, changes=_changes(changes))
+    return c
+
+
+def reopen_month(by: User, month: str, reason: str) -> MonthClosure:
+    """Open a closed month again: pages show the live computation until it is closed again."""
+    _require_admin(by)
+    p = period(month)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写重新打开的原因。", field="reason")
+    c = closure(by.unit_id, p.key)
+    if c is None or not c.closed:
+        raise Conflict("这个月没有关账。")
+    c.closed = False
+    audit.record(by, "month.reopen", "month_closure", c.id, month=p.key, reason=reason)
+    return c
+
+
+def recompute_month(by: User, month: str, reason: str, now: datetime | None = None) -> dict[int, tuple[float, float]]:
+    """Replace a closed month's snapshot with a fresh computation, logging every changed score."""
+    _require_admin(by)
+    p = period(month, now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写重新计算的原因。", field="reason")
+    c = closure(by.unit_id, p.key)
+    if c is None or not c.closed:
+        raise Conflict("这个月没有关账，页面上已是实时结果。")
+    changes = _snapshot(c, by, now)
+    c.closed_by_id, c.closed_at = by.id, datetime.now(timezone.utc)
+    audit.record(by, "month.recompute", "month_closure", c.id, month=p.key, reason=reason, changes=_changes(changes),
+                 changed=len(changes))
+    return changes
+
+
+def closure_log(unit_id: int, key: str) -> list[AuditLog]:
+    c = closure(unit_id, key)
+    if c is None:
+        return []
+    return db.session.scalars(
+        select(AuditLog).where(AuditLog.entity == "month_closure", AuditLog.entity_id == c.id).order_by(AuditLog.id.desc())
+    ).all()
+
+
+# ---------------------------------------------------------------- spot checks
+
+def _population(by: User, key: str) -> list[int]:
+    p = period(key)
+    paired = select(Pairing.helper_id).where(Pairing.start_date <= p.last,
+                                             Pairing.end_date.is_(None) | (Pairing.end_date >= p.first))
+    return list(db.session.scalars(
+        access.helper_ids(by).where(User.id.in_(paired), User.active.is_(True)).order_by(User.id)
+    ).all())
+
+
+def sample(population: list[int], ratio: float, seed: str) -> list[int]:
+    """The draw: ceil(ratio × N) helpers (at least one), chosen by a PRNG seeded with the stored seed."""
+    if not population:
+        return []
+    k = min(len(population), max(1, math.ceil(round(ratio * len(population), 6))))
+    return sorted(random.Random(seed).sample(sorted(population), k))
+
+
+def current_draw(unit_id: int, key: str) -> SpotCheckDraw | None:
+    return db.session.scalar(
+        select(SpotCheckDraw).where(SpotCheckDraw.unit_id == unit_id, SpotCheckDraw.month == key,
+                                    SpotCheckDraw.superseded.is_(False)).order_by(SpotCheckDraw.id.desc())
+    )
+
+
+def draws(unit_id: int, key: str) -> list[SpotCheckDraw]:
+    return db.session.scalars(
+        select(SpotCheckDraw).where(SpotCheckDraw.unit_id == unit_id, SpotCheckDraw.month == key).order_by(SpotCheckDraw.id.desc())
+    ).all()
+
+
+def draw(by: User, month: str, seed: str | None = None, ratio: float | None = None) -> SpotCheckDraw:
+    """Draw this month's spot check of the unit's helpers; an earlier draw is kept, marked superseded."""
+    _require_admin(by)
+    p = period(month)
+    ratio = float(_cfg("SPOT_CHECK_RATIO") if ratio is None else ratio)
+    if not 0 < ratio <= 1:
+        raise ValidationFailed("抽查比例应在 0 到 1 之间。", field="ratio")
+    seed = (seed or "").strip() or secrets.token_hex(16)
+    if len(seed) > 64:
+        raise ValidationFailed("随机种子最多 64 个字符。", field="seed")
+    population = _population(by, p.key)
+    if not population:
+        raise ValidationFailed("这个月没有可抽查的帮扶责任人。", field="month")
+    previous = current_draw(by.unit_id, p.key)
+    if previous is not None:
+        previous.superseded = True
+    d = SpotCheckDraw(unit_id=by.unit_id, month=p.key, seed=seed, ratio=ratio, drawn_by_id=by.id)
+    db.session.add(d)
+    db.session.flush()
+    chosen = sample(population, ratio, seed)
+    db.session.execute(insert(SpotCheckItem), [{"draw_id": d.id, "helper_id": h} for h in chosen])
+    audit.record(by, "spotcheck.draw", "spot_check_draw", d.id, month=p.key, seed=seed, ratio=ratio,
+                 population=population, chosen=chosen, superseded=previous.id if previous else None)
+    db.session.expire(d, ["items"])
+    return d
+
+
+def draw_population(d: SpotCheckDraw) -> list[int]:
+    """The population the draw was made from, as logged when it was drawn."""
+    entry = db.session.scalar(
+        select(AuditLog).where(AuditLog.action == "spotcheck.draw", AuditLog.entity_id == d.id).order_by(AuditLog.id)
+    )
+    return list((entry.details or {}).get("population", [])) if entry else []
+
+
+def reproduce(d: SpotCheckDraw) -> tuple[list[int], bool]:
+    """Draw again from the stored seed and logged population: (helpers, same as stored?)."""
+    again = sample(draw_population(d), d.ratio, d.seed)
+    return again, again == sorted(i.helper_id for i in d.items)
+
+
+def record_result(by: User, item: SpotCheckItem, result: str, note: str) -> SpotCheckItem:
+    if result not in SPOT_RESULTS:
+        raise ValidationFailed("抽查结果应为 符合、基本符合 或 不符合。", field="result")
+    note = (note or "").strip()
+    if result != "符合" and not note:
+        raise ValidationFailed("请写明不符合之处。", field="note")
+    if item.draw.superseded:
+        raise Conflict("这次抽样已被重新抽取替代，请在新的抽样中登记。")
+    item.result, item.note, item.checked_by_id, item.checked_at = result, note or None, by.id, datetime.now(timezone.utc)
+    audit.record(by, "spotcheck.result", "spot_check_item", item.id, helper_id=item.helper_id, result=result, note=note)
+    return item
+
+
+def spot_check_items(key: str, scope: Select) -> dict[int, SpotCheckItem]:
+    """The current (not superseded) draw's item per helper for the month, for helpers in scope."""
+    rows = db.session.scalars(
+        select(SpotCheckItem).join(SpotCheckDraw, SpotCheckDraw.id == SpotCheckItem.draw_id)
+        .join(User, User.id == SpotCheckItem.helper_id)
+        .where(SpotCheckDraw.month == key, SpotCheckDraw.superseded.is_(False), SpotCheckDraw.unit_id == User.unit_id,
+               SpotCheckItem.helper_id.in_(scope))
+    ).all()
+    return {i.helper_id: i for i in rows}
+
+
+# ---------------------------------------------------------------- exports
+
+MONTH_HEADERS = ("排名", "姓名", "账号", "村", "结对户数（折算）", "已走访户数", "走访次数", "围栏内走访", "异常走访",
+                 "超时录入", "退回未改", "有日志户数", "到期措施", "完成措施", "得分", "等级", "否决优秀原因",
+                 "问责提示", "抽查结果")
+
+
+def month_rows(results: list[HelperMonth], village_names: dict[int, str]) -> list[list[Any]]:
+    rows = []
+    for r in results:
+        spot = ""
+        if r.spot_check is not None:
+            spot = r.spot_check.result or "待检查"
+            if r.spot_check.note:
+                spot += f"：{r.spot_check.note}"
+        rows.append([r.rank, r.display_name, r.username, village_names.get(r.village_id, ""), r.households,
+                     r.households_visited, r.visits, r.visits_in_geofence, r.flagged_visits, r.late_visits,
+                     r.returned_visits, r.diary_households, r.measures_due, r.measures_done, r.score, r.rating,
+                     r.veto or "", "；".join(f"{f.action}候选：{f.rule}（{f.evidence}）" for f in r.flags), spot])
+    return rows
+
+
+def quarter_headers(months: list[str]) -> list[str]:
+    return ["排名", "姓名", "账号", "村"] + [f"{int(m[5:])}月得分" for m in months] + ["季度得分", "等级"]
+
+
+def quarter_rows(months: list[str], results: list[HelperPeriod], village_names: dict[int, str]) -> list[list[Any]]:
+    return [[r.rank, r.display_name, r.username, village_names.get(r.village_id, "")]
+            + [r.months.get(m, "") if r.months.get(m) is not None else "" for m in months] + [r.score, r.rating]
+            for r in results]
+
+
+def village_names(results: Iterable[HelperMonth | HelperPeriod]) -> dict[int, str]:
+    """Names of the (first) villages of helpers already in the user's scope."""
+    ids = {r.village_id for r in results if r.village_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Village.id, Village.name).where(Village.id.in_(ids))).all())
