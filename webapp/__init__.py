@@ -29,9 +29,10 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.from_mapping(test_config)
-    for name in ENV_OVERRIDES:
-        if os.environ.get(name) and (test_config is None or name not in test_config):
-            app.config[name] = os.environ[name]
+    if test_config is None:  # a test's config is explicit: the environment does not leak into it
+        for name in ENV_OVERRIDES:
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

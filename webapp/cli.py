@@ -101,7 +101,42 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(f"  {username:<12} {label}")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@with_appcontext
+def backup_cmd(path: Path) -> None:
+    """在线备份数据库和照片到新文件夹 PATH。"""
+    from flask import current_app
+
+    from .services.backup import BackupError, backup
+
+    try:
+        manifest = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["UPLOAD_DIR"], path)
+    except (BackupError, FileExistsError) as err:
+        raise click.ClickException(f"备份失败：{err}") from None
+    click.echo(f"已备份到 {path}：{sum(manifest['rows'].values())} 行，{len(manifest['files'])} 个文件。")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def restore_cmd(path: Path) -> None:
+    """从备份文件夹 PATH 恢复到一个空数据库和空照片目录。"""
+    from flask import current_app
+
+    from .services.backup import BackupError, restore
+
+    db.engine.dispose()
+    try:
+        manifest = restore(path, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["UPLOAD_DIR"])
+    except BackupError as err:
+        raise click.ClickException(f"恢复失败：{err}") from None
+    click.echo(f"已恢复：{sum(manifest['rows'].values())} 行，{len(manifest['files'])} 个文件。")
+
+
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)
     app.cli.add_command(roster_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
