@@ -54,6 +54,8 @@ class Default:
         "2026-06-19", "2026-09-25", "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07",
     ]
     MAKEUP_WORKDAYS: list[str] = ["2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
+    LEAVE_BACKDATE_DAYS = 31  # leave may be asked for afterwards (sick leave), this many days back
+    RECENT_VISITS_SHOWN = 20  # the first secretary's list of recent visits in the village
 
     # performance (004, 001)
     SCORE_WEIGHTS = {"coverage": 50, "diary": 20, "measures": 20, "timeliness": 10}

@@ -124,3 +124,112 @@ def spot_check_item(user: User, item_id: int) -> SpotCheckItem:
     if found is None:
         raise NotFound("没有这条抽查记录，或您无权操作。")
     return found
+
+
+# --- attendance (issue 5): team people, leave, check-ins; the first secretary's review of visits
+
+def team_people(user: User) -> Select:
+    """Work-team people whose attendance the user may read: a team member only themself,
+    a first secretary their village's team, an office admin every team of the unit."""
+    from ..models import TEAM_ROLES
+
+    q = select(User).where(User.role.in_(TEAM_ROLES)).order_by(User.id)
+    if user.role == "office_admin":
+        return q.where(User.unit_id == user.unit_id)
+    if user.role == "first_secretary" and user.village_id is not None:
+        return q.where(User.village_id == user.village_id)
+    return q.where(User.id == user.id)
+
+
+def team_person(user: User, user_id: int) -> User:
+    found = db.session.scalar(team_people(user).where(User.id == user_id))
+    if found is None:
+        raise NotFound("没有这名工作队员，或您无权查看。")
+    return found
+
+
+def attendance_village(user: User, village_id: int | None = None) -> Village:
+    """The village whose team table the user may read: a first secretary only their own,
+    an office admin any village of the unit (village_id required); nobody else."""
+    from .errors import Forbidden
+
+    if user.role == "first_secretary" and user.village_id is not None:
+        if village_id is not None and village_id != user.village_id:
+            raise NotFound("没有这个村，或您无权查看。")
+        return db.session.get(Village, user.village_id)
+    if user.role == "office_admin":
+        if village_id is None:
+            from .errors import ValidationFailed
+
+            raise ValidationFailed("请指定村（village_id）。", field="village_id")
+        return village(user, village_id)
+    raise Forbidden("只有第一书记和扶贫办可以查看工作队考勤。")
+
+
+def leaves(user: User) -> Select:
+    """Leave requests the user may read (the requester's own, their team's, the unit's)."""
+    from ..models import Leave
+
+    return select(Leave).where(Leave.user_id.in_(team_people(user).with_only_columns(User.id)))
+
+
+def leave(user: User, leave_id: int):
+    from ..models import Leave
+
+    found = db.session.scalar(leaves(user).where(Leave.id == leave_id))
+    if found is None:
+        raise NotFound("没有这条请假，或您无权查看。")
+    return found
+
+
+def leaves_to_decide(user: User) -> Select:
+    """Pending leave the user approves: a first secretary their team members'; an office admin
+    the first secretaries' of the unit, and members' in villages without a first secretary."""
+    from sqlalchemy import and_, exists
+    from sqlalchemy.orm import aliased
+
+    from ..models import Leave
+
+    requester = aliased(User)
+    q = select(Leave).join(requester, requester.id == Leave.user_id).where(
+        Leave.status == "pending", requester.id != user.id).order_by(Leave.start_date, Leave.id)
+    if user.role == "first_secretary" and user.village_id is not None:
+        return q.where(requester.role == "team_member", requester.village_id == user.village_id)
+    if user.role == "office_admin":
+        secretary = aliased(User)
+        has_secretary = exists().where(secretary.village_id == requester.village_id,
+                                       secretary.role == "first_secretary", secretary.active.is_(True))
+        return q.where(requester.unit_id == user.unit_id, (requester.role == "first_secretary") | and_(
+            requester.role == "team_member", ~has_secretary))
+    return q.where(False)
+
+
+def checkins(user: User) -> Select:
+    from ..models import Checkin
+
+    return select(Checkin).where(Checkin.user_id.in_(team_people(user).with_only_columns(User.id)))
+
+
+def review_visits(user: User) -> Select:
+    """Visits for the review workflow: a first secretary those at the village's households,
+    an office admin the unit's, a helper their own."""
+    from ..models import Visit
+
+    q = select(Visit).join(Household, Household.id == Visit.household_id)
+    if user.role == "first_secretary" and user.village_id is not None:
+        return q.where(Household.village_id == user.village_id)
+    if user.role == "office_admin":
+        return q.join(Village, Village.id == Household.village_id).where(Village.unit_id == user.unit_id)
+    if user.role == "helper":
+        return q.where(Visit.helper_id == user.id)
+    return q.where(False)
+
+
+def review_visit(user: User, visit_id: int):
+    from ..models import Visit
+
+    found = db.session.scalar(review_visits(user).where(Visit.id == visit_id))
+    if found is None:
+        raise NotFound("没有这次走访，或您无权查看。")
+    return found
+# --- end attendance (issue 5)
