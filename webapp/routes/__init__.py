@@ -14,6 +14,10 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, main, households, secretary, admin, api):
         app.register_blueprint(module.bp)
+    from . import api_attendance, attendance, reviews  # issue 5: attendance, leave, visit review
+
+    for module in (attendance, api_attendance, reviews):
+        app.register_blueprint(module.bp)
 
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):

@@ -1,0 +1,68 @@
+"""JSON API v1 for attendance: check-ins (the phone and its offline outbox) and team summaries."""
+import functools
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from ..extensions import db
+from ..services import access, attendance
+from ..services.errors import ValidationFailed
+
+bp = Blueprint("api_attendance", __name__, url_prefix="/api/v1")
+
+
+def _login_required(view):
+    """401 JSON rather than a redirect: the outbox keeps the item and asks to log in again."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return jsonify(errors={"_session": ["登录已过期，请重新登录。"]}), 401
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.post("/attendance")
+@_login_required
+def create_checkin():
+    """{client_uuid, checked_in_at, latitude, longitude, accuracy_m} → 201 new, 200 replay, 409 clash."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）。", field="_body")
+    checkin, created = attendance.record_checkin(current_user, data)
+    db.session.commit()
+    return jsonify(attendance.checkin_json(checkin)), 201 if created else 200
+
+
+def _int_arg(name: str) -> int | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed("应为整数。", field=name) from None
+
+
+@bp.get("/attendance/summary")
+@_login_required
+def summary():
+    """Per member of the village team: username, days_in_village, checkins, leave_days, absent_days.
+
+    `village_id` (a first secretary may omit it: their own village), and `month=YYYY-MM` or
+    `quarter=YYYY-Qn` (neither: the current month). First secretary of that village and the
+    unit's office admins only."""
+    village = access.attendance_village(current_user, _int_arg("village_id"))
+    period = attendance.parse_period(request.args.get("month"), request.args.get("quarter"))
+    team = attendance.team_summary(village, period)
+    resp = jsonify(
+        village_id=village.id, village=village.name, period=period.key, kind=period.kind,
+        start=period.start.isoformat(), end=period.end.isoformat(),
+        members=[m.as_json() | {
+            "quarter_days": m.progress.days, "quarter_checkins": m.progress.checkins,
+            "days_pace": m.progress.days_pace, "checkins_pace": m.progress.checkins_pace,
+        } for m in team.members],
+    )
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

@@ -1,0 +1,175 @@
+"""Work-team pages: 驻村签到, leave requests (请假/销假), my calendar, and leave approvals."""
+from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from .. import htmx
+from ..extensions import db
+from ..models import LEAVE_KINDS, TEAM_ROLES, Leave
+from ..security import role_required
+from ..services import access, attendance
+from ..services.errors import DomainError
+from ..services.timeutil import local_today
+
+bp = Blueprint("attendance", __name__, url_prefix="/attendance")
+
+DECIDERS = ("first_secretary", "office_admin")
+
+
+def _status(ok: bool) -> int:
+    """Form errors: htmx swaps only 2xx by default, so an htmx form gets 200 with the errors."""
+    return 200 if ok or htmx.is_htmx() else 422
+
+
+@bp.get("/")
+@role_required(*TEAM_ROLES)
+def checkin_page():
+    today = local_today()
+    village = current_user.village
+    me = attendance.member_summary(current_user, attendance.period_containing("quarter", today), today)
+    return render_template(
+        "attendance/checkin.html", village=village, radius=attendance.geofence_m(village),
+        checkins=attendance.checkins_on(current_user, today), progress=me.progress, today=today,
+    )
+
+
+@bp.get("/today")
+@role_required(*TEAM_ROLES)
+def today_fragment():
+    today = local_today()
+    me = attendance.member_summary(current_user, attendance.period_containing("quarter", today), today)
+    return render_template("attendance/_today.html", checkins=attendance.checkins_on(current_user, today),
+                           progress=me.progress, today=today)
+
+
+@bp.get("/calendar")
+@role_required(*TEAM_ROLES)
+def my_calendar():
+    period = attendance.parse_period(month=request.args.get("month"))
+    summary = attendance.member_summary(current_user, period)
+    return htmx.render("attendance/calendar.html", "attendance/_calendar.html", s=summary,
+                       weeks=attendance.calendar_weeks(summary.days), cal_endpoint="attendance.my_calendar",
+                       cal_args={})
+
+
+# --- leave ------------------------------------------------------------------------------------
+
+def _my_leaves():
+    return list(db.session.scalars(
+        access.leaves(current_user).where(Leave.user_id == current_user.id)
+        .order_by(Leave.start_date.desc(), Leave.id.desc()).limit(50)))
+
+
+def _leave_page(errors=None, form=None, created=None):
+    ok = not errors
+    return htmx.render("attendance/leave.html", "attendance/_leave_panel.html", leaves=_my_leaves(),
+                       errors=errors or {}, form=form or {}, kinds=LEAVE_KINDS, created=created,
+                       today=local_today()), _status(ok)
+
+
+@bp.get("/leave")
+@role_required(*TEAM_ROLES)
+def leave_page():
+    return _leave_page()
+
+
+@bp.post("/leave")
+@role_required(*TEAM_ROLES)
+def leave_request():
+    try:
+        created = attendance.request_leave(current_user, request.form)
+    except DomainError as err:
+        db.session.rollback()
+        if err.status == 403:
+            raise
+        return _leave_page(err.errors, request.form)
+    db.session.commit()
+    return _leave_page(created=created)
+
+
+def _leave_item(leave: Leave, error: str | None = None):
+    resp = make_response(render_template("attendance/_leave_item.html", lv=leave, error=error,
+                                         today=local_today()), 200)
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
+def _after_leave_action(leave: Leave, error: str | None = None, status: int = 200):
+    if htmx.is_htmx():
+        return _leave_item(leave, error)
+    if error:
+        return render_template("error.html", code=status, message=error), status
+    target = "attendance.leave_page" if leave.user_id == current_user.id else "attendance.approvals"
+    return htmx.redirect_to(url_for(target))
+
+
+@bp.post("/leave/<int:leave_id>/cancel")
+@role_required(*TEAM_ROLES)
+def leave_cancel(leave_id: int):
+    leave = access.leave(current_user, leave_id)
+    try:
+        attendance.cancel(current_user, leave)
+    except DomainError as err:
+        db.session.rollback()
+        return _after_leave_action(access.leave(current_user, leave_id), err.message, err.status)
+    db.session.commit()
+    return _after_leave_action(leave)
+
+
+@bp.post("/leave/<int:leave_id>/return")
+@role_required(*TEAM_ROLES, "office_admin")
+def leave_return(leave_id: int):
+    leave = access.leave(current_user, leave_id)
+    try:
+        attendance.record_return(current_user, leave)
+    except DomainError as err:
+        db.session.rollback()
+        return _after_leave_action(access.leave(current_user, leave_id), err.message, err.status)
+    db.session.commit()
+    return _after_leave_action(leave)
+
+
+@bp.get("/approvals")
+@role_required(*DECIDERS)
+def approvals():
+    pending = list(db.session.scalars(access.leaves_to_decide(current_user).options(joinedload(Leave.user))))
+    decided = list(db.session.scalars(
+        access.leaves(current_user).where(Leave.approver_id == current_user.id, Leave.status != "pending")
+        .options(joinedload(Leave.user)).order_by(Leave.decided_at.desc()).limit(20)))
+    return render_template("attendance/approvals.html", pending=pending, decided=decided, today=local_today())
+
+
+@bp.post("/leave/<int:leave_id>/decide")
+@role_required(*DECIDERS)
+def leave_decide(leave_id: int):
+    leave = access.leave(current_user, leave_id)
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):
+        abort(400)
+    try:
+        attendance.decide(current_user, leave, decision == "approve", request.form.get("comment"))
+    except DomainError as err:
+        db.session.rollback()
+        if err.status == 403:
+            raise
+        return _after_leave_action(access.leave(current_user, leave_id), err.message, err.status)
+    db.session.commit()
+    return _after_leave_action(leave)
+
+
+@bp.app_context_processor
+def _leave_helpers():
+    """Used by attendance/_leave_item.html wherever it is included."""
+
+    def can_decide_leave(lv: Leave) -> bool:
+        return current_user.is_authenticated and attendance.can_decide(current_user, lv)
+
+    def can_cancel_leave(lv: Leave) -> bool:
+        return current_user.is_authenticated and attendance.can_cancel(current_user, lv)
+
+    def can_return_leave(lv: Leave) -> bool:
+        return current_user.is_authenticated and attendance.can_return(current_user, lv)
+
+    return {"can_decide_leave": can_decide_leave, "can_cancel_leave": can_cancel_leave,
+            "can_return_leave": can_return_leave, "leave_days": attendance.leave_days,
+            "leave_status_labels": attendance.LEAVE_STATUS_LABELS}

@@ -1,0 +1,160 @@
+/* 驻村签到: take a GPS fix on the phone and send it to POST /api/v1/attendance.
+ *
+ * The client_uuid is made here, once per tap, so a resend (or the offline outbox replaying it)
+ * can never count twice. Sending lives in one function, window.BangfuCheckin.send(payload),
+ * which resolves to {status, body} or throws when the network is down: the outbox can replace it.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("checkin");
+  if (!root) { return; }
+  var button = document.getElementById("checkin-button");
+  var result = document.getElementById("checkin-result");
+  var retry = document.getElementById("checkin-retry");
+  var waiting = null; // a payload that could not be sent yet (same client_uuid on retry)
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function newUuid() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") { return window.crypto.randomUUID(); }
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function distanceM(lat1, lng1, lat2, lng2) {
+    var r = 6371008.8, rad = Math.PI / 180;
+    var dp = (lat2 - lat1) * rad, dl = (lng2 - lng1) * rad;
+    var a = Math.sin(dp / 2) * Math.sin(dp / 2) +
+      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dl / 2) * Math.sin(dl / 2);
+    return 2 * r * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
+
+  function metres(m) {
+    return m >= 1000 ? (m / 1000).toFixed(1) + " 公里" : Math.round(m) + " 米";
+  }
+
+  // The one place a check-in leaves the page.
+  function send(payload) {
+    return fetch(root.getAttribute("data-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(payload)
+    }).then(function (resp) {
+      return resp.json().catch(function () { return null; }).then(function (body) {
+        return { status: resp.status, body: body };
+      });
+    });
+  }
+  window.BangfuCheckin = { send: send };
+
+  function show(kind, lines) {
+    result.className = "att-result notice " + kind;
+    result.textContent = "";
+    lines.forEach(function (text) {
+      var p = document.createElement("p");
+      p.textContent = text;
+      result.appendChild(p);
+    });
+  }
+
+  function busy(on, label) {
+    button.disabled = on;
+    button.textContent = label || "驻村签到";
+  }
+
+  function refreshToday() {
+    if (window.htmx) {
+      window.htmx.ajax("GET", root.getAttribute("data-today-url"), { target: "#today", swap: "innerHTML" });
+    }
+  }
+
+  function errorText(body) {
+    if (!body || !body.errors) { return ["服务器暂时无法处理，请稍后重试。"]; }
+    var out = [];
+    Object.keys(body.errors).forEach(function (k) { out = out.concat(body.errors[k]); });
+    return out;
+  }
+
+  function deliver(payload) {
+    busy(true, "正在发送…");
+    retry.hidden = true;
+    return window.BangfuCheckin.send(payload).then(function (res) {
+      busy(false);
+      if (res.status === 200 || res.status === 201) {
+        waiting = null;
+        var c = res.body || {};
+        var where = c.distance_m === null || c.distance_m === undefined ? "" : "距村中心 " + metres(c.distance_m);
+        if (c.within_geofence) {
+          show("ok", ["签到成功 ✓ 今天计为驻村一天", where + " · 精度 ±" + Math.round(payload.accuracy_m) + " 米"]);
+        } else {
+          show("error", ["已签到，但不在村里的签到范围内，今天不计驻村天数", where + " · 精度 ±" + Math.round(payload.accuracy_m) + " 米"]);
+        }
+        refreshToday();
+      } else if (res.status === 401) {
+        waiting = payload;
+        retry.hidden = false;
+        show("error", ["登录已过期，请重新登录后点“重新发送”。"]);
+      } else {
+        waiting = null;
+        show("error", ["签到未保存："].concat(errorText(res.body)));
+      }
+    }).catch(function () {
+      busy(false);
+      waiting = payload;
+      retry.hidden = false;
+      show("error", ["网络不可用，签到还没有发出。有信号时点“重新发送”（不会重复计数）。"]);
+    });
+  }
+
+  function located(pos) {
+    var c = pos.coords;
+    var payload = {
+      client_uuid: newUuid(),
+      checked_in_at: new Date().toISOString(),
+      latitude: c.latitude,
+      longitude: c.longitude,
+      accuracy_m: c.accuracy
+    };
+    var lat = root.getAttribute("data-lat"), lng = root.getAttribute("data-lng");
+    if (lat !== null && lng !== null) {
+      var d = distanceM(c.latitude, c.longitude, parseFloat(lat), parseFloat(lng));
+      show("", ["已定位：距村中心约 " + metres(d) + "，精度 ±" + Math.round(c.accuracy) + " 米"]);
+    }
+    deliver(payload);
+  }
+
+  function failed(err) {
+    busy(false);
+    var msg = {
+      1: "无法获取位置：请在浏览器或系统设置中允许本网站使用位置信息，然后重试。",
+      2: "暂时无法定位，请到开阔处、打开 GPS 后重试。",
+      3: "定位超时，请到开阔处重试。"
+    }[err && err.code] || "定位失败，请重试。";
+    show("error", [msg]);
+  }
+
+  button.addEventListener("click", function () {
+    if (!("geolocation" in navigator)) {
+      show("error", ["此浏览器不支持定位，无法签到。"]);
+      return;
+    }
+    busy(true, "正在定位…");
+    result.className = "att-result";
+    result.textContent = "";
+    navigator.geolocation.getCurrentPosition(located, failed,
+      { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+  });
+
+  retry.addEventListener("click", function () {
+    if (waiting) { deliver(waiting); }
+  });
+}());
