@@ -109,3 +109,99 @@ def world() -> World:
     o["vx"] = village(other, "外村")
     o["admin_x"] = user(other, "admin_x", "office_admin")
     return World(o)
+
+
+# --- visits, photos, check-ins, leave, closed months (issue 7: printed documents) ---
+
+def thumb_jpeg(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:
+    """A real small JPEG (coloured blocks), like a stored thumbnail."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    img = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(30):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        draw.rectangle([x, y, x + rng.randrange(90), y + rng.randrange(70)], fill=tuple(rng.randrange(256) for _ in range(3)))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=75)
+    return out.getvalue()
+
+
+def visit_row(helper_id: int, household_id: int, at, notes: str = "了解家庭情况。", **kw):
+    """A Visit row written directly (no API), `at` an aware datetime."""
+    import uuid
+
+    from webapp.models import Visit
+
+    v = Visit(client_uuid=str(uuid.uuid4()), household_id=household_id, helper_id=helper_id, checked_in_at=at,
+              latitude=kw.pop("latitude", 30.301), longitude=kw.pop("longitude", 109.501),
+              accuracy_m=kw.pop("accuracy_m", 15.0), distance_m=kw.pop("distance_m", 42.0),
+              within_geofence=kw.pop("within_geofence", True), notes=notes, content_hash=kw.pop("content_hash", "0" * 64),
+              **kw)
+    db.session.add(v)
+    db.session.flush()
+    return v
+
+
+def photo_row(visit, seed: int = 0, thumb: bytes | None = None):
+    """A Photo row with its thumbnail (and a stand-in original) in the app's photo storage."""
+    import hashlib
+    import uuid
+
+    from webapp.models import Photo
+    from webapp.services import storage
+
+    data = thumb if thumb is not None else thumb_jpeg(seed)
+    hex_ = uuid.uuid4().hex
+    image_key, thumb_key = storage.new_key("photos", hex_), storage.new_key("thumbs", hex_)
+    store = storage.get()
+    store.put(image_key, data)
+    store.put(thumb_key, data)
+    p = Photo(client_uuid=str(uuid.uuid4()), visit_id=visit.id, sha256=hashlib.sha256(data + hex_.encode()).hexdigest(),
+              storage_key=image_key, thumb_key=thumb_key, width=320, height=240, size_bytes=len(data))
+    db.session.add(p)
+    db.session.flush()
+    return p
+
+
+def checkin_row(user_id: int, village_id: int, at, inside: bool = True):
+    import uuid
+
+    from webapp.models import Checkin
+
+    c = Checkin(client_uuid=str(uuid.uuid4()), user_id=user_id, village_id=village_id, checked_in_at=at,
+                latitude=30.3, longitude=109.5, accuracy_m=10.0, distance_m=50.0 if inside else 5000.0,
+                within_geofence=inside, content_hash="0" * 64)
+    db.session.add(c)
+    db.session.flush()
+    return c
+
+
+def leave_row(user_id: int, start: date, end: date, status: str = "approved", kind: str = "事假"):
+    from webapp.models import Leave
+
+    lv = Leave(user_id=user_id, start_date=start, end_date=end, kind=kind, reason="测试请假", status=status)
+    db.session.add(lv)
+    db.session.flush()
+    return lv
+
+
+def month_result(unit_id: int, helper_id: int, month: str, score: float, rating: str, data: dict | None = None):
+    """A closed month with one helper's result snapshot."""
+    from sqlalchemy import select
+
+    from webapp.models import MonthClosure, MonthResult
+
+    closure = db.session.scalar(select(MonthClosure).where(MonthClosure.unit_id == unit_id, MonthClosure.month == month))
+    if closure is None:
+        closure = MonthClosure(unit_id=unit_id, month=month, closed=True)
+        db.session.add(closure)
+        db.session.flush()
+    r = MonthResult(closure_id=closure.id, helper_id=helper_id, score=score, rating=rating, data=data or {})
+    db.session.add(r)
+    db.session.flush()
+    return r

@@ -62,4 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     filters.init_app(app)
     nav.init_app(app)
+    from . import jobs
+
+    jobs.init_app(app)
     return app

@@ -70,3 +70,6 @@ class Default:
     # PDF batch jobs
     HUEY_IMMEDIATE = False
     PRINT_RESULT_TTL_HOURS = 48
+    PRINT_DOWNLOAD_GRACE_MINUTES = 30  # a downloaded result stays this long (a retry), then is deleted
+    PDF_WORKERS = 0  # processes rendering a batch; 0 = one per CPU core
+    PDF_TASKS_PER_CHILD = 20  # documents per process before it is replaced (returns WeasyPrint's memory)

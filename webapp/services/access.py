@@ -233,3 +233,41 @@ def review_visit(user: User, visit_id: int):
         raise NotFound("没有这次走访，或您无权查看。")
     return found
 # --- end attendance (issue 5)
+
+
+# --- printed documents (issue 7): diaries and batch print jobs; the attendance sheet uses
+# attendance_village() above, like the attendance pages.
+
+def diary_helpers(user: User) -> Select:
+    """Helpers whose monthly diary the user may print: a helper their own, a first secretary
+    the helpers of the village's households, an office admin every helper of the unit."""
+    if user.role not in ("helper", "first_secretary", "office_admin"):
+        return select(User).where(False)
+    return users(user).where(User.role == "helper")
+
+
+def diary_helper(user: User, helper_id: int) -> User:
+    found = db.session.scalar(diary_helpers(user).where(User.id == helper_id))
+    if found is None:
+        raise NotFound("没有这名帮扶责任人，或您无权打印其帮扶日志。")
+    return found
+
+
+def print_jobs(user: User) -> Select:
+    """Batch print jobs: an office admin sees those of the unit's office admins."""
+    from ..models import PrintJob
+
+    if user.role != "office_admin":
+        return select(PrintJob).where(False)
+    admins = select(User.id).where(User.unit_id == user.unit_id, User.role == "office_admin")
+    return select(PrintJob).where(PrintJob.requested_by_id.in_(admins)).order_by(PrintJob.id.desc())
+
+
+def print_job(user: User, job_id: int):
+    from ..models import PrintJob
+
+    found = db.session.scalar(print_jobs(user).where(PrintJob.id == job_id))
+    if found is None:
+        raise NotFound("没有这个打印任务，或您无权查看。")
+    return found
+# --- end printed documents (issue 7)

@@ -1,0 +1,80 @@
+"""Background tasks on Huey.
+
+The queue is chosen from the environment when this module is imported, so the web processes
+and the consumer agree without an app:
+
+- default: SqliteHuey, its file in the instance folder (HUEY_SQLITE_PATH overrides), run by
+  `huey_consumer webapp.jobs.huey` beside the server (`make run` starts it);
+- HUEY_REDIS_URL=redis://host:6379/0: RedisHuey (pip install 'bangfu[redis]'), the same tasks
+  for several machines;
+- HUEY_IMMEDIATE (app config, True in tests): tasks run at once in the calling process.
+
+Tasks run inside a Flask app context: the calling app's in immediate mode, else one app per
+consumer process.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, current_app, has_app_context
+from huey import RedisHuey, SqliteHuey, crontab
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
+
+
+def _make_huey():
+    redis_url = os.environ.get("HUEY_REDIS_URL")
+    if redis_url:
+        return RedisHuey("bangfu", url=redis_url)
+    path = Path(os.environ.get("HUEY_SQLITE_PATH") or _instance_path() / "huey.sqlite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("bangfu", filename=str(path))
+
+
+huey = _make_huey()
+_consumer_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    huey.immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+
+
+def _app() -> Flask:
+    global _consumer_app
+    if has_app_context():
+        return current_app._get_current_object()  # noqa: SLF001 — immediate mode: the caller's app
+    if _consumer_app is None:
+        from . import create_app
+
+        _consumer_app = create_app()
+    return _consumer_app
+
+
+@huey.task()
+def print_diaries(job_id: int) -> None:
+    """Render a batch print job (services/printjobs.run) in this worker."""
+    from .extensions import db
+    from .services import printjobs
+
+    with _app().app_context():
+        try:
+            printjobs.run(job_id)
+        finally:
+            db.session.remove()
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def purge_print_results() -> None:
+    """Delete batch results past their expiry."""
+    from .extensions import db
+    from .services import printjobs
+
+    with _app().app_context():
+        try:
+            printjobs.purge_expired()
+            db.session.commit()
+        finally:
+            db.session.remove()

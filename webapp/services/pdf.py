@@ -1,0 +1,306 @@
+"""The printed documents: a helper's monthly diary (帮扶日志) and a village team's attendance
+sheet (考勤表), from the records to PDF bytes.
+
+    diary_pdf(helper, "2026-03")        → bytes   (A4 portrait, templates/pdf/diary.html)
+    attendance_pdf(village, "2026-03")  → bytes   (A4 landscape, templates/pdf/attendance.html)
+
+Callers check access first (services/access.py: diary_helper, attendance_village).
+Each document is built in two steps so batch jobs can move the second one to worker processes:
+`diary_document()` queries and renders the HTML (needs the app), `pdf_render.render_pdf()` lays it
+out with WeasyPrint behind the restrictive URL fetcher (needs neither).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import render_template
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import Household, MonthClosure, MonthResult, Pairing, SubsidyAnswer, Unit, User, Village, Visit
+from . import pdf_render, storage
+from .errors import NotFound
+from .pdf_render import STATIC_PREFIX, THUMB_PREFIX, AppURLFetcher, FetchRefused, render_pdf  # noqa: F401
+from .timeutil import month_days, month_utc_range, now_utc, parse_month, tz
+
+WEEKDAYS = "一二三四五六日"
+# the 两不愁三保障 items and drinking water; services/visits.CHECKLIST is preferred when present
+CHECKLIST_LABELS = {"food": "不愁吃", "clothing": "不愁穿", "education": "义务教育有保障", "medical": "基本医疗有保障",
+                    "housing": "住房安全有保障", "water": "饮水安全有保障"}
+
+
+# --- thumbnails -----------------------------------------------------------------------------
+
+def read_thumb(key: str) -> bytes | None:
+    """A photo thumbnail's bytes from photo storage (services/storage.py), None if missing."""
+    try:
+        with storage.get().open(key) as f:
+            return f.read()
+    except (OSError, ValueError):
+        return None
+
+
+def pdf_thumb(key: str) -> str:
+    return THUMB_PREFIX + quote(key)
+
+
+def pdf_static(path: str) -> str:
+    return STATIC_PREFIX + quote(path)
+
+
+# --- the diary ------------------------------------------------------------------------------
+
+@dataclass
+class VisitEntry:
+    visit: Visit
+    when: str
+    distance: str | None
+    checklist: list[tuple[str, str]]
+    thumbs: list[str]
+    more_photos: int
+
+
+@dataclass
+class HouseholdRow:
+    household: Household
+    dates: list[date] = field(default_factory=list)
+
+
+@dataclass
+class Diary:
+    helper: User
+    unit: Unit
+    month: str
+    month_label: str
+    printed_at: str
+    households: list[HouseholdRow]
+    visits: list[VisitEntry]
+    score: ScoreSummary | None
+
+    @property
+    def thumb_keys(self) -> list[str]:
+        return [k for e in self.visits for k in e.thumbs]
+
+
+@dataclass
+class Document:
+    """Rendered HTML plus what the fetcher will be asked for."""
+
+    html: str
+    title: str
+    filename: str  # readable (Chinese) download name
+    ascii_filename: str
+    thumb_keys: list[str] = field(default_factory=list)
+
+
+def month_label(month: str) -> str:
+    year, mon = parse_month(month)
+    return f"{year}年{mon}月"
+
+
+def _when(value: datetime) -> str:
+    local = value.astimezone(tz())
+    return f"{local.month}月{local.day}日 星期{WEEKDAYS[local.weekday()]} {local:%H:%M}"
+
+
+def _distance(metres: float | None) -> str | None:
+    if metres is None:
+        return None
+    if metres < 1000:
+        return f"{metres:.0f} 米"
+    return f"{metres / 1000:.1f} 公里"
+
+
+def _answer(value: Any) -> str:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if value is None or value == "":
+        return "未填"
+    if isinstance(value, dict):
+        ok = value.get("ok", value.get("value", value.get("answer")))
+        note = value.get("note") or value.get("comment") or ""
+        return _answer(ok) + (f"（{note}）" if note else "")
+    if isinstance(value, (list, tuple)):
+        return "、".join(_answer(v) for v in value)
+    return str(value)
+
+
+def _checklist_labels() -> dict[str, str]:
+    try:
+        from .visits import CHECKLIST
+    except ImportError:  # pragma: no cover — visits service absent
+        return CHECKLIST_LABELS
+    return dict(CHECKLIST)
+
+
+def checklist_rows(checklist: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, answer) in the checklist's own order of items, known items first."""
+    labels = _checklist_labels()
+    items = dict(checklist or {})
+    ordered = [k for k in labels if k in items] + [k for k in items if k not in labels]
+    return [(labels.get(k, str(k)), _answer(items[k])) for k in ordered]
+
+
+@dataclass
+class ScoreSummary:
+    """A closed month's result (services/performance.py snapshot in MonthResult.data)."""
+
+    score: float
+    rating: str
+    rules: list[dict[str, Any]]
+    flags: list[dict[str, Any]]
+    veto: str | None
+
+
+def _score(result: MonthResult | None) -> ScoreSummary | None:
+    if result is None:
+        return None
+    data = result.data or {}
+    rules = [r for r in data.get("rules") or [] if isinstance(r, dict) and r.get("label")]
+    flags = [f for f in data.get("flags") or [] if isinstance(f, dict)]
+    return ScoreSummary(result.score, result.rating, rules, flags, data.get("veto"))
+
+
+def diary_data(helper: User, month: str) -> Diary:
+    """Everything the diary prints, in a fixed number of queries."""
+    year, mon = parse_month(month)
+    start, end = month_utc_range(year, mon)
+    first, last = month_days(year, mon)
+    visits = db.session.scalars(
+        select(Visit)
+        .where(Visit.helper_id == helper.id, Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        .order_by(Visit.checked_in_at, Visit.id)
+        .options(joinedload(Visit.household).joinedload(Household.village), joinedload(Visit.reviewed_by),
+                 selectinload(Visit.photos), selectinload(Visit.measures_done),
+                 selectinload(Visit.subsidy_answers).joinedload(SubsidyAnswer.member))
+    ).unique().all()
+    paired = db.session.scalars(
+        select(Household)
+        .join(Pairing, Pairing.household_id == Household.id)
+        .where(Pairing.helper_id == helper.id, Pairing.start_date <= last,
+               or_(Pairing.end_date.is_(None), Pairing.end_date >= first))
+        .options(joinedload(Household.village))
+    ).unique().all()
+    rows: dict[int, HouseholdRow] = {hh.id: HouseholdRow(hh) for hh in paired}
+    entries = []
+    for v in visits:
+        rows.setdefault(v.household_id, HouseholdRow(v.household)).dates.append(v.checked_in_at.astimezone(tz()).date())
+        thumbs = [p.thumb_key for p in v.photos if p.thumb_key][:pdf_render.MAX_PHOTOS_PER_VISIT]
+        entries.append(VisitEntry(v, _when(v.checked_in_at), _distance(v.distance_m), checklist_rows(v.checklist),
+                                  thumbs, max(0, len(v.photos) - len(thumbs))))
+    for row in rows.values():
+        row.dates = sorted(set(row.dates))
+    households = sorted(rows.values(), key=lambda r: (r.household.village_id, r.household.head_name, r.household.id))
+    score = db.session.scalar(
+        select(MonthResult)
+        .join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
+        .where(MonthClosure.unit_id == helper.unit_id, MonthClosure.month == month, MonthClosure.closed.is_(True),
+               MonthResult.helper_id == helper.id)
+    )
+    printed = now_utc().astimezone(tz())
+    return Diary(helper=helper, unit=helper.unit, month=month, month_label=month_label(month),
+                 printed_at=f"{printed:%Y-%m-%d %H:%M}", households=households, visits=entries,
+                 score=_score(score))
+
+
+def diary_document(helper: User, month: str) -> Document:
+    d = diary_data(helper, month)
+    html = render_template("pdf/diary.html", d=d, pdf_thumb=pdf_thumb, pdf_static=pdf_static)
+    return Document(
+        html=html,
+        title=f"{helper.display_name} {d.month_label}",
+        filename=f"帮扶日志-{helper.display_name}-{month}.pdf",
+        ascii_filename=f"diary-{helper.id}-{month}.pdf",
+        thumb_keys=d.thumb_keys,
+    )
+
+
+def diary_pdf(helper: User, month: str) -> tuple[Document, bytes]:
+    doc = diary_document(helper, month)
+    return doc, render_pdf(doc.html, AppURLFetcher(read_thumb))
+
+
+# --- the attendance sheet -------------------------------------------------------------------
+# Day counting is services/attendance.py's (the same numbers as the attendance pages).
+
+DAY_MARKS = {"in": "√", "leave": "假", "half": "半", "absent": "×", "off": "－"}
+
+
+@dataclass
+class SheetRow:
+    summary: Any  # attendance.MemberSummary
+    cells: list[str]
+
+    @property
+    def person(self) -> User:
+        return self.summary.user
+
+
+@dataclass
+class Sheet:
+    village: Village
+    unit: Unit
+    month: str
+    month_label: str
+    printed_at: str
+    days: list[date]
+    off: list[bool]  # not a working day (weekend, holiday)
+    weekday_labels: list[str]
+    rows: list[SheetRow]
+    working_days: int
+    present_per_day: list[int]
+
+    def total(self, name: str) -> str:
+        return _num(sum(getattr(r.summary, name) for r in self.rows))
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def attendance_data(village: Village, month: str) -> Sheet:
+    from . import attendance
+
+    year, mon = parse_month(month)
+    period = attendance.month_period(year, mon)
+    team = attendance.team_summary(village, period)
+    days = period.dates()
+    cal = attendance.WorkCalendar()
+    off = [not cal.is_working(d) for d in days]
+    rows = [SheetRow(m, [DAY_MARKS.get(day.status, "") for day in m.days]) for m in team.members]
+    per_day = [sum(1 for r in rows if r.summary.days[i].inside) for i in range(len(days))]
+    printed = now_utc().astimezone(tz())
+    return Sheet(village=village, unit=village.unit, month=month, month_label=month_label(month),
+                 printed_at=f"{printed:%Y-%m-%d %H:%M}", days=days, off=off,
+                 weekday_labels=[WEEKDAYS[d.weekday()] for d in days], rows=rows,
+                 working_days=sum(1 for o in off if not o), present_per_day=per_day)
+
+
+def attendance_document(village: Village, month: str) -> Document:
+    s = attendance_data(village, month)
+    html = render_template("pdf/attendance.html", s=s, pdf_static=pdf_static)
+    return Document(
+        html=html,
+        title=f"{village.name} {s.month_label}",
+        filename=f"考勤表-{village.name}-{month}.pdf",
+        ascii_filename=f"attendance-{village.id}-{month}.pdf",
+    )
+
+
+def attendance_pdf(village: Village, month: str) -> tuple[Document, bytes]:
+    doc = attendance_document(village, month)
+    return doc, render_pdf(doc.html, AppURLFetcher())
+
+
+def check_month(month: str) -> str:
+    try:
+        parse_month(month)
+    except ValueError:
+        raise NotFound("月份格式应为 YYYY-MM。") from None
+    return month

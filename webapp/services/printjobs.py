@@ -1,0 +1,245 @@
+"""Batch printing: all diaries of a month for the unit or one village, as one PDF with a bookmark
+per helper or as a zip of one PDF per helper.
+
+`start()` records a PrintJob (the route commits and enqueues `jobs.print_diaries`); `run()` is the
+task body, executed by the Huey consumer. It builds each diary's HTML here (queries, template,
+thumbnails from storage) and lets a pool of separate processes do the WeasyPrint work; the
+processes are replaced every PDF_TASKS_PER_CHILD documents, so their memory goes back to the
+system. Progress goes to PrintJob.done/total as documents finish; the result is stored in photo
+storage under prints/ and kept until it is downloaded or PRINT_RESULT_TTL_HOURS have passed.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import multiprocessing
+import os
+import tempfile
+import time
+import uuid
+import zipfile
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from pypdf import PdfWriter
+from sqlalchemy import exists, or_, select, update
+
+from ..extensions import db
+from ..models import Household, Pairing, PrintJob, User, Village, Visit
+from . import access, pdf, pdf_render, storage
+from .errors import NotFound, ValidationFailed
+from .timeutil import month_days, month_utc_range, now_utc, parse_month
+
+log = logging.getLogger(__name__)
+
+FORMATS = {"pdf": "合并为一个 PDF（每人一个书签）", "zip": "压缩包（每人一个 PDF）"}
+STATUS_LABELS = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败",
+                 "downloaded": "已下载", "expired": "已过期"}
+ACTIVE = ("queued", "running")
+
+
+def job_label(job: PrintJob) -> str:
+    p = job.params or {}
+    scope = p.get("village_name") or p.get("unit_name") or ""
+    return f"{pdf.month_label(p['month'])} {scope} 帮扶日志（{'合并 PDF' if p.get('format') == 'pdf' else '压缩包'}）"
+
+
+def helpers_for(user: User, month: str, village: Village | None) -> list[User]:
+    """The helpers whose diary goes into the batch: every helper of the unit the user may print;
+    for a village, those paired with or visiting one of its households during the month."""
+    q = access.diary_helpers(user)
+    if village is not None:
+        year, mon = parse_month(month)
+        first, last = month_days(year, mon)
+        start, end = month_utc_range(year, mon)
+        paired = exists().where(
+            Pairing.helper_id == User.id, Pairing.household_id == Household.id, Household.village_id == village.id,
+            Pairing.start_date <= last, or_(Pairing.end_date.is_(None), Pairing.end_date >= first))
+        visited = exists().where(
+            Visit.helper_id == User.id, Visit.household_id == Household.id, Household.village_id == village.id,
+            Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        q = q.where(paired | visited)
+    else:
+        q = q.where(User.active.is_(True))
+    return list(db.session.scalars(q.order_by(None).order_by(User.display_name, User.id)))
+
+
+def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
+    """Record a batch job (queued). The caller commits, then enqueues jobs.print_diaries(job.id)."""
+    if user.role != "office_admin":
+        from .errors import Forbidden
+
+        raise Forbidden("只有扶贫办可以批量打印。")
+    errors: dict[str, list[str]] = {}
+    try:
+        parse_month(month)
+    except ValueError as err:
+        errors["month"] = [str(err)]
+    if fmt not in FORMATS:
+        errors["format"] = ["请选择合并 PDF 或压缩包。"]
+    if errors:
+        raise ValidationFailed("请检查输入。", errors=errors)
+    village = access.village(user, village_id) if village_id else None
+    helpers = helpers_for(user, month, village)
+    if not helpers:
+        raise ValidationFailed("这个范围内没有帮扶责任人。", field="village_id")
+    job = PrintJob(kind="diaries", requested_by_id=user.id, status="queued", done=0, total=len(helpers),
+                   params={"month": month, "format": fmt, "village_id": village.id if village else None,
+                           "village_name": village.name if village else None, "unit_name": user.unit.name,
+                           "helper_ids": [h.id for h in helpers]})
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+# --- the task body ----------------------------------------------------------------------------
+
+@dataclass
+class Part:
+    index: int
+    title: str
+    filename: str
+    path: Path
+
+
+def _workers() -> int:
+    return int(current_app.config.get("PDF_WORKERS") or 0) or os.cpu_count() or 1
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """Fresh processes (spawn: nothing inherited from the job process), each replaced after
+    PDF_TASKS_PER_CHILD documents so WeasyPrint's memory is returned to the system."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               max_tasks_per_child=int(current_app.config.get("PDF_TASKS_PER_CHILD") or 20))
+
+
+def _progress(job_id: int, done: int) -> None:
+    db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(done=done))
+    db.session.commit()
+
+
+def run(job_id: int) -> None:
+    """Render a queued job. Safe to call twice: only a queued job is started."""
+    claimed = db.session.execute(
+        update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "queued").values(status="running", done=0)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        log.info("print job %s: not queued, skipped", job_id)
+        return
+    job = db.session.get(PrintJob, job_id)
+    params = dict(job.params)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bangfu-print-") as tmp:
+            parts = _render_all(job_id, params, Path(tmp))
+            data = _merge(parts) if params["format"] == "pdf" else _zip(parts)
+            key = storage.new_key("prints", uuid.uuid4().hex, params["format"])
+            storage.get().put(key, data)
+        ttl = timedelta(hours=float(current_app.config["PRINT_RESULT_TTL_HOURS"]))
+        finished = now_utc()
+        db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
+            status="done", done=len(parts), result_key=key, finished_at=finished, expires_at=finished + ttl))
+        db.session.commit()
+        log.info("print job %s: %s documents, %s bytes", job_id, len(parts), len(data))
+    except Exception as err:  # noqa: BLE001 — the job records any failure for the page
+        db.session.rollback()
+        log.exception("print job %s failed", job_id)
+        db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
+            status="failed", error=f"{type(err).__name__}: {err}"[:500], finished_at=now_utc()))
+        db.session.commit()
+
+
+def _render_all(job_id: int, params: dict, tmp: Path) -> list[Part]:
+    month = params["month"]
+    ids = params["helper_ids"]
+    by_id = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    helpers = [by_id[i] for i in ids if i in by_id]
+    parts: list[Part | None] = [None] * len(helpers)
+    pending: dict[Future, Part] = {}
+    done, last_report = 0, time.monotonic()
+    workers = _workers()
+    with _pool(workers) as pool:
+        for i, helper in enumerate(helpers):
+            doc = pdf.diary_document(helper, month)
+            thumbs = {k: b for k in doc.thumb_keys if (b := pdf.read_thumb(k)) is not None}
+            part = Part(i, helper.display_name, f"{i + 1:03d}-{doc.filename}", tmp / f"{i:05d}.pdf")
+            pending[pool.submit(pdf_render.render_in_worker, doc.html, thumbs)] = part
+            while len(pending) >= 2 * workers or (i == len(helpers) - 1 and pending):
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    part = pending.pop(fut)
+                    part.path.write_bytes(fut.result())
+                    parts[part.index] = part
+                    done += 1
+                if time.monotonic() - last_report > 0.5 or not pending:
+                    _progress(job_id, done)
+                    last_report = time.monotonic()
+    return [p for p in parts if p is not None]
+
+
+def _merge(parts: list[Part]) -> bytes:
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part.path), outline_item=part.title)
+    writer.page_mode = "/UseOutlines"
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _zip(parts: list[Part]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+        for part in parts:
+            zf.write(part.path, part.filename)
+    return out.getvalue()
+
+
+# --- results ----------------------------------------------------------------------------------
+
+def download_name(job: PrintJob) -> tuple[str, str]:
+    """(readable name, ASCII fallback) of the job's result."""
+    p = job.params
+    ext = p["format"]
+    scope = p.get("village_name") or p.get("unit_name") or ""
+    return f"帮扶日志-{scope}-{p['month']}.{ext}", f"diaries-{p['month']}-job{job.id}.{ext}"
+
+
+def open_result(job: PrintJob) -> BinaryIO:
+    if job.status not in ("done", "downloaded") or not job.result_key:
+        raise NotFound("这个打印任务没有可下载的文件（未完成或已过期）。")
+    if job.expires_at and job.expires_at <= now_utc():
+        raise NotFound("文件已过期，请重新生成。")
+    try:
+        return storage.get().open(job.result_key)
+    except (OSError, ValueError):
+        raise NotFound("文件已不存在，请重新生成。") from None
+
+
+def mark_downloaded(job_id: int) -> None:
+    """The result stays PRINT_DOWNLOAD_GRACE_MINUTES after the first download (for a retry), then goes."""
+    grace = now_utc() + timedelta(minutes=float(current_app.config["PRINT_DOWNLOAD_GRACE_MINUTES"]))
+    db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "done").values(
+        status="downloaded", expires_at=grace))
+    db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.expires_at > grace).values(
+        expires_at=grace))
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete the files of expired results; returns how many."""
+    now = now or now_utc()
+    store = storage.get()
+    n = 0
+    for job in db.session.scalars(select(PrintJob).where(PrintJob.result_key.is_not(None), PrintJob.expires_at <= now)):
+        try:
+            store.delete(job.result_key)
+        except (OSError, ValueError):
+            log.warning("print job %s: could not delete %s", job.id, job.result_key)
+        job.result_key = None
+        job.status = "expired"
+        n += 1
+    return n
