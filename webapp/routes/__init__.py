@@ -18,6 +18,9 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (attendance, api_attendance, reviews):
         app.register_blueprint(module.bp)
+    from . import reports  # issue 7: printed documents
+
+    app.register_blueprint(reports.bp)
 
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):

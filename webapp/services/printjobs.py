@@ -65,7 +65,8 @@ def helpers_for(user: User, month: str, village: Village | None) -> list[User]:
         q = q.where(paired | visited)
     else:
         q = q.where(User.active.is_(True))
-    return list(db.session.scalars(q.order_by(None).order_by(User.display_name, User.id)))
+    # sorted here, not by the database's collation, so the order is the same on every backend
+    return sorted(db.session.scalars(q), key=lambda u: (u.display_name, u.id))
 
 
 def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:

@@ -1,0 +1,135 @@
+"""Printed documents: the monthly diary and the attendance sheet as PDF, and batch printing.
+
+    GET  /reports/                                   what the user may print (month picker)
+    GET  /reports/diary/<user_id>/<YYYY-MM>.pdf      a helper's diary
+    GET  /reports/attendance/<village_id>/<YYYY-MM>.pdf  a village team's attendance sheet
+    POST /reports/batch                              office admin: all diaries of a month (Huey job)
+    GET  /reports/jobs                               the jobs list fragment (htmx polls it while a job runs)
+    GET  /reports/jobs/<id>/download                 the batch result
+"""
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from .. import htmx, jobs
+from ..extensions import db
+from ..models import Village
+from ..security import role_required
+from ..services import access, pdf, printjobs
+from ..services.errors import ValidationFailed
+from ..services.timeutil import local_today, month_key, parse_month
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+PDF_MIME = "application/pdf"
+MIMES = {"pdf": PDF_MIME, "zip": "application/zip"}
+
+
+def content_disposition(name: str, ascii_name: str, inline: bool = False) -> str:
+    """A readable (UTF-8, RFC 6266/5987) download name with a plain ASCII fallback."""
+    fallback = "".join(c if 32 < ord(c) < 127 and c not in '"\\;%' else "_" for c in ascii_name)
+    return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _pdf_response(doc: pdf.Document, data: bytes) -> Response:
+    resp = Response(data, mimetype=PDF_MIME)
+    resp.headers["Content-Disposition"] = content_disposition(doc.filename, doc.ascii_filename)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.get("/diary/<int:user_id>/<month>.pdf")
+@login_required
+def diary(user_id: int, month: str):
+    helper = access.diary_helper(current_user, user_id)
+    return _pdf_response(*pdf.diary_pdf(helper, pdf.check_month(month)))
+
+
+@bp.get("/attendance/<int:village_id>/<month>.pdf")
+@login_required
+def attendance(village_id: int, month: str):
+    village = access.attendance_village(current_user, village_id)
+    return _pdf_response(*pdf.attendance_pdf(village, pdf.check_month(month)))
+
+
+def _month_arg() -> str:
+    month = (request.values.get("month") or "").strip()
+    try:
+        parse_month(month)
+        return month
+    except ValueError:
+        return month_key(local_today())
+
+
+def _sheet_villages() -> list[Village]:
+    if current_user.role not in ("first_secretary", "office_admin"):
+        return []
+    return list(db.session.scalars(access.villages(current_user)))
+
+
+def _batch_context(month: str, errors: dict | None = None, form=None) -> dict:
+    rows = db.session.scalars(access.print_jobs(current_user).limit(10)).all()
+    return {"month": month, "errors": errors or {}, "form": form or {}, "jobs": rows,
+            "villages": list(db.session.scalars(access.villages(current_user))),
+            "formats": printjobs.FORMATS, "status_labels": printjobs.STATUS_LABELS,
+            "active": any(j.status in printjobs.ACTIVE for j in rows), "job_label": printjobs.job_label}
+
+
+@bp.get("/")
+@login_required
+def index():
+    month = _month_arg()
+    ctx = {"month": month, "helpers": db.session.scalars(access.diary_helpers(current_user)).all(),
+           "sheet_villages": _sheet_villages()}
+    if current_user.role == "office_admin":
+        ctx.update(_batch_context(month))
+    return render_template("reports/page.html", **ctx)
+
+
+@bp.post("/batch")
+@role_required("office_admin")
+def batch():
+    month = (request.form.get("month") or "").strip()
+    raw_village = (request.form.get("village_id") or "").strip()
+    try:
+        village_id = int(raw_village) if raw_village else None
+        job = printjobs.start(current_user, month, village_id, request.form.get("format", "pdf"))
+        job_id = job.id
+        db.session.commit()
+    except ValidationFailed as err:
+        db.session.rollback()
+        ctx = _batch_context(month or month_key(local_today()), err.errors, request.form)
+        if htmx.is_htmx():
+            return htmx.render("reports/_batch.html", "reports/_batch.html", **ctx)
+        return render_template("reports/page.html", helpers=db.session.scalars(access.diary_helpers(current_user)).all(),
+                               sheet_villages=_sheet_villages(), **ctx), 422
+    except ValueError:
+        db.session.rollback()
+        raise ValidationFailed("请选择村。", field="village_id") from None
+    jobs.print_diaries(job_id)  # Huey: queued for the consumer (runs at once in immediate mode)
+    if htmx.is_htmx():
+        return htmx.render("reports/_batch.html", "reports/_batch.html", **_batch_context(month))
+    return htmx.redirect_to(url_for("reports.index", month=month))
+
+
+@bp.get("/jobs")
+@role_required("office_admin")
+def job_list():
+    return htmx.render("reports/_jobs.html", "reports/_jobs.html", **_batch_context(_month_arg()))
+
+
+@bp.get("/jobs/<int:job_id>/download")
+@role_required("office_admin")
+def download(job_id: int):
+    job = access.print_job(current_user, job_id)
+    f = printjobs.open_result(job)
+    name, ascii_name = printjobs.download_name(job)
+    fmt = job.params.get("format", "pdf")
+    db.session.commit()  # end the read; the update below starts its own write
+    printjobs.mark_downloaded(job_id)
+    db.session.commit()
+    resp = send_file(f, mimetype=MIMES.get(fmt, "application/octet-stream"), conditional=False)
+    resp.headers["Content-Disposition"] = content_disposition(name, ascii_name)
+    resp.headers["Cache-Control"] = "private, no-store"
+    current_app.logger.info("print job %s downloaded by %s", job_id, current_user.id)
+    return resp
