@@ -11,3 +11,119 @@ def csrf_token():
     resp = jsonify(csrf_token=generate_csrf())
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# --- visits and photos (issue 3) -------------------------------------------------------------
+import functools  # noqa: E402
+
+from flask import current_app, request, send_file  # noqa: E402
+from flask_login import current_user  # noqa: E402
+
+from ..extensions import db  # noqa: E402
+from ..schemas import visits as visit_schemas  # noqa: E402
+from ..services import access, photos, visits  # noqa: E402
+from ..models import Household, Visit  # noqa: E402
+from ..services.errors import NotFound, ValidationFailed  # noqa: E402
+
+
+def api_login_required(view):
+    """401 JSON instead of a redirect to the login page: the outbox keeps the item and asks the
+    helper to log in again."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return jsonify(errors={"_session": ["登录已过期，请重新登录。"]}), 401
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）。", field="_body")
+    return data
+
+
+@bp.get("/me/households")
+@api_login_required
+def my_households():
+    """The helper's current households with id, name, location and last visit."""
+    rows = db.session.scalars(access.households(current_user).order_by(Household.head_name, Household.id)).all()
+    last = visits.last_visits(current_user.id) if current_user.role == "helper" else {}
+    return jsonify(households=[{
+        "id": hh.id,
+        "name": hh.head_name,
+        "village": hh.village.name,
+        "address": hh.address,
+        "latitude": hh.latitude,
+        "longitude": hh.longitude,
+        "location_source": hh.location_source,
+        "last_visit": last[hh.id].isoformat() if hh.id in last else None,
+    } for hh in rows])
+
+
+@bp.post("/visits")
+@api_login_required
+def create_visit():
+    data = visit_schemas.load(visit_schemas.VisitIn(), _json_body())
+    result = visits.record(current_user, data)
+    db.session.commit()
+    body = visit_schemas.visit_json(result.visit, result.household_location_set)
+    return jsonify(body), 201 if result.created else 200
+
+
+@bp.get("/visits/<uuid:client_uuid>")
+@api_login_required
+def get_visit(client_uuid):
+    """One of the caller's visible visits by its client_uuid (the outbox can ask what arrived)."""
+    found = db.session.scalar(access.visits(current_user).where(Visit.client_uuid == str(client_uuid)))
+    if found is None:
+        raise NotFound("没有这次走访，或您无权查看。")
+    return jsonify(visit_schemas.visit_json(found))
+
+
+@bp.post("/visits/<uuid:client_uuid>/photos")
+@api_login_required
+def add_photo(client_uuid):
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    fields = visit_schemas.load(visit_schemas.PhotoIn(), form)
+    upload = request.files.get("photo")
+    if upload is None:
+        raise ValidationFailed("请选择照片文件（表单字段 photo）。", field="photo")
+    data = upload.read(int(current_app.config["PHOTO_MAX_BYTES"]) + 1)
+    result = photos.add(current_user, str(client_uuid), str(fields["client_uuid"]), data, fields["captured_at"])
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if result.created:
+            photos.discard(result.photo)
+        raise
+    return jsonify(visit_schemas.photo_json(result.photo)), 201 if result.created else 200
+
+
+def _send_photo(photo_id: int, thumb: bool):
+    photo = access.photo(current_user, photo_id)
+    try:
+        f = photos.open_image(photo, thumb=thumb)
+    except FileNotFoundError:
+        raise NotFound("照片文件不存在。") from None
+    resp = send_file(f, mimetype="image/jpeg", max_age=0, etag=f"{photo.sha256[:32]}-{'t' if thumb else 'f'}",
+                     conditional=True)
+    # private: a shared cache must never keep it; the key is immutable, so the phone may
+    resp.headers["Cache-Control"] = "private, max-age=604800, immutable"
+    return resp
+
+
+@bp.get("/photos/<int:photo_id>")
+@api_login_required
+def photo_image(photo_id: int):
+    return _send_photo(photo_id, thumb=False)
+
+
+@bp.get("/photos/<int:photo_id>/thumb")
+@api_login_required
+def photo_thumb(photo_id: int):
+    return _send_photo(photo_id, thumb=True)

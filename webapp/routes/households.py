@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..services import access, audit
+from .visits import household_context
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
@@ -12,7 +13,7 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 @login_required
 def show(household_id: int):
     hh = access.household(current_user, household_id)
-    return render_template("households/show.html", hh=hh)
+    return render_template("households/show.html", hh=hh, **household_context(hh))
 
 
 @bp.post("/<int:household_id>/citizen-id")

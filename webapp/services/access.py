@@ -126,6 +126,71 @@ def spot_check_item(user: User, item_id: int) -> SpotCheckItem:
     return found
 
 
+# --- visits and photos (issue 3) ---
+# A visit is seen by the helper who made it, by the team of the household's village, and by the
+# office admins of the unit the village belongs to. Its photos follow the visit.
+from ..models import Photo, Visit  # noqa: E402
+
+
+def visits(user: User) -> Select:
+    q = select(Visit)
+    if user.role == "helper":
+        return q.where(Visit.helper_id == user.id)
+    if user.role in ("team_member", "first_secretary") and user.village_id is not None:
+        return q.join(Household, Household.id == Visit.household_id).where(Household.village_id == user.village_id)
+    if user.role == "office_admin":
+        return (q.join(Household, Household.id == Visit.household_id)
+                .join(Village, Village.id == Household.village_id).where(Village.unit_id == user.unit_id))
+    return q.where(False)
+
+
+def visit(user: User, visit_id: int) -> Visit:
+    found = db.session.scalar(visits(user).where(Visit.id == visit_id))
+    if found is None:
+        raise NotFound("没有这次走访，或您无权查看。")
+    return found
+
+
+def photo(user: User, photo_id: int) -> Photo:
+    allowed = visits(user).with_only_columns(Visit.id)
+    found = db.session.scalar(select(Photo).where(Photo.id == photo_id, Photo.visit_id.in_(allowed)))
+    if found is None:
+        raise NotFound("没有这张照片，或您无权查看。")
+    return found
+
+
+def own_visit_by_uuid(user: User, client_uuid: str) -> Visit:
+    """The caller's own visit by its client_uuid (photos are added only by the visit's helper)."""
+    found = db.session.scalar(select(Visit).where(Visit.client_uuid == client_uuid, Visit.helper_id == user.id))
+    if found is None:
+        raise NotFound("没有这次走访（请先上传走访记录），或您无权操作。")
+    return found
+
+
+def visitable_household(user: User, household_id: int) -> Household:
+    """A household the user may record a visit at: helpers, at their currently paired households."""
+    from .errors import Forbidden
+
+    if user.role != "helper":
+        raise Forbidden("只有帮扶责任人可以登记走访。")
+    found = db.session.scalar(households(user).where(Household.id == household_id))
+    if found is None:
+        raise Forbidden("这户不是您当前结对的帮扶户，不能登记走访。", field="household_id")
+    return found
+
+
+def can_plan(user: User, household: Household) -> bool:
+    """Who may add measures to a household's plan: its current helper, the village's first
+    secretary and the unit's office admin (all of whom can see the household)."""
+    if user.role == "helper":
+        return db.session.scalar(households(user).where(Household.id == household.id)) is not None
+    if user.role == "first_secretary":
+        return user.village_id == household.village_id
+    if user.role == "office_admin":
+        return household.village.unit_id == user.unit_id
+    return False
+
+
 # --- attendance (issue 5): team people, leave, check-ins; the first secretary's review of visits
 
 def team_people(user: User) -> Select:

@@ -1,0 +1,36 @@
+"""Distances and the GCJ-02 datum."""
+import pytest
+
+from webapp.services import geo
+
+
+def test_haversine_known_distances():
+    assert geo.haversine_m(30.0, 109.0, 30.0, 109.0) == 0
+    # one degree of latitude is about 111.2 km everywhere
+    assert geo.haversine_m(30.0, 109.0, 31.0, 109.0) == pytest.approx(111_195, rel=1e-3)
+    # Beijing (Tiananmen) to Shanghai (People's Square): about 1,067 km
+    assert geo.haversine_m(39.9087, 116.3975, 31.2304, 121.4737) == pytest.approx(1_067_000, rel=0.01)
+    # symmetric, and antipodes do not blow up
+    assert geo.haversine_m(10, 20, -10, -160) == pytest.approx(20_015_000, rel=1e-3)
+
+
+def test_gcj02_shift_is_hundreds_of_metres_in_china_and_none_outside():
+    lat, lng = 30.301, 109.501  # Enshi, Hubei
+    glat, glng = geo.wgs84_to_gcj02(lat, lng)
+    assert 150 < geo.haversine_m(lat, lng, glat, glng) < 700
+    assert geo.wgs84_to_gcj02(48.85, 2.35) == (48.85, 2.35)  # Paris
+    assert geo.gcj02_to_wgs84(48.85, 2.35) == (48.85, 2.35)
+
+
+@pytest.mark.parametrize("lat,lng", [(30.301, 109.501), (39.9087, 116.3975), (22.54, 114.06), (45.75, 126.63)])
+def test_gcj02_round_trip_is_within_a_centimetre(lat, lng):
+    back = geo.gcj02_to_wgs84(*geo.wgs84_to_gcj02(lat, lng))
+    assert geo.haversine_m(lat, lng, *back) < 0.01
+
+
+def test_to_wgs84_by_source_system():
+    g = geo.wgs84_to_gcj02(30.301, 109.501)
+    assert geo.haversine_m(30.301, 109.501, *geo.to_wgs84(*g, "gcj02")) < 0.01
+    assert geo.to_wgs84(30.0, 109.0, "wgs84") == (30.0, 109.0)
+    with pytest.raises(ValueError):
+        geo.to_wgs84(30.0, 109.0, "bd09")

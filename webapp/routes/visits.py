@@ -1,0 +1,111 @@
+"""Visit pages: the check-in form, a visit, the household's history and task list, the helper's month.
+
+The form saves through the JSON API (POST /api/v1/visits, then one POST per photo), the same
+requests the offline outbox replays; these routes only render.
+"""
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..htmx import render
+from ..models import MEASURE_CATEGORIES, Household
+from ..services import access, measures, subsidies, visits
+from ..services.errors import ValidationFailed
+from ..services.timeutil import local_today, month_key, parse_month
+
+bp = Blueprint("visits", __name__)
+
+
+@bp.record_once
+def _template_globals(state):
+    # globals (not context) so imported macros see them too: every template (the household page,
+    # the secretary's review, the printed diary) shows a visit's marks the same way
+    state.app.jinja_env.globals.update(
+        visit_badges=visits.badges, checklist_items=visits.CHECKLIST, subsidy_label=subsidies.label)
+
+
+def household_context(hh: Household) -> dict:
+    """What the household page shows of visits: the task list, the history, the check-in entry."""
+    can_visit = current_user.role == "helper" and db.session.scalar(
+        access.households(current_user).where(Household.id == hh.id).with_only_columns(Household.id)) is not None
+    return {
+        "measures": measures.for_household(hh.id),
+        "can_plan": access.can_plan(current_user, hh),
+        "can_visit": can_visit,
+        "history": visits.history(current_user, hh.id),
+        "categories": MEASURE_CATEGORIES,
+        "measure_errors": {},
+        "measure_form": {},
+    }
+
+
+@bp.get("/households/<int:household_id>/visits/new")
+@login_required
+def new(household_id: int):
+    hh = access.visitable_household(current_user, household_id)
+    cfg = current_app.config
+    return render_template(
+        "visits/new.html", hh=hh, planned=measures.planned(hh.id), students=visits.students(hh),
+        answers=subsidies.ANSWERS, geofence_m=visits.geofence_m(hh), accuracy_flag_m=cfg["GPS_ACCURACY_FLAG_M"],
+        max_photos=cfg["MAX_PHOTOS_PER_VISIT"], long_edge=cfg["PHOTO_LONG_EDGE"], max_bytes=cfg["PHOTO_MAX_BYTES"],
+    )
+
+
+@bp.get("/households/<int:household_id>/visits")
+@login_required
+def history(household_id: int):
+    hh = access.household(current_user, household_id)
+    return render("visits/history.html", "visits/_history.html", hh=hh, history=visits.history(current_user, hh.id))
+
+
+@bp.route("/households/<int:household_id>/measures", methods=["GET", "POST"])
+@login_required
+def measure_list(household_id: int):
+    hh = access.household(current_user, household_id)
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            measures.add(current_user, hh, request.form.get("category", ""), request.form.get("title", ""),
+                         request.form.get("due_date", ""))
+            db.session.commit()
+        except ValidationFailed as err:
+            db.session.rollback()
+            errors = err.errors
+            # htmx swaps only 2xx by default: the form comes back with its messages
+            status = 200 if request.headers.get("HX-Request") else 422
+    ctx = {"hh": hh, "measures": measures.for_household(hh.id), "can_plan": access.can_plan(current_user, hh),
+           "categories": MEASURE_CATEGORIES, "measure_errors": errors,
+           "measure_form": request.form if errors else {}}
+    return render("visits/measures.html", "visits/_measures.html", **ctx), status
+
+
+@bp.get("/visits/<int:visit_id>")
+@login_required
+def show(visit_id: int):
+    visit = access.visit(current_user, visit_id)
+    return render_template("visits/show.html", visit=visit, hh=visit.household,
+                           students={m.id: m for m in visit.household.members})
+
+
+@bp.get("/visits/month")
+@login_required
+def month():
+    raw = request.args.get("month") or month_key(local_today())
+    try:
+        year, mon = parse_month(raw)
+    except ValueError as err:
+        raise ValidationFailed(str(err), field="month") from None
+    helper_id = request.args.get("helper_id", type=int)
+    if helper_id is not None and helper_id != current_user.id:
+        helper = access.person(current_user, helper_id)
+    elif current_user.role == "helper":
+        helper = current_user
+    else:
+        raise ValidationFailed("请选择帮扶责任人。", field="helper_id")
+    rows, month_visits = visits.helper_month(helper, year, mon)
+    prev_m = f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+    next_m = f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
+    return render("visits/month.html", "visits/_month.html", helper=helper, rows=rows, visits=month_visits,
+                  month=f"{year}-{mon:02d}", prev_month=prev_m,
+                  next_month=next_m if f"{year}-{mon:02d}" < month_key(local_today()) else None)

@@ -1,0 +1,147 @@
+"""The visit API: what a phone (or its offline outbox) sends, and what it gets back."""
+from flask import url_for
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from ..services import subsidies
+from ..services.visits import CHECKLIST_CODES, flag_labels, is_offline
+from . import validators
+
+REQUIRED_MSG = {"required": "必填。", "null": "必填。"}
+NUMBER_MSG = {**REQUIRED_MSG, "invalid": "应为数字。", "special": "应为有限的数字。"}
+INT_MSG = {**REQUIRED_MSG, "invalid": "应为整数。"}
+TIME_MSG = {**REQUIRED_MSG, "invalid": "应为带时区的 ISO 8601 时间，如 2026-05-06T08:30:00+08:00。",
+            "invalid_awareness": "时间必须带时区（如 +08:00 或 Z）。"}
+UUID_MSG = {**REQUIRED_MSG, "invalid_uuid": "应为 UUID。"}
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": "未知字段。", "type": "格式有误：应为 JSON 对象。"}
+
+
+def _text(max_len: int, **kw) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_len, error=f"不能超过 {max_len} 字。"),
+                         error_messages={**REQUIRED_MSG, "invalid": "应为文字。"}, **kw)
+
+
+class ChecklistAnswer(_Strict):
+    ok = fields.Boolean(required=True, allow_none=True, error_messages={"required": "请选择是或否。", "invalid": "应为 true/false。"})
+    note = _text(500, load_default="")
+
+
+class SubsidyIn(_Strict):
+    member_id = fields.Integer(required=True, strict=True, error_messages=INT_MSG)
+    item = fields.String(required=True, error_messages=REQUIRED_MSG)
+    answer = fields.String(required=True, validate=validate.OneOf(subsidies.ANSWERS, error=f"应为 {'、'.join(subsidies.ANSWERS)} 之一。"),
+                           error_messages=REQUIRED_MSG)
+
+
+class VisitIn(_Strict):
+    """`POST /api/v1/visits`."""
+
+    client_uuid = fields.UUID(required=True, error_messages=UUID_MSG)
+    household_id = fields.Integer(required=True, strict=True, error_messages=INT_MSG)
+    checked_in_at = fields.AwareDateTime(required=True, format="iso", error_messages=TIME_MSG)
+    latitude = fields.Float(required=True, validate=validators.latitude, error_messages=NUMBER_MSG)
+    longitude = fields.Float(required=True, validate=validators.longitude, error_messages=NUMBER_MSG)
+    accuracy_m = fields.Float(required=True, validate=validate.Range(min=0, error="定位精度不能为负数。"),
+                              error_messages=NUMBER_MSG)
+    notes = _text(5000, required=True)
+    problems = _text(5000, load_default="")
+    next_steps = _text(5000, load_default="")
+    checklist = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CHECKLIST_CODES, error=f"检查项应为 {'、'.join(CHECKLIST_CODES)} 之一。")),
+        values=fields.Nested(ChecklistAnswer), load_default=dict, error_messages={"invalid": "应为对象。"},
+    )
+    measures_done = fields.List(fields.Integer(strict=True, error_messages=INT_MSG), load_default=list,
+                                validate=validate.Length(max=100, error="措施太多。"), error_messages={"invalid": "应为数组。"})
+    subsidies = fields.List(fields.Nested(SubsidyIn), load_default=list,
+                            validate=validate.Length(max=200, error="条目太多。"), error_messages={"invalid": "应为数组。"})
+    # the household has no location yet and the helper confirmed: this visit's position becomes it
+    confirm_location = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true/false。"})
+
+    @validates("notes")
+    def _notes_long_enough(self, value: str, **kwargs) -> None:
+        if len(value.strip()) < 5:
+            raise ValidationError("请填写走访内容（至少 5 个字）。")
+
+
+class PhotoIn(_Strict):
+    """The form fields beside the `photo` file of `POST /api/v1/visits/<client_uuid>/photos`."""
+
+    client_uuid = fields.UUID(required=True, error_messages=UUID_MSG)
+    captured_at = fields.AwareDateTime(format="iso", load_default=None, allow_none=True, error_messages=TIME_MSG)
+
+
+def load(schema: Schema, data) -> dict:
+    """Validate; a marshmallow error becomes the API's 422 with the fields named."""
+    from ..services.errors import ValidationFailed
+
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+        raise ValidationFailed("提交的数据有误。", errors=_flatten(messages)) from None
+
+
+def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+    """{"checklist": {"food": {"ok": [..]}}} → {"checklist.food.ok": [..]}: every field named."""
+    out: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return out
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def photo_json(photo) -> dict:
+    return {
+        "id": photo.id,
+        "client_uuid": photo.client_uuid,
+        "visit_id": photo.visit_id,
+        "width": photo.width,
+        "height": photo.height,
+        "size_bytes": photo.size_bytes,
+        "sha256": photo.sha256,
+        "captured_at": _iso(photo.captured_at),
+        "received_at": _iso(photo.received_at),
+        "url": url_for("api.photo_image", photo_id=photo.id),
+        "thumb_url": url_for("api.photo_thumb", photo_id=photo.id),
+    }
+
+
+def visit_json(visit, household_location_set: bool = False) -> dict:
+    return {
+        "id": visit.id,
+        "client_uuid": visit.client_uuid,
+        "household_id": visit.household_id,
+        "helper_id": visit.helper_id,
+        "checked_in_at": _iso(visit.checked_in_at),
+        "received_at": _iso(visit.received_at),
+        "latitude": visit.latitude,
+        "longitude": visit.longitude,
+        "accuracy_m": visit.accuracy_m,
+        "distance_m": round(visit.distance_m, 1) if visit.distance_m is not None else None,
+        "within_geofence": visit.within_geofence,
+        "flags": list(visit.flags or []),
+        "flag_labels": flag_labels(visit),
+        "offline": is_offline(visit),
+        "notes": visit.notes,
+        "problems": visit.problems,
+        "next_steps": visit.next_steps,
+        "checklist": visit.checklist or {},
+        "measures_done": sorted(m.id for m in visit.measures_done),
+        "subsidies": [{"member_id": a.member_id, "item": a.item, "answer": a.answer}
+                      for a in sorted(visit.subsidy_answers, key=lambda a: (a.member_id, a.item))],
+        "photos": [photo_json(p) for p in visit.photos],
+        "household_location_set": household_location_set,
+        "review_status": visit.review_status,
+    }

@@ -1,0 +1,226 @@
+"""Photos: checked by content, re-encoded without EXIF, stored by UUID behind the storage interface.
+
+Nothing from the upload is kept as it came: Pillow must decode the whole image (JPEG, PNG,
+WebP or HEIC), the orientation is applied, and a new JPEG (long edge ≤ PHOTO_LONG_EDGE) and a
+thumbnail (≤ THUMB_LONG_EDGE) are written. Neither carries EXIF (so no GPS, no camera serial);
+the capture time is kept as a field instead.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pillow_heif
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Photo, User
+from . import access, storage, visits
+from .errors import Conflict, DomainError, ValidationFailed
+from .timeutil import tz
+
+pillow_heif.register_heif_opener()
+
+FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+EXIF_IFD = 0x8769
+TAG_DATETIME = 306
+TAG_DATETIME_ORIGINAL = 36867
+TAG_OFFSET_ORIGINAL = 36881
+INCOMPLETE = "照片文件不完整或已损坏（可能上传中断），请重新拍摄或选择。"
+
+
+class UnsupportedMedia(DomainError):
+    status = 415
+
+
+class TooLarge(DomainError):
+    status = 413
+
+
+@dataclass
+class Processed:
+    image: bytes
+    thumb: bytes
+    width: int
+    height: int
+    sha256: str
+    exif_captured_at: datetime | None
+
+
+class _Truncated(Exception):
+    pass
+
+
+class _StrictReader(io.BytesIO):
+    """Fails a read past the end instead of returning b"".
+
+    Pillow pads a cut-off JPEG or PNG with grey when ImageFile.LOAD_TRUNCATED_IMAGES is on, and
+    WeasyPrint turns that global on when it is imported. A photo cut off in upload must be
+    refused whatever that global says, so truncation is detected here, by the reader.
+    """
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if size is not None and size > 0 and not data:
+            raise _Truncated
+        return data
+
+
+def _limit(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def _exif_time(img: Image.Image) -> datetime | None:
+    """DateTimeOriginal (with its offset when present; local time otherwise) as UTC."""
+    try:
+        exif = img.getexif()
+        sub = exif.get_ifd(EXIF_IFD)
+        raw = sub.get(TAG_DATETIME_ORIGINAL) or exif.get(TAG_DATETIME)
+        if not raw:
+            return None
+        when = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        offset = sub.get(TAG_OFFSET_ORIGINAL)
+        if offset:
+            when = datetime.fromisoformat(when.isoformat() + str(offset).strip("\x00 "))
+        else:
+            when = when.replace(tzinfo=tz())
+        return when.astimezone(timezone.utc)
+    except Exception:  # EXIF is advisory: a broken block is no reason to refuse the photo
+        return None
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    """RGB on white, whatever the source mode (palette, alpha, CMYK, 16-bit…)."""
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        out = Image.new("RGB", rgba.size, (255, 255, 255))
+        out.paste(rgba, mask=rgba.getchannel("A"))
+        return out
+    return img.convert("RGB")
+
+
+def _jpeg(img: Image.Image, long_edge: int, quality: int) -> tuple[bytes, int, int]:
+    copy = img.copy()
+    copy.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    copy.info.clear()  # no comment, XMP or ICC carried into the output
+    buf = io.BytesIO()
+    copy.save(buf, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buf.getvalue(), copy.width, copy.height
+
+
+def process(data: bytes) -> Processed:
+    """Check an upload and make the stored image and thumbnail. Raises a 4xx DomainError."""
+    max_bytes = _limit("PHOTO_MAX_BYTES")
+    if not data:
+        raise ValidationFailed("照片文件是空的。", field="photo")
+    if len(data) > max_bytes:
+        raise TooLarge(f"照片太大（{len(data) / 1048576:.1f} MB），上限 {max_bytes / 1048576:.0f} MB。", field="photo")
+    max_pixels = _limit("PHOTO_MAX_PIXELS")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(_StrictReader(data), formats=FORMATS)
+        except _Truncated:
+            raise ValidationFailed(INCOMPLETE, field="photo") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValidationFailed("图片像素过多（疑似“解压炸弹”），已拒收。", field="photo") from None
+        except UnidentifiedImageError:
+            raise UnsupportedMedia("不是可识别的照片：只接受 JPEG、PNG、WebP 或 HEIC 图片。", field="photo") from None
+        except Exception:
+            raise UnsupportedMedia("照片文件已损坏，无法读取。", field="photo") from None
+        try:
+            w, h = img.size
+            if w < 1 or h < 1:
+                raise ValidationFailed("照片尺寸无效。", field="photo")
+            if w * h > max_pixels:
+                raise ValidationFailed(
+                    f"图片像素过多（{w}×{h}），上限 {max_pixels // 1_000_000} 百万像素（疑似“解压炸弹”），已拒收。",
+                    field="photo")
+            captured = _exif_time(img)
+            img.load()  # decodes everything: a truncated or corrupt file fails here
+            img = ImageOps.exif_transpose(img)
+            rgb = _flatten(img)
+        except DomainError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValidationFailed("图片像素过多（疑似“解压炸弹”），已拒收。", field="photo") from None
+        except (_Truncated, OSError, ValueError, SyntaxError, EOFError):
+            raise ValidationFailed(INCOMPLETE, field="photo") from None
+        finally:
+            img.close()
+    image, width, height = _jpeg(rgb, _limit("PHOTO_LONG_EDGE"), 85)
+    thumb, _, _ = _jpeg(rgb, _limit("THUMB_LONG_EDGE"), 75)
+    return Processed(image, thumb, width, height, hashlib.sha256(image).hexdigest(), captured)
+
+
+def new_keys() -> tuple[str, str]:
+    hex_ = uuid.uuid4().hex
+    return storage.new_key("photos", hex_), storage.new_key("thumbs", hex_)
+
+
+# --- attaching a photo to a visit ---------------------------------------------------------------
+
+@dataclass
+class Added:
+    photo: Photo
+    created: bool
+
+
+def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: datetime | None) -> Added:
+    """Attach an uploaded photo to the caller's visit. The same photo uuid again is a replay.
+
+    Files are written only after every check passed; if the row cannot be written they are
+    removed again (`discard`), so a refused upload leaves nothing behind.
+    """
+    visit = access.own_visit_by_uuid(user, visit_uuid)
+    existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
+    if existing is not None:
+        if existing.visit_id != visit.id:
+            raise Conflict("这个照片 client_uuid 已用于另一次走访。", field="client_uuid")
+        return Added(existing, created=False)
+    limit = _limit("MAX_PHOTOS_PER_VISIT")
+    count = db.session.scalar(select(func.count()).select_from(Photo).where(Photo.visit_id == visit.id)) or 0
+    if count >= limit:
+        raise ValidationFailed(f"每次走访最多 {limit} 张照片。", field="photo")
+    done = process(data)
+    image_key, thumb_key = new_keys()
+    store = storage.get()
+    photo = Photo(client_uuid=photo_uuid, visit_id=visit.id, sha256=done.sha256, storage_key=image_key,
+                  thumb_key=thumb_key, width=done.width, height=done.height, size_bytes=len(done.image),
+                  captured_at=captured_at or done.exif_captured_at)
+    try:
+        store.put(image_key, done.image)
+        store.put(thumb_key, done.thumb)
+        with db.session.begin_nested():
+            db.session.add(photo)
+            db.session.flush()
+    except IntegrityError:
+        discard(photo)
+        existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
+        if existing is None or existing.visit_id != visit.id:
+            raise Conflict("这个照片 client_uuid 已用于另一次走访。", field="client_uuid") from None
+        return Added(existing, created=False)
+    except BaseException:
+        discard(photo)
+        raise
+    visits.refresh_duplicate_flags(done.sha256)
+    return Added(photo, created=True)
+
+
+def discard(photo: Photo) -> None:
+    """Remove a photo's files (after a failed write)."""
+    store = storage.get()
+    for key in (photo.storage_key, photo.thumb_key):
+        if key:
+            store.delete(key)
+
+
+def open_image(photo: Photo, thumb: bool = False):
+    return storage.get().open(photo.thumb_key if thumb else photo.storage_key)

@@ -1,0 +1,319 @@
+"""Household visits: record one idempotently, measure the distance, compute the plausibility flags.
+
+A visit is keyed by the `client_uuid` the phone made. The same uuid with the same content is a
+replay (the stored visit is returned, nothing written); with different content it is a conflict.
+Flags are computed here and stored on the visit (Visit.flags), so every page, the API and the
+printed diary show the same ones; `badges()` turns them into labels.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Household, Member, Pairing, Photo, SubsidyAnswer, User, Visit
+from . import access, audit, geo, measures, subsidies
+from .errors import Conflict, ValidationFailed
+from .timeutil import month_utc_range, now_utc
+
+# 两不愁三保障 plus safe drinking water: code → label
+CHECKLIST: tuple[tuple[str, str], ...] = (
+    ("food", "不愁吃"),
+    ("clothing", "不愁穿"),
+    ("education", "义务教育有保障"),
+    ("medical", "基本医疗有保障"),
+    ("housing", "住房安全有保障"),
+    ("water", "饮水安全有保障"),
+)
+CHECKLIST_CODES = tuple(code for code, _ in CHECKLIST)
+
+# plausibility flags, in display order
+FLAGS: dict[str, str] = {
+    "outside_geofence": "超出范围",
+    "poor_accuracy": "定位不准",
+    "duplicate_photo": "重复照片",
+    "impossible_travel": "行程异常",
+    "late_entry": "补录超时",
+}
+OFFLINE_LABEL = "离线补传"
+
+
+# --- flags -------------------------------------------------------------------------------------
+
+def geofence_m(household: Household) -> int:
+    unit = household.village.unit
+    return int(unit.geofence_m or current_app.config["VISIT_GEOFENCE_M"])
+
+
+def is_offline(visit: Visit) -> bool:
+    """Received long after check-in: sent later from the phone's outbox (离线补传). Not a fault."""
+    if visit.received_at is None or visit.checked_in_at is None:
+        return False
+    return visit.received_at - visit.checked_in_at > timedelta(hours=float(current_app.config["OFFLINE_LATE_HOURS"]))
+
+
+def flag_labels(visit: Visit) -> list[str]:
+    return [FLAGS[f] for f in FLAGS if f in (visit.flags or [])]
+
+
+def badges(visit: Visit) -> list[tuple[str, str, str]]:
+    """(code, label, css class) for every mark a visit carries: the flags, then 离线补传."""
+    out = [(code, FLAGS[code], "bad") for code in FLAGS if code in (visit.flags or [])]
+    if is_offline(visit):
+        out.append(("offline", OFFLINE_LABEL, "info"))
+    return out
+
+
+def _impossible(a: Visit, b: Visit) -> bool:
+    """Could one person have been at both places at those times? Distance beyond what the two
+    fixes' accuracy explains, over the time between them, faster than MAX_TRAVEL_KMH."""
+    dist = geo.haversine_m(a.latitude, a.longitude, b.latitude, b.longitude) - a.accuracy_m - b.accuracy_m
+    if dist <= 0:
+        return False
+    hours = abs((b.checked_in_at - a.checked_in_at).total_seconds()) / 3600
+    if hours == 0:
+        return True
+    return dist / 1000 / hours > float(current_app.config["MAX_TRAVEL_KMH"])
+
+
+def _neighbours(visit: Visit) -> list[Visit]:
+    """The helper's visits just before and just after this one (by check-in time)."""
+    base = select(Visit).where(Visit.helper_id == visit.helper_id, Visit.id != visit.id)
+    before = db.session.scalar(base.where(
+        (Visit.checked_in_at < visit.checked_in_at)
+        | ((Visit.checked_in_at == visit.checked_in_at) & (Visit.id < visit.id))
+    ).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(1))
+    after = db.session.scalar(base.where(
+        (Visit.checked_in_at > visit.checked_in_at)
+        | ((Visit.checked_in_at == visit.checked_in_at) & (Visit.id > visit.id))
+    ).order_by(Visit.checked_in_at, Visit.id).limit(1))
+    return [v for v in (before, after) if v is not None]
+
+
+def _has_reused_photo(visit: Visit) -> bool:
+    if visit.id is None:
+        return False
+    mine = select(Photo.sha256).where(Photo.visit_id == visit.id)
+    return db.session.scalar(
+        select(Photo.id).where(Photo.sha256.in_(mine), Photo.visit_id != visit.id).limit(1)
+    ) is not None
+
+
+def compute_flags(visit: Visit) -> list[str]:
+    cfg = current_app.config
+    found = set()
+    if visit.within_geofence is False:
+        found.add("outside_geofence")
+    if visit.accuracy_m > float(cfg["GPS_ACCURACY_FLAG_M"]):
+        found.add("poor_accuracy")
+    if _has_reused_photo(visit):
+        found.add("duplicate_photo")
+    if any(_impossible(visit, other) for other in _neighbours(visit)):
+        found.add("impossible_travel")
+    if visit.received_at - visit.checked_in_at > timedelta(hours=float(cfg["LATE_ENTRY_HOURS"])):
+        found.add("late_entry")
+    return [f for f in FLAGS if f in found]
+
+
+def refresh_flags(visit: Visit, neighbours_too: bool = False) -> None:
+    """Recompute and store. A new visit can change its neighbours' travel flag too."""
+    db.session.flush()
+    others = _neighbours(visit) if neighbours_too else []
+    visit.flags = compute_flags(visit)
+    for other in others:
+        other.flags = compute_flags(other)
+
+
+def refresh_duplicate_flags(sha256: str) -> None:
+    """Every visit with a photo of this hash: one photo on two visits flags both."""
+    db.session.flush()
+    for v in db.session.scalars(select(Visit).where(Visit.id.in_(select(Photo.visit_id).where(Photo.sha256 == sha256)))):
+        v.flags = compute_flags(v)
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+def content_hash(data: dict[str, Any]) -> str:
+    """sha256 of the request's content in a canonical form (key order, time zone, list order
+    do not matter): the same visit sent twice hashes the same."""
+    canon = {
+        "household_id": data["household_id"],
+        "checked_in_at": data["checked_in_at"].astimezone(timezone.utc).isoformat(),
+        "latitude": float(data["latitude"]),
+        "longitude": float(data["longitude"]),
+        "accuracy_m": float(data["accuracy_m"]),
+        "notes": data["notes"],
+        "problems": data.get("problems") or "",
+        "next_steps": data.get("next_steps") or "",
+        "checklist": {k: {"ok": v.get("ok"), "note": v.get("note") or ""} for k, v in (data.get("checklist") or {}).items()},
+        "measures_done": sorted(set(data.get("measures_done") or [])),
+        "subsidies": sorted((s["member_id"], s["item"], s["answer"]) for s in data.get("subsidies") or []),
+        "confirm_location": bool(data.get("confirm_location")),
+    }
+    raw = json.dumps(canon, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class Recorded:
+    visit: Visit
+    created: bool
+    household_location_set: bool = False
+
+
+def _replay(existing: Visit, user: User, digest: str) -> Recorded:
+    if existing.helper_id != user.id:
+        raise Conflict("这个 client_uuid 已被另一条记录使用。", field="client_uuid")
+    if existing.content_hash != digest:
+        raise Conflict("同一 client_uuid 已提交过内容不同的走访记录，未作修改。", field="client_uuid")
+    return Recorded(existing, created=False)
+
+
+def by_uuid(client_uuid: str) -> Visit | None:
+    return db.session.scalar(select(Visit).where(Visit.client_uuid == client_uuid))
+
+
+def check_time(checked_in_at: datetime, now: datetime) -> None:
+    cfg = current_app.config
+    if checked_in_at > now + timedelta(minutes=int(cfg["FUTURE_SKEW_MINUTES"])):
+        raise ValidationFailed("签到时间在将来：请检查手机的日期和时间。", field="checked_in_at")
+    if checked_in_at < now - timedelta(days=int(cfg["OFFLINE_WINDOW_DAYS"])):
+        raise ValidationFailed(f"签到时间早于 {cfg['OFFLINE_WINDOW_DAYS']} 天前，超出离线补传期限。", field="checked_in_at")
+
+
+def _check_subsidies(household: Household, answers: list[dict]) -> None:
+    if not answers:
+        return
+    students = {m.id: m for m in household.members if m.education_stage}
+    errors = []
+    seen = set()
+    for a in answers:
+        member = students.get(a["member_id"])
+        if member is None:
+            errors.append(f"成员 {a['member_id']} 不是这户的在读学生。")
+        elif a["item"] not in subsidies.codes_for(member.education_stage):
+            errors.append(f"「{a['item']}」不是{member.education_stage}学生的资助项目。")
+        key = (a["member_id"], a["item"])
+        if key in seen:
+            errors.append(f"成员 {a['member_id']} 的「{a['item']}」重复。")
+        seen.add(key)
+    if errors:
+        raise ValidationFailed("资助项目有误。", errors={"subsidies": errors})
+
+
+def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Recorded:
+    """Store a visit sent by a helper's phone (data as validated by schemas.visits.VisitIn)."""
+    client_uuid = str(data["client_uuid"])
+    digest = content_hash(data)
+    existing = by_uuid(client_uuid)
+    if existing is not None:
+        return _replay(existing, user, digest)
+    household = access.visitable_household(user, data["household_id"])
+    now = now or now_utc()
+    check_time(data["checked_in_at"], now)
+    measures.check_ids(household.id, data.get("measures_done") or [])
+    _check_subsidies(household, data.get("subsidies") or [])
+    checklist = {code: {"ok": ans.get("ok"), "note": (ans.get("note") or "").strip()}
+                 for code, ans in (data.get("checklist") or {}).items()}
+    visit = Visit(
+        client_uuid=client_uuid, household_id=household.id, helper_id=user.id,
+        checked_in_at=data["checked_in_at"], received_at=now,
+        latitude=data["latitude"], longitude=data["longitude"], accuracy_m=data["accuracy_m"],
+        notes=data["notes"].strip(), problems=(data.get("problems") or "").strip(),
+        next_steps=(data.get("next_steps") or "").strip(), checklist=checklist, flags=[], content_hash=digest,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(visit)
+            db.session.flush()
+    except IntegrityError:
+        # the same uuid arrived at the same moment on another connection
+        existing = by_uuid(client_uuid)
+        if existing is None:
+            raise
+        return _replay(existing, user, digest)
+
+    located = False
+    if household.has_location:
+        pass
+    elif data.get("confirm_location") and visit.accuracy_m <= float(current_app.config["GPS_ACCURACY_FLAG_M"]):
+        household.latitude, household.longitude = visit.latitude, visit.longitude
+        household.location_source = "visit"
+        located = True
+        audit.record(user, "household.locate", "household", household.id, visit_id=visit.id,
+                     latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.accuracy_m)
+    if household.has_location:
+        visit.distance_m = geo.haversine_m(visit.latitude, visit.longitude, household.latitude, household.longitude)
+        visit.within_geofence = visit.distance_m <= geofence_m(household)
+    measures.tick(visit, data.get("measures_done") or [], visit.checked_in_at)
+    for a in data.get("subsidies") or []:
+        db.session.add(SubsidyAnswer(visit_id=visit.id, member_id=a["member_id"], item=a["item"], answer=a["answer"]))
+    refresh_flags(visit, neighbours_too=True)
+    db.session.flush()
+    return Recorded(visit, created=True, household_location_set=located)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def _with_photos(q):
+    return q.options(selectinload(Visit.photos), selectinload(Visit.measures_done), selectinload(Visit.helper))
+
+
+def history(user: User, household_id: int, limit: int = 50) -> list[Visit]:
+    """The household's visits the user may see, newest first, with their photos."""
+    q = access.visits(user).where(Visit.household_id == household_id)
+    return list(db.session.scalars(_with_photos(q).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(limit)))
+
+
+@dataclass
+class MonthRow:
+    household: Household
+    visits: int
+    last: datetime | None
+    paired: bool
+
+
+def helper_month(helper: User, year: int, month: int) -> tuple[list[MonthRow], list[Visit]]:
+    """The helper's month: every current household (and any other visited that month) with its
+    visit count, and the month's visits newest first."""
+    start, end = month_utc_range(year, month)
+    visits = list(db.session.scalars(_with_photos(
+        select(Visit).where(Visit.helper_id == helper.id, Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        .options(selectinload(Visit.household))
+    ).order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
+    current = list(db.session.scalars(
+        select(Household).join(Pairing, Pairing.household_id == Household.id)
+        .where(Pairing.helper_id == helper.id, Pairing.end_date.is_(None)).order_by(Household.head_name, Household.id)
+    ))
+    counts: dict[int, int] = {}
+    last: dict[int, datetime] = {}
+    for v in visits:
+        counts[v.household_id] = counts.get(v.household_id, 0) + 1
+        last.setdefault(v.household_id, v.checked_in_at)
+    rows = [MonthRow(h, counts.get(h.id, 0), last.get(h.id), True) for h in current]
+    seen = {h.id for h in current}
+    for v in visits:
+        if v.household_id not in seen:
+            seen.add(v.household_id)
+            rows.append(MonthRow(v.household, counts[v.household_id], last[v.household_id], False))
+    return rows, visits
+
+
+def last_visits(helper_id: int) -> dict[int, datetime]:
+    """household id → the helper's last check-in there."""
+    return dict(db.session.execute(
+        select(Visit.household_id, func.max(Visit.checked_in_at)).where(Visit.helper_id == helper_id)
+        .group_by(Visit.household_id)
+    ).all())
+
+
+def students(household: Household) -> list[tuple[Member, tuple[subsidies.Item, ...]]]:
+    return [(m, subsidies.items_for(m.education_stage)) for m in household.members if m.education_stage]
