@@ -1,13 +1,12 @@
 """Attendance through HTTP: the check-in API, the summary API, the pages and their access rules."""
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Visit
-from zoneinfo import ZoneInfo
-
 from webapp.services.timeutil import now_utc
 
 CST = timezone(timedelta(hours=8))

@@ -136,7 +136,9 @@ def approvals():
     decided = list(db.session.scalars(
         access.leaves(current_user).where(Leave.approver_id == current_user.id, Leave.status != "pending")
         .options(joinedload(Leave.user)).order_by(Leave.decided_at.desc()).limit(20)))
-    return render_template("attendance/approvals.html", pending=pending, decided=decided, today=local_today())
+    villages = db.session.scalars(access.villages(current_user)).all() if current_user.role == "office_admin" else []
+    return render_template("attendance/approvals.html", pending=pending, decided=decided, villages=villages,
+                           today=local_today())
 
 
 @bp.post("/leave/<int:leave_id>/decide")

@@ -9,6 +9,7 @@ from ..models import TEAM_ROLES, User
 from ..security import role_required
 from ..services import access, attendance, households, reviews
 from ..services.errors import DomainError
+from ..services.timeutil import local_today
 
 bp = Blueprint("secretary", __name__, url_prefix="/village")
 
@@ -47,9 +48,10 @@ def team():
     pending = db.session.scalar(select(func.count()).select_from(access.leaves_to_decide(current_user).subquery())) or 0
     args = {"village_id": village.id} if current_user.role == "office_admin" else {}
     villages = db.session.scalars(access.villages(current_user)).all() if current_user.role == "office_admin" else []
-    key = period.kind
+    key, today = period.kind, local_today()
     urls = {
-        "month": url_for("secretary.team", month=period.start.strftime("%Y-%m"), **args),
+        "month": url_for("secretary.team", month=(today if period.start <= today <= period.end else period.start)
+                         .strftime("%Y-%m"), **args),
         "quarter": url_for("secretary.team", quarter=period.quarter().key, **args),
         "prev": url_for("secretary.team", **{key: period.previous().key}, **args),
         "next": url_for("secretary.team", **{key: period.next().key}, **args),

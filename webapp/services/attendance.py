@@ -600,14 +600,12 @@ def _build_days(user: User, dates: Iterable[date], counts: dict[date, tuple[int,
             day.status = "in"
         elif d < posted:
             day.status = "off"
-        elif d > today:
-            day.status = "future"
         elif not working:
             day.status = "rest"
         elif frac >= 1:
             day.status = "leave"
-        elif d == today:
-            day.status = "today"
+        elif d >= today:  # not over yet: never an absence
+            day.status = "half" if frac else ("today" if d == today else "future")
         else:
             day.status = "half" if frac else "absent"
             day.absent = 1.0 - frac

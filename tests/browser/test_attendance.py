@@ -1,0 +1,105 @@
+"""On a 360×640 phone: a team member checks in and asks for leave; the first secretary approves it
+and reads the month table and the member's calendar."""
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.factories import PASSWORD
+from webapp.extensions import db
+from webapp.models import Checkin, Leave, User
+
+from .conftest import login, no_horizontal_scroll
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _second_phone(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640}, device_scale_factor=2, is_mobile=True, has_touch=True,
+        locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server,
+    )
+    context.set_default_timeout(10000)
+    return context
+
+
+def test_team_member_checks_in_and_first_secretary_approves_leave(app, world, phone, browser, live_server):
+    today = datetime.now(SHANGHAI).date()
+    with app.app_context():  # posted since the start of the month, so the calendar has a history
+        team1 = db.session.get(User, world["team1"])
+        team1.created_at = datetime(today.year, today.month, 1, tzinfo=SHANGHAI)
+        db.session.commit()
+
+    # the team member, on the phone, at the village (geolocation emulated near 东村's centre)
+    login(phone, "team1", PASSWORD)
+    phone.locator("nav.bottomnav").get_by_role("link", name="签到", exact=True).click()
+    phone.wait_for_url("**/attendance/")
+    assert phone.locator("h1").inner_text() == "驻村签到"
+    button = phone.locator("#checkin-button")
+    assert button.bounding_box()["height"] >= 44
+    button.click()
+    phone.locator("#checkin-result").get_by_text("签到成功").wait_for()
+    assert "距村中心" in phone.locator("#checkin-result").inner_text()
+    phone.locator("#today .att-today-list li").first.wait_for()
+    assert "在村" in phone.locator("#today").inner_text()
+    assert no_horizontal_scroll(phone)
+    phone.screenshot(path="/tmp/bangfu-checkin.png")
+    with app.app_context():
+        stored = db.session.scalars(db.select(Checkin)).all()
+        assert len(stored) == 1 and stored[0].within_geofence and stored[0].user_id == world["team1"]
+
+    # ... and asks for a day of leave next week
+    start = today + timedelta(days=7)
+    phone.locator("nav.bottomnav").get_by_role("link", name="请假", exact=True).click()
+    phone.wait_for_url("**/attendance/leave")
+    phone.get_by_label("病假").check()
+    phone.fill("input[name=start_date]", start.isoformat())
+    phone.fill("input[name=end_date]", start.isoformat())
+    phone.fill("textarea[name=reason]", "去县医院复查")
+    phone.get_by_role("button", name="提交请假").click()
+    phone.get_by_text("已提交，等待审批").wait_for()
+    assert "待审批" in phone.locator(".att-leaves").inner_text()
+    assert no_horizontal_scroll(phone)
+
+    # the first secretary, on another phone
+    context = _second_phone(browser, live_server)
+    try:
+        sec = context.new_page()
+        login(sec, "sec1", PASSWORD)
+        sec.goto("/attendance/approvals")
+        item = sec.locator("#pending-leaves li").first
+        assert "去县医院复查" in item.inner_text() and "队员一" in item.inner_text()
+        item.locator("input[name=comment]").fill("好好休息")
+        item.get_by_role("button", name="批准", exact=True).click()
+        sec.locator("#pending-leaves li[data-status=approved]").wait_for()
+        assert "好好休息" in sec.locator("#pending-leaves").inner_text()
+        assert no_horizontal_scroll(sec)
+        with app.app_context():
+            lv = db.session.scalars(db.select(Leave)).one()
+            assert (lv.status, lv.approver_id, lv.comment) == ("approved", world["sec1"], "好好休息")
+
+        # the month table
+        sec.locator("nav.bottomnav").get_by_role("link", name="考勤", exact=True).click()
+        sec.wait_for_url("**/village/team")
+        row = sec.locator("tr[data-username=team1]")
+        assert row.locator("td[data-col=days_in_village]").inner_text() == "1"
+        assert row.locator("td[data-col=checkins]").inner_text().startswith("1")
+        assert sec.locator("tr[data-username=sec1]").count() == 1
+        assert no_horizontal_scroll(sec)
+        sec.screenshot(path="/tmp/bangfu-team-month.png", full_page=True)
+        sec.get_by_role("link", name="按季度").click()
+        sec.locator("#team h2", has_text="季度").wait_for()
+        assert no_horizontal_scroll(sec)
+
+        # the calendar of the member
+        sec.get_by_role("link", name="按月").click()
+        sec.locator("#team h2", has_text="月").wait_for()
+        sec.locator("tr[data-username=team1] th a").click()
+        sec.wait_for_url("**/calendar**")
+        cell = sec.locator(f"td[data-date='{today.isoformat()}']")
+        assert cell.get_attribute("data-status") == "in"
+        assert cell.bounding_box()["width"] >= 40
+        assert no_horizontal_scroll(sec)
+        sec.screenshot(path="/tmp/bangfu-calendar.png", full_page=True)
+        if start.month == today.month:
+            assert sec.locator(f"td[data-date='{start.isoformat()}']").get_attribute("data-status") in ("leave", "rest")
+    finally:
+        context.close()
