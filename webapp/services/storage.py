@@ -27,8 +27,9 @@ class Storage(Protocol):
 
 
 class DiskStorage:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, fsync: bool = True):
         self.root = Path(root)
+        self.fsync = fsync  # off only for bulk demo data
 
     def _path(self, key: str) -> Path:
         if not KEY_RE.match(key):
@@ -44,7 +45,8 @@ class DiskStorage:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
-                os.fsync(f.fileno())
+                if self.fsync:
+                    os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -66,9 +68,9 @@ class DiskStorage:
         return [p for p in self.root.rglob("*") if p.is_file()]
 
 
-def get() -> Storage:
+def get(fsync: bool = True) -> Storage:
     """The configured store (disk under UPLOAD_DIR)."""
-    return DiskStorage(current_app.config["UPLOAD_DIR"])
+    return DiskStorage(current_app.config["UPLOAD_DIR"], fsync=fsync)
 
 
 def new_key(prefix: str, uuid_hex: str, ext: str = "jpg") -> str:

@@ -1,0 +1,201 @@
+"""Demo visits for seed-demo: two months of visits with generated photos, measures, checklists and
+subsidy answers, a few of them deliberately flagged, so a newcomer sees a lived-in app.
+
+Rows are written directly (the API's time window would refuse last month's check-ins), but
+distances, flags and photos go through the same code as real visits.
+"""
+from __future__ import annotations
+
+import io
+import math
+import random
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
+
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Household, Measure, Pairing, Photo, SubsidyAnswer, User, Visit
+from . import geo, photos, storage, subsidies, visits
+from .timeutil import local_today, tz
+
+NOTES = (
+    "入户了解家庭收支情况，宣讲产业奖补政策。",
+    "查看春耕备耕情况，帮助联系化肥和种苗。",
+    "了解孩子在校情况，核实教育资助落实。",
+    "走访慰问，了解老人身体状况，提醒按时服药。",
+    "核实家庭务工收入，登记就业意向。",
+    "检查住房安全情况，屋顶和墙体无明显隐患。",
+    "帮助填写医保报销材料，讲解大病保险政策。",
+    "了解养殖情况，鸡苗长势良好，联系收购商。",
+    "宣传防止返贫监测政策，核对家庭人口信息。",
+    "查看饮水设施，水管冬季防冻情况良好。",
+)
+PROBLEMS = ("", "", "", "屋后排水沟堵塞。", "老人慢性病用药费用较高。", "孩子上学路途较远。", "缺少养殖技术。")
+NEXT = ("", "", "下月回访核实。", "联系村医上门随访。", "协助申请产业奖补。", "推荐参加县里的技能培训。")
+MEASURES = (
+    ("产业", "发放鸡苗 50 只并指导养殖"), ("产业", "申请产业发展奖补"), ("就业", "推荐到县城工业园务工"),
+    ("就业", "参加电工技能培训"), ("教育", "落实雨露计划补助"), ("教育", "核实营养改善计划"),
+    ("健康", "办理慢性病卡"), ("健康", "家庭医生签约随访"), ("兜底", "申报低保"), ("住房/搬迁", "危房改造验收"),
+)
+COLOURS = ((96, 130, 70), (150, 120, 80), (110, 140, 170), (180, 170, 150), (120, 100, 90), (80, 110, 60))
+
+
+def _picture(rng: random.Random, label: str) -> bytes:
+    """A small scene (sky, hills, a house, a label) as a phone would send it."""
+    w, h = 400, 300
+    img = Image.new("RGB", (w, h), (150 + rng.randrange(80), 180 + rng.randrange(60), 220))
+    d = ImageDraw.Draw(img)
+    ground = rng.choice(COLOURS)
+    d.polygon([(0, h * 0.55), (w * 0.3, h * 0.35), (w * 0.6, h * 0.5), (w, h * 0.4), (w, h), (0, h)], fill=ground)
+    x, y = rng.randrange(60, 300), rng.randrange(170, 220)
+    d.rectangle([x, y, x + 120, y + 90], fill=(220, 210, 190), outline=(90, 70, 60), width=3)
+    d.polygon([(x - 10, y), (x + 60, y - 50), (x + 130, y)], fill=(140, 60, 50))
+    d.rectangle([x + 50, y + 40, x + 75, y + 90], fill=(100, 70, 50))
+    for _ in range(rng.randrange(3, 9)):
+        cx, cy = rng.randrange(w), rng.randrange(int(h * 0.5), h)
+        d.ellipse([cx - 12, cy - 12, cx + 12, cy + 12], fill=(40 + rng.randrange(60), 100 + rng.randrange(80), 40))
+    d.text((10, h - 22), label, fill=(255, 255, 255))  # ASCII: the default font has no CJK glyphs
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+def _store_photo(visit: Visit, data: bytes, captured: datetime) -> Photo:
+    done = photos.process(data)
+    image_key, thumb_key = photos.new_keys()
+    store = storage.get(fsync=False)
+    store.put(image_key, done.image)
+    store.put(thumb_key, done.thumb)
+    photo = Photo(client_uuid=str(uuid.uuid4()), visit_id=visit.id, sha256=done.sha256, storage_key=image_key,
+                  thumb_key=thumb_key, width=done.width, height=done.height, size_bytes=len(done.image),
+                  captured_at=captured, received_at=visit.received_at)
+    db.session.add(photo)
+    return photo
+
+
+def _offset(lat: float, lng: float, metres: float, rng: random.Random) -> tuple[float, float]:
+    """A point about `metres` away in a random direction."""
+    bearing = rng.uniform(0, 2 * math.pi)
+    dlat = metres * math.cos(bearing) / 111_195
+    dlng = metres * math.sin(bearing) / (111_195 * math.cos(math.radians(lat)))
+    return lat + dlat, lng + dlng
+
+
+def _day_in(rng: random.Random, first: date, last: date) -> date:
+    """A day in [first, last], Saturdays (扶贫日) twice as likely."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    weights = [2 if d.weekday() == 5 else 1 for d in days]
+    return rng.choices(days, weights)[0]
+
+
+def seed(rng: random.Random | None = None) -> dict[str, int]:
+    """Visits for every helper's households over last month and this month (up to today)."""
+    rng = rng or random.Random(2026)
+    today = local_today()
+    now = datetime.now(timezone.utc)
+    first_this = today.replace(day=1)
+    first_prev = (first_this - timedelta(days=1)).replace(day=1)
+    months = [(first_prev, first_this - timedelta(days=1), (1, 2)), (first_this, today, (0, 2))]
+
+    pairs = db.session.execute(
+        select(User, Household).join(Pairing, Pairing.helper_id == User.id)
+        .join(Household, Household.id == Pairing.household_id)
+        .where(Pairing.end_date.is_(None)).order_by(User.id, Household.id)
+    ).all()
+    plan: dict[int, list[Measure]] = {}
+    for helper, hh in pairs:
+        for category, title in rng.sample(MEASURES, rng.randrange(2, 4)):
+            m = Measure(household_id=hh.id, category=category, title=title, status="planned", created_by_id=helper.id,
+                        due_date=today + timedelta(days=rng.randrange(-20, 90)),
+                        created_at=datetime.combine(first_prev, time(9), tz()).astimezone(timezone.utc))
+            db.session.add(m)
+            plan.setdefault(hh.id, []).append(m)
+    db.session.flush()
+
+    made: list[Visit] = []
+    pictures: dict[int, bytes] = {}
+    n_photos = 0
+    for helper, hh in pairs:
+        for first, last, (lo, hi) in months:
+            for _ in range(rng.randint(lo, hi)):
+                day = _day_in(rng, first, last)
+                at_local = datetime.combine(day, time(rng.randrange(8, 17), rng.randrange(60)), tz())
+                at = at_local.astimezone(timezone.utc)
+                if at > now - timedelta(minutes=30):
+                    continue
+                base = (hh.latitude, hh.longitude) if hh.has_location else (hh.village.latitude, hh.village.longitude)
+                lat, lng = _offset(base[0], base[1], rng.uniform(5, 120), rng)
+                accuracy = round(rng.uniform(5, 40), 1)
+                received = at + timedelta(minutes=rng.randrange(1, 20))
+                if rng.random() < 0.12:  # sent later from the outbox: 离线补传
+                    received = min(at + timedelta(hours=rng.uniform(2, 30)), now)
+                student = next((m for m in hh.members if m.education_stage), None)
+                checklist = {code: {"ok": rng.random() > 0.08, "note": ""} for code in visits.CHECKLIST_CODES}
+                if student is None:
+                    checklist["education"] = {"ok": True, "note": "家中无义务教育阶段学生"}
+                v = Visit(
+                    client_uuid=str(uuid.uuid4()), household_id=hh.id, helper_id=helper.id, checked_in_at=at,
+                    received_at=received, latitude=lat, longitude=lng, accuracy_m=accuracy,
+                    notes=rng.choice(NOTES), problems=rng.choice(PROBLEMS), next_steps=rng.choice(NEXT),
+                    checklist=checklist, flags=[], content_hash="",
+                )
+                if hh.has_location:
+                    v.distance_m = geo.haversine_m(lat, lng, hh.latitude, hh.longitude)
+                    v.within_geofence = v.distance_m <= visits.geofence_m(hh)
+                db.session.add(v)
+                db.session.flush()
+                open_measures = [m for m in plan.get(hh.id, []) if m.status == "planned"]
+                if open_measures and rng.random() < 0.35:
+                    m = rng.choice(open_measures)
+                    m.status, m.done_visit_id, m.done_at = "done", v.id, at
+                if student is not None:
+                    for item in subsidies.items_for(student.education_stage):
+                        db.session.add(SubsidyAnswer(visit_id=v.id, member_id=student.id, item=item.code,
+                                                     answer=rng.choices(subsidies.ANSWERS, (8, 1, 1))[0]))
+                for k in range(rng.choices((1, 2), (3, 1))[0]):
+                    data = _picture(rng, f"household {hh.id}  {day:%Y-%m-%d}  #{k + 1}")
+                    pictures.setdefault(v.id, data)
+                    _store_photo(v, data, at + timedelta(minutes=k + 1))
+                    n_photos += 1
+                made.append(v)
+    db.session.flush()
+
+    # a few deliberately implausible visits, for the badges and the first secretary's review
+    by_helper: dict[int, list[Visit]] = {}
+    for v in made:
+        by_helper.setdefault(v.helper_id, []).append(v)
+    helpers = sorted(by_helper)
+    if len(helpers) >= 5:
+        far = by_helper[helpers[0]][0]  # checked in 3–5 km from the household
+        lat, lng = _offset(far.latitude, far.longitude, rng.uniform(3000, 5000), rng)
+        far.latitude, far.longitude = lat, lng
+        if far.household.has_location:
+            far.distance_m = geo.haversine_m(lat, lng, far.household.latitude, far.household.longitude)
+            far.within_geofence = False
+        by_helper[helpers[1]][0].accuracy_m = 350.0  # a weak GPS fix
+        reused = by_helper[helpers[2]]  # the same photo on two visits
+        if len(reused) >= 2:
+            _store_photo(reused[-1], pictures[reused[0].id], reused[-1].checked_in_at)
+        late = by_helper[helpers[3]][-1]  # entered four days after the check-in
+        late.received_at = min(late.checked_in_at + timedelta(days=4), now)
+        jump = by_helper[helpers[4]]  # two places 4 km apart one minute apart
+        if len(jump) >= 2:
+            a, b = jump[0], jump[1]
+            b.checked_in_at = a.checked_in_at + timedelta(minutes=1)
+            b.received_at = b.checked_in_at + timedelta(minutes=5)
+            b.latitude, b.longitude = _offset(a.latitude, a.longitude, 4000, rng)
+            if b.household.has_location:
+                b.distance_m = geo.haversine_m(b.latitude, b.longitude, b.household.latitude, b.household.longitude)
+                b.within_geofence = b.distance_m <= visits.geofence_m(b.household)
+    db.session.flush()
+    for v in made:
+        v.content_hash = visits.content_hash({
+            "household_id": v.household_id, "checked_in_at": v.checked_in_at, "latitude": v.latitude,
+            "longitude": v.longitude, "accuracy_m": v.accuracy_m, "notes": v.notes, "problems": v.problems,
+            "next_steps": v.next_steps, "checklist": v.checklist, "measures_done": [], "subsidies": [],
+        })
+        v.flags = visits.compute_flags(v)
+    db.session.flush()
+    return {"visits": len(made), "photos": n_photos, "flagged": sum(1 for v in made if v.flags)}
