@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 from flask import current_app
-from sqlalchemy import Integer, Select, and_, case, delete, func, insert, literal, select
+from sqlalchemy import Integer, Select, and_, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Boolean, String
@@ -129,6 +129,11 @@ def _agg_default(element, compiler, **kw):
     return f"string_agg({compiler.process(a, **kw)}, {compiler.process(sep, **kw)})"
 
 
+def isum(expr):
+    """sum() as an integer on every backend (PostgreSQL sums bigints to numeric)."""
+    return cast(func.sum(expr), Integer)
+
+
 def _split(value: str | None) -> list[str]:
     return sorted(x for x in (value or "").split(SEP) if x)
 
@@ -174,7 +179,21 @@ NUMBERS = ("households", "households_count", "households_visited", "visits", "vi
 
 
 @dataclass
+class _Context:
+    """What the explanations of one month need besides a helper's numbers."""
+
+    period: "Period"
+    weights: dict[str, float]
+    per_flag: float
+    flag_cap: float
+    late_hours: int
+
+
+@dataclass(slots=True, eq=False)
 class HelperMonth:
+    """One helper's month. Numbers, points, score and rating are computed at once; the Chinese
+    explanations (rules, flags, veto) are built from them on first use, or read from a snapshot."""
+
     helper_id: int
     username: str
     display_name: str
@@ -193,15 +212,42 @@ class HelperMonth:
     measures_due: int = 0
     measures_done: int = 0
     measures_overdue: int = 0
+    points: tuple[float, float, float, float, float] = (0.0, 0.0, 0.0, 0.0, 0.0)  # coverage, diary, measures, timeliness, −flags
     score: float = 0.0
     rating: str = "不合格"
-    veto: str | None = None  # why 优秀 is vetoed
-    rules: list[Rule] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
+    vetoed: bool = False
     provisional: bool = False  # the month (or its diary deadline) has not ended yet
     closed: bool = False  # read from a closed month's snapshot
     rank: int | None = None
     spot_check: SpotCheckItem | None = None
+    # raw evidence from SQL (names joined with SEP) and the context, for the explanations
+    _raw: tuple | None = None
+    _ctx: _Context | None = None
+    _rules: list[Rule] | None = None
+    _flags: list[Flag] | None = None
+    _veto: str | None = None
+
+    @property
+    def rules(self) -> list[Rule]:
+        if self._rules is None:
+            self._explain()
+        return self._rules
+
+    @property
+    def flags(self) -> list[Flag]:
+        if self._flags is None:
+            self._explain()
+        return self._flags
+
+    @property
+    def veto(self) -> str | None:
+        """Why 优秀 is vetoed (帮扶任务未完成), or None."""
+        if self._rules is None:
+            self._explain()
+        return self._veto
+
+    def _explain(self) -> None:
+        self._rules, self._flags, self._veto = _explain(self, self._ctx, *self._raw)
 
     def to_data(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in NUMBERS}
@@ -215,8 +261,10 @@ class HelperMonth:
         d = result.data or {}
         hm = cls(helper_id=result.helper_id, username=d.get("username", ""), display_name=d.get("display_name", ""),
                  unit_id=d.get("unit_id"), village_id=d.get("village_id"), month=month,
-                 score=result.score, rating=result.rating, veto=d.get("veto"), provisional=False, closed=True,
-                 rules=[Rule(**r) for r in d.get("rules", [])], flags=[Flag(**f) for f in d.get("flags", [])])
+                 score=result.score, rating=result.rating, vetoed=bool(d.get("veto")), provisional=False, closed=True)
+        hm._rules = [Rule(**r) for r in d.get("rules", [])]
+        hm._flags = [Flag(**f) for f in d.get("flags", [])]
+        hm._veto = d.get("veto")
         for k in NUMBERS:
             setattr(hm, k, d.get(k, 0))
         return hm
@@ -241,10 +289,10 @@ def _minus(x: float) -> str:
     return f"−{int(x)}" if x == int(x) else f"−{x}"
 
 
-def rating_for(score: float, vetoed: bool) -> str:
-    if score >= _cfg("RATING_EXCELLENT") and not vetoed:
+def rating_for(score: float, vetoed: bool, excellent: float | None = None, passing: float | None = None) -> str:
+    if score >= (_cfg("RATING_EXCELLENT") if excellent is None else excellent) and not vetoed:
         return "优秀"
-    if score >= _cfg("RATING_PASS"):
+    if score >= (_cfg("RATING_PASS") if passing is None else passing):
         return "合格"
     return "不合格"
 
@@ -261,6 +309,7 @@ class Period:
     end: datetime  # UTC instant after the month's last local day
     diary_deadline: datetime  # entries received before this count for the diary
     now: datetime
+    deadline_label: str
 
     @property
     def ended(self) -> bool:
@@ -269,11 +318,6 @@ class Period:
     @property
     def diary_closed(self) -> bool:
         return self.now >= self.diary_deadline
-
-    @property
-    def deadline_label(self) -> str:
-        d = self.last + timedelta(days=_cfg("DIARY_DEADLINE_DAY"))
-        return f"{d.month}月{d.day}日"
 
 
 def period(month: str, now: datetime | None = None) -> Period:
@@ -285,22 +329,27 @@ def period(month: str, now: datetime | None = None) -> Period:
     zone = tz()
     start = datetime.combine(first, datetime.min.time(), zone).astimezone(timezone.utc)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).astimezone(timezone.utc)
-    deadline_day = last + timedelta(days=int(_cfg("DIARY_DEADLINE_DAY")) + 1)
-    deadline = datetime.combine(deadline_day, datetime.min.time(), zone).astimezone(timezone.utc)
+    deadline_day = last + timedelta(days=int(_cfg("DIARY_DEADLINE_DAY")))
+    deadline = datetime.combine(deadline_day + timedelta(days=1), datetime.min.time(), zone).astimezone(timezone.utc)
     return Period(month_key(first), first, last, (last - first).days + 1, start, end, deadline,
-                  now or datetime.now(timezone.utc))
+                  now or datetime.now(timezone.utc), f"{deadline_day.month}月{deadline_day.day}日")
 
 
-def _month_query(p: Period, scope: Select) -> Select:
-    """One row per helper of the scope with households in the month: every number the rules need."""
+def _month_query(p: Period, scope: Select, wide: bool) -> Select:
+    """One row per helper of the scope with households in the month: every number the rules need.
+
+    wide: the scope is a whole unit, so visits and measures are aggregated for the month without
+    probing the scope row by row (the final join keeps the scope); otherwise they are filtered first.
+    """
     first, last, D = p.first, p.last, p.days
+    one = literal(1)
     # pairings overlapping the month, days covered per (helper, household)
     lo = case((Pairing.start_date > first, Pairing.start_date), else_=literal(first))
     hi = case((Pairing.end_date.is_(None), literal(last)), (Pairing.end_date < last, Pairing.end_date), else_=literal(last))
     span = days_between(hi, lo) + 1
     pm = (
         select(Pairing.helper_id.label("helper_id"), Pairing.household_id.label("household_id"),
-               func.sum(case((span > 0, span), else_=0)).label("days"))
+               isum(case((span > 0, span), else_=0)).label("days"))
         .where(Pairing.start_date <= last, Pairing.end_date.is_(None) | (Pairing.end_date >= first),
                Pairing.helper_id.in_(scope))
         .group_by(Pairing.helper_id, Pairing.household_id)
@@ -310,19 +359,20 @@ def _month_query(p: Period, scope: Select) -> Select:
     late = later_than_hours(Visit.received_at, Visit.checked_in_at, literal(int(_cfg("LATE_ENTRY_HOURS"))))
     diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < p.diary_deadline,
                     Visit.review_status != "returned")
-    one = literal(1)
     vhh = (
         select(Visit.helper_id.label("helper_id"), Visit.household_id.label("household_id"),
                func.count().label("n"),
-               func.sum(case((Visit.within_geofence.is_(True), one), else_=0)).label("geo"),
-               func.sum(case((json_nonempty(Visit.flags), one), else_=0)).label("flagged"),
-               func.sum(case((late, one), else_=0)).label("late"),
+               isum(case((Visit.within_geofence.is_(True), one), else_=0)).label("geo"),
+               isum(case((json_nonempty(Visit.flags), one), else_=0)).label("flagged"),
+               isum(case((late, one), else_=0)).label("late"),
                func.max(case((diary_ok, one), else_=0)).label("diary"),
-               func.sum(case((Visit.review_status == "returned", one), else_=0)).label("returned"))
-        .where(Visit.checked_in_at >= p.start, Visit.checked_in_at < p.end, Visit.helper_id.in_(scope))
+               isum(case((Visit.review_status == "returned", one), else_=0)).label("returned"))
+        .where(Visit.checked_in_at >= p.start, Visit.checked_in_at < p.end)
         .group_by(Visit.helper_id, Visit.household_id)
-        .cte("vhh")
     )
+    if not wide:
+        vhh = vhh.where(Visit.helper_id.in_(scope))
+    vhh = vhh.cte("vhh")
     # measures of the paired households
     done_by_end = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.end))
     done_before_start = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.start))
@@ -332,30 +382,32 @@ def _month_query(p: Period, scope: Select) -> Select:
     overdue = and_(due, ~done_by_end, Measure.due_date < cutoff)
     mh = (
         select(Measure.household_id.label("household_id"), func.count().label("plan"),
-               func.sum(case((due, one), else_=0)).label("due"),
-               func.sum(case((and_(due, done_by_end), one), else_=0)).label("done"),
-               func.sum(case((overdue, one), else_=0)).label("overdue"),
+               isum(case((due, one), else_=0)).label("due"),
+               isum(case((and_(due, done_by_end), one), else_=0)).label("done"),
+               isum(case((overdue, one), else_=0)).label("overdue"),
                str_agg(case((overdue, Measure.title)), literal(SEP2)).label("overdue_titles"))
-        .where(Measure.created_at < p.end, Measure.household_id.in_(select(pm.c.household_id)))
+        .where(Measure.created_at < p.end)
         .group_by(Measure.household_id)
-        .cte("mh")
     )
+    if not wide:
+        mh = mh.where(Measure.household_id.in_(select(pm.c.household_id)))
+    mh = mh.cte("mh")
     capped = case((pm.c.days > D, literal(D)), else_=pm.c.days)
     visited = vhh.c.n.is_not(None)
     has_diary = func.coalesce(vhh.c.diary, 0) == 1
     hagg = (
         select(pm.c.helper_id.label("helper_id"),
                func.count().label("hh_count"),
-               func.sum(capped).label("days"),
-               func.sum(case((visited, capped), else_=0)).label("visited_days"),
-               func.sum(case((visited, one), else_=0)).label("visited"),
+               isum(capped).label("days"),
+               isum(case((visited, capped), else_=0)).label("visited_days"),
+               isum(case((visited, one), else_=0)).label("visited"),
                str_agg(case((~visited, Household.head_name)), literal(SEP)).label("unvisited"),
-               func.sum(case((has_diary, capped), else_=0)).label("diary_days"),
-               func.sum(case((has_diary, one), else_=0)).label("diary"),
+               isum(case((has_diary, capped), else_=0)).label("diary_days"),
+               isum(case((has_diary, one), else_=0)).label("diary"),
                str_agg(case((~has_diary, Household.head_name)), literal(SEP)).label("no_diary"),
-               func.sum(func.coalesce(mh.c.due, 0)).label("due"),
-               func.sum(func.coalesce(mh.c.done, 0)).label("done"),
-               func.sum(func.coalesce(mh.c.overdue, 0)).label("overdue"),
+               isum(func.coalesce(mh.c.due, 0)).label("due"),
+               isum(func.coalesce(mh.c.done, 0)).label("done"),
+               isum(func.coalesce(mh.c.overdue, 0)).label("overdue"),
                str_agg(case((func.coalesce(mh.c.plan, 0) == 0, Household.head_name)), literal(SEP)).label("no_plan"),
                str_agg(case((mh.c.overdue > 0, Household.head_name + literal(SEP2) + mh.c.overdue_titles)),
                        literal(SEP)).label("overdue_detail"),
@@ -368,98 +420,115 @@ def _month_query(p: Period, scope: Select) -> Select:
         .subquery("hagg")
     )
     vh = (
-        select(vhh.c.helper_id.label("helper_id"), func.sum(vhh.c.n).label("n"), func.sum(vhh.c.geo).label("geo"),
-               func.sum(vhh.c.flagged).label("flagged"), func.sum(vhh.c.late).label("late"),
-               func.sum(vhh.c.returned).label("returned"))
+        select(vhh.c.helper_id.label("helper_id"), isum(vhh.c.n).label("n"), isum(vhh.c.geo).label("geo"),
+               isum(vhh.c.flagged).label("flagged"), isum(vhh.c.late).label("late"),
+               isum(vhh.c.returned).label("returned"))
         .group_by(vhh.c.helper_id)
         .subquery("vh")
     )
     return (
-        select(User.id, User.username, User.display_name, User.unit_id, hagg, vh.c.n, vh.c.geo, vh.c.flagged,
-               vh.c.late, vh.c.returned)
+        select(User.id, User.username, User.display_name, User.unit_id, hagg.c.hh_count, hagg.c.days,
+               hagg.c.visited_days, hagg.c.visited, hagg.c.diary_days, hagg.c.diary, hagg.c.due, hagg.c.done,
+               hagg.c.overdue, hagg.c.village_id, vh.c.n, vh.c.geo, vh.c.flagged, vh.c.late, vh.c.returned,
+               hagg.c.unvisited, hagg.c.no_diary, hagg.c.no_plan, hagg.c.overdue_detail)
         .join(hagg, hagg.c.helper_id == User.id)
         .outerjoin(vh, vh.c.helper_id == User.id)
     )
 
 
-def _build(row, p: Period, cfg: dict[str, Any]) -> HelperMonth:
-    (uid, username, display_name, unit_id, _hid, hh_count, days, visited_days, visited, unvisited, diary_days,
-     diary, no_diary, due, done, overdue, no_plan, overdue_detail, village_id, n, geo, flagged, late, returned) = row
-    days = int(days or 0)
-    n = int(n or 0)
-    flagged = int(flagged or 0)
-    late = int(late or 0)
-    returned = int(returned or 0)
-    due = int(due or 0)
-    done = int(done or 0)
-    hm = HelperMonth(uid, username, display_name, unit_id, village_id, p.key,
-                     households=round(days / p.days, 2), households_count=int(hh_count), households_visited=int(visited),
-                     visits=n, visits_in_geofence=int(geo or 0), flagged_visits=flagged, late_visits=late,
-                     returned_visits=returned, diary_households=int(diary), measures_due=due, measures_done=done,
-                     measures_overdue=int(overdue or 0), provisional=not p.diary_closed)
-    w = cfg["SCORE_WEIGHTS"]
-    rules = hm.rules
+def _context() -> _Context:
+    return _Context(None, dict(_cfg("SCORE_WEIGHTS")), float(_cfg("SCORE_FLAG_DEDUCTION")),
+                    float(_cfg("SCORE_FLAG_DEDUCTION_MAX")), int(_cfg("LATE_ENTRY_HOURS")))
+
+
+def _builder(p: Period, ctx: _Context):
+    """A fast row → HelperMonth function for this month (numbers, points, score, rating only)."""
+    ctx.period = p
+    w = ctx.weights
+    w_cov, w_diary, w_meas, w_time = float(w["coverage"]), float(w["diary"]), float(w["measures"]), float(w["timeliness"])
+    per, cap = ctx.per_flag, ctx.flag_cap
+    excellent, passing = float(_cfg("RATING_EXCELLENT")), float(_cfg("RATING_PASS"))
+    key, D, provisional = p.key, p.days, not p.diary_closed
+
+    def build(row) -> HelperMonth | None:
+        (uid, username, display_name, unit_id, hh_count, days, visited_days, visited, diary_days, diary, due, done,
+         overdue, village_id, n, geo, flagged, late, returned, unvisited, no_diary, no_plan, overdue_detail) = row
+        if not days:
+            return None
+        n = n or 0
+        flagged = flagged or 0
+        late = late or 0
+        cov = w_cov * visited_days / days
+        dia = w_diary * diary_days / days
+        mea = w_meas * done / due if due else w_meas
+        tim = w_time * (n - late) / n if n else 0.0
+        ded = min(cap, per * flagged)
+        total = cov + dia + mea + tim - ded
+        score = round((0.0 if total < 0 else 100.0 if total > 100 else total) + 1e-9, 1)
+        vetoed = visited < hh_count or diary < hh_count or done < due or no_plan is not None
+        rating = "优秀" if score >= excellent and not vetoed else "合格" if score >= passing else "不合格"
+        return HelperMonth(uid, username, display_name, unit_id, village_id, key, round(days / D, 2), hh_count, visited,
+                           n, geo or 0, flagged, late, returned or 0, diary, due, done, overdue,
+                           (cov, dia, mea, tim, -ded), score, rating, vetoed, provisional, False, None, None,
+                           (unvisited, no_diary, no_plan, overdue_detail), ctx)
+
+    return build
+
+
+def _explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdue_detail):
+    """The Chinese explanation of a computed month: each rule with its points and facts, the flags, the veto."""
+    p, w = ctx.period, ctx.weights
+    cov, dia, mea, tim, ded = hm.points
+    rules: list[Rule] = []
     unvisited_names = _split(unvisited)
-    # coverage
-    pts = w["coverage"] * (int(visited_days or 0) / days) if days else 0.0
     facts = f"结对 {hm.households_count} 户（按结对天数折算 {hm.households:g} 户），本月已走访 {hm.households_visited} 户"
-    miss = f"本月还有 {len(unvisited_names)} 户未走访 ({_minus(w['coverage'] - pts)})" if unvisited_names else None
-    rules.append(Rule("coverage", "走访覆盖", _pts(pts), w["coverage"], facts, miss, unvisited_names))
-    # diary
+    miss = f"本月还有 {len(unvisited_names)} 户未走访 ({_minus(w['coverage'] - cov)})" if unvisited_names else None
+    rules.append(Rule("coverage", "走访覆盖", _pts(cov), w["coverage"], facts, miss, unvisited_names))
     no_diary_names = _split(no_diary)
-    pts = w["diary"] * (int(diary_days or 0) / days) if days else 0.0
     facts = f"{hm.diary_households} 户有按时录入的帮扶日志（截止 {p.deadline_label}）"
-    if returned:
-        facts += f"；{returned} 条记录被第一书记退回尚未修改"
-    miss = (f"还有 {len(no_diary_names)} 户没有按时录入帮扶日志 ({_minus(w['diary'] - pts)})"
+    if hm.returned_visits:
+        facts += f"；{hm.returned_visits} 条记录被第一书记退回尚未修改"
+    miss = (f"还有 {len(no_diary_names)} 户没有按时录入帮扶日志 ({_minus(w['diary'] - dia)})"
             if no_diary_names else None)
-    rules.append(Rule("diary", "帮扶日志", _pts(pts), w["diary"], facts, miss, no_diary_names))
-    # measures
+    rules.append(Rule("diary", "帮扶日志", _pts(dia), w["diary"], facts, miss, no_diary_names))
+    due, done = hm.measures_due, hm.measures_done
     if due:
-        pts = w["measures"] * done / due
         facts = f"本月到期帮扶措施 {due} 项，已完成 {done} 项"
-        miss = f"还有 {due - done} 项到期措施未完成 ({_minus(w['measures'] - pts)})" if done < due else None
+        miss = f"还有 {due - done} 项到期措施未完成 ({_minus(w['measures'] - mea)})" if done < due else None
     else:
-        pts, facts, miss = float(w["measures"]), "本月没有到期的帮扶措施", None
+        facts, miss = "本月没有到期的帮扶措施", None
     overdue_items = []
     for item in _split(overdue_detail):
         head, _, titles = item.partition(SEP2)
         overdue_items.append(f"{head}：{'、'.join(sorted(t for t in titles.split(SEP2) if t))}")
-    rules.append(Rule("measures", "帮扶措施", _pts(pts), w["measures"], facts, miss, overdue_items))
-    # timeliness
-    hours = cfg["LATE_ENTRY_HOURS"]
+    rules.append(Rule("measures", "帮扶措施", _pts(mea), w["measures"], facts, miss, overdue_items))
+    n, late, hours = hm.visits, hm.late_visits, ctx.late_hours
     if n:
-        pts = w["timeliness"] * (n - late) / n
         facts = f"走访 {n} 次，{n - late} 次在签到后 {hours} 小时内录入"
-        miss = f"{late} 次走访超过 {hours} 小时才录入 ({_minus(w['timeliness'] - pts)})" if late else None
+        miss = f"{late} 次走访超过 {hours} 小时才录入 ({_minus(w['timeliness'] - tim)})" if late else None
     else:
-        pts, facts, miss = 0.0, "本月没有走访记录", f"本月没有走访记录 ({_minus(w['timeliness'])})"
-    rules.append(Rule("timeliness", "按时录入", _pts(pts), w["timeliness"], facts, miss))
-    # deduction for flagged visits
-    per, cap = cfg["SCORE_FLAG_DEDUCTION"], cfg["SCORE_FLAG_DEDUCTION_MAX"]
-    ded = min(cap, per * flagged)
-    facts = f"走访 {n} 次，其中被标记异常 {flagged} 次（每次扣 {per} 分，最多扣 {cap} 分）"
-    miss = f"{flagged} 次走访被标记异常 ({_minus(ded)})" if flagged else None
-    rules.append(Rule("flags", "异常扣分", -_pts(ded) if ded else 0.0, 0, facts, miss))
+        facts, miss = "本月没有走访记录", f"本月没有走访记录 ({_minus(w['timeliness'])})"
+    rules.append(Rule("timeliness", "按时录入", _pts(tim), w["timeliness"], facts, miss))
+    facts = (f"走访 {n} 次，其中被标记异常 {hm.flagged_visits} 次（每次扣 {ctx.per_flag:g} 分，"
+             f"最多扣 {ctx.flag_cap:g} 分）")
+    miss = f"{hm.flagged_visits} 次走访被标记异常 ({_minus(-ded)})" if hm.flagged_visits else None
+    rules.append(Rule("flags", "异常扣分", _pts(ded) if ded else 0.0, 0, facts, miss))
 
-    total = sum(r.points for r in rules)
-    hm.score = _pts(max(0.0, min(100.0, total)))
-    # the veto: tasks not completed (a household unvisited or without diary, a due measure open, no plan)
     no_plan_names = _split(no_plan)
-    unfinished = []
-    if unvisited_names:
-        unfinished.append(f"{len(unvisited_names)} 户未走访")
-    if no_diary_names:
-        unfinished.append(f"{len(no_diary_names)} 户缺帮扶日志")
-    if due > done:
-        unfinished.append(f"{due - done} 项到期措施未完成")
-    if no_plan_names:
-        unfinished.append(f"{len(no_plan_names)} 户没有帮扶计划")
-    if unfinished:
-        hm.veto = "未完成帮扶任务（" + "，".join(unfinished) + "），一票否决优秀"
-    hm.rating = rating_for(hm.score, bool(hm.veto))
-    # accountability flags, each naming its rule and evidence; the month-end ones only once it has ended
-    flags = hm.flags
+    veto = None
+    if hm.vetoed:
+        unfinished = []
+        if unvisited_names:
+            unfinished.append(f"{len(unvisited_names)} 户未走访")
+        if no_diary_names:
+            unfinished.append(f"{len(no_diary_names)} 户缺帮扶日志")
+        if due > done:
+            unfinished.append(f"{due - done} 项到期措施未完成")
+        if no_plan_names:
+            unfinished.append(f"{len(no_plan_names)} 户没有帮扶计划")
+        veto = "未完成帮扶任务（" + "，".join(unfinished) + "），一票否决优秀"
+
+    flags: list[Flag] = []
     if unvisited_names and p.ended:
         flags.append(_flag("not_visited", f"本月未走访：{'、'.join(unvisited_names)}"))
     if late:
@@ -467,15 +536,15 @@ def _build(row, p: Period, cfg: dict[str, Any]) -> HelperMonth:
     parts = []
     if no_diary_names and p.diary_closed:
         parts.append(f"截止 {p.deadline_label} 未录入帮扶日志：{'、'.join(no_diary_names)}")
-    if returned:
-        parts.append(f"{returned} 条走访记录被退回尚未修改")
+    if hm.returned_visits:
+        parts.append(f"{hm.returned_visits} 条走访记录被退回尚未修改")
     if parts:
         flags.append(_flag("incomplete_records", "；".join(parts)))
     if no_plan_names:
         flags.append(_flag("no_plan", f"没有帮扶措施：{'、'.join(no_plan_names)}"))
     if overdue_items:
         flags.append(_flag("plan_overdue", "到期未完成：" + "；".join(overdue_items)))
-    return hm
+    return rules, flags, veto
 
 
 def _flag(code: str, evidence: str) -> Flag:
@@ -483,12 +552,20 @@ def _flag(code: str, evidence: str) -> Flag:
     return Flag(code, rule, action, evidence)
 
 
-def compute_month(month: str, scope: Select, now: datetime | None = None) -> list[HelperMonth]:
-    """The live month of every helper in scope (a Select of user ids) that had households in it."""
+def compute_month(month: str, scope: Select, now: datetime | None = None, wide: bool = False) -> list[HelperMonth]:
+    """The live month of every helper in scope (a Select of user ids) that had households in it.
+
+    wide=True when the scope is a whole unit (aggregate the month, then keep the scope).
+    """
     p = period(month, now)
-    cfg = {k: _cfg(k) for k in ("SCORE_WEIGHTS", "SCORE_FLAG_DEDUCTION", "SCORE_FLAG_DEDUCTION_MAX", "LATE_ENTRY_HOURS")}
-    rows = db.session.execute(_month_query(p, scope)).all()
-    return [_build(r, p, cfg) for r in rows if r.days]
+    build = _builder(p, _context())
+    if db.session.get_bind().dialect.name == "postgresql":
+        # the planner overestimates the joined aggregates and would spend seconds JIT-compiling
+        # a query that runs in a fraction of that: no JIT, and room to hash the aggregates in memory
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+    rows = db.session.execute(_month_query(p, scope, wide)).all()
+    return [hm for hm in map(build, rows) if hm is not None]
 
 
 # ---------------------------------------------------------------- what a user sees: snapshots + live
@@ -523,7 +600,7 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
     ).scalars().all()
     results = [HelperMonth.from_snapshot(r, p.key) for r in snap]
     live_scope = scope.where(User.unit_id.not_in(_closed_units(p.key)))
-    results += compute_month(p.key, live_scope, now)
+    results += compute_month(p.key, live_scope, now, wide=user.role == "office_admin" and village_id is None)
     if spot_checks and results:
         items = spot_check_items(p.key, scope)
         for r in results:
@@ -678,7 +755,7 @@ def _snapshot(c: MonthClosure, by: User, now: datetime | None) -> dict[int, tupl
     """Replace the closure's results with a fresh computation; returns {helper: (old, new)} for changed scores."""
     old = dict(db.session.execute(select(MonthResult.helper_id, MonthResult.score).where(MonthResult.closure_id == c.id)).all())
     scope = access.helper_ids(by)
-    results = compute_month(c.month, scope, now)
+    results = compute_month(c.month, scope, now, wide=True)
     db.session.execute(delete(MonthResult).where(MonthResult.closure_id == c.id))
     if results:
         db.session.execute(insert(MonthResult), [
