@@ -167,7 +167,8 @@ def locate(village: Village, latitude: float, longitude: float) -> tuple[float |
     return round(distance, 1), distance <= geofence_m(village)
 
 
-def _content_hash(user_id: int, values: dict[str, Any]) -> str:
+def content_hash(user_id: int, values: dict[str, Any]) -> str:
+    """sha256 of the canonical check-in: a replay with other content (or by someone else) is a conflict."""
     canonical = {
         "user_id": user_id,
         "client_uuid": str(values["client_uuid"]),
@@ -214,7 +215,7 @@ def record_checkin(user: User, data: dict[str, Any], photo_key: str | None = Non
     except ValidationError as err:
         raise ValidationFailed("签到数据有误。", errors=err.messages) from None
     client_uuid = str(values["client_uuid"])
-    digest = _content_hash(user.id, values)
+    digest = content_hash(user.id, values)
     existing = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid))
     if existing is not None:
         return _replay(existing, digest)
