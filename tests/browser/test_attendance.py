@@ -103,3 +103,32 @@ def test_team_member_checks_in_and_first_secretary_approves_leave(app, world, ph
             assert sec.locator(f"td[data-date='{start.isoformat()}']").get_attribute("data-status") in ("leave", "rest")
     finally:
         context.close()
+
+
+def test_first_secretary_sends_a_flagged_visit_back(app, world, phone):
+    import uuid
+
+    from webapp.models import Visit
+    from webapp.services.timeutil import now_utc
+
+    with app.app_context():
+        v = Visit(client_uuid=str(uuid.uuid4()), household_id=world["hh3"], helper_id=world["h2"],
+                  checked_in_at=now_utc() - timedelta(hours=2), latitude=30.35, longitude=109.5, accuracy_m=12,
+                  distance_m=5300, within_geofence=False, notes="了解生产生活情况", flags=["outside_geofence"],
+                  content_hash="0" * 64)
+        db.session.add(v)
+        db.session.commit()
+        visit_id = v.id
+    login(phone, "sec1", PASSWORD)
+    phone.locator("nav.bottomnav").get_by_role("link", name="走访", exact=True).click()
+    phone.wait_for_url("**/village/helpers")
+    card = phone.locator(f"#flagged article[data-visit='{visit_id}']")
+    assert "超出范围" in card.inner_text()
+    card.locator("summary").click()
+    card.locator("input[name=comment]").fill("定位离这户 5 公里，请说明")
+    card.get_by_role("button", name="退回整改").click()
+    phone.locator(f"#flagged article[data-visit='{visit_id}'][data-review='returned']").wait_for()
+    assert "定位离这户 5 公里，请说明" in phone.locator(f"#flagged article[data-visit='{visit_id}']").inner_text()
+    assert no_horizontal_scroll(phone)
+    with app.app_context():
+        assert db.session.get(Visit, visit_id).review_status == "returned"

@@ -268,6 +268,7 @@ def test_helpers_work_and_review_flow(app, make_client, world, visits):
     assert "退回整改时请写明" in missing.get_data(as_text=True)
     back = sec.post(url, data={"action": "returned", "comment": "请补充户主签字照片"}, headers={"HX-Request": "true"})
     assert back.status_code == 200 and 'data-review="returned"' in back.get_data(as_text=True)
+    assert "有 1 次走访被第一书记退回" in helper.get("/").get_data(as_text=True)
     mine = helper.get("/reviews/").get_data(as_text=True)
     assert "请补充户主签字照片" in mine and "已整改" in mine
     fixed = helper.post(f"/reviews/{visits['flagged']}/fixed", headers={"HX-Request": "true"})

@@ -21,6 +21,10 @@ def register_blueprints(app: Flask) -> None:
     from . import reports  # issue 7: printed documents
 
     app.register_blueprint(reports.bp)
+    from . import api_performance, performance  # issue 6: helper performance, spot checks
+
+    for module in (performance, api_performance):
+        app.register_blueprint(module.bp)
 
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):

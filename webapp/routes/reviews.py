@@ -1,11 +1,9 @@
 """The helper's side of the first secretary's review: 批注 and visits sent back, marked fixed."""
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from .. import htmx
 from ..extensions import db
-from ..models import Photo, Visit
 from ..security import role_required
 from ..services import reviews
 from ..services.errors import DomainError
@@ -42,23 +40,12 @@ def fixed(visit_id: int):
     return render_template("reviews/_feedback_item.html", v=visit, error=error)
 
 
-def photo_thumb_url(photo: Photo) -> str:
-    """The visits feature serves thumbnails at /api/v1/photos/<id>/thumb (issue 3)."""
-    try:
-        return url_for("api.photo_thumb", photo_id=photo.id)
-    except BuildError:
-        return f"/api/v1/photos/{photo.id}/thumb"
-
-
 @bp.app_context_processor
 def _review_helpers():
-    def review_flags(visit: Visit):
-        return reviews.flag_labels(visit)
-
-    def returned_visits() -> int:
+    def returned_visit_count() -> int:
         if not current_user.is_authenticated or current_user.role != "helper":
             return 0
         return reviews.returned_count(current_user)
 
-    return {"review_flags": review_flags, "review_labels": reviews.REVIEW_LABELS, "review_badge": reviews.REVIEW_BADGE,
-            "photo_thumb_url": photo_thumb_url, "returned_visits": returned_visits}
+    return {"review_labels": reviews.REVIEW_LABELS, "review_badge": reviews.REVIEW_BADGE,
+            "returned_visit_count": returned_visit_count}

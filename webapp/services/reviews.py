@@ -21,15 +21,6 @@ from .timeutil import local_today, month_utc_range, now_utc
 REVIEW_LABELS = {"pending": "待审阅", "reviewed": "已阅", "returned": "已退回", "fixed": "已整改待复核"}
 REVIEW_BADGE = {"pending": "warn", "reviewed": "ok", "returned": "bad", "fixed": "warn"}
 ACTIONS = ("reviewed", "returned")
-# the visits feature's flag codes (Visit.flags); unknown codes are shown as they are
-FLAG_LABELS = {
-    "outside_geofence": "超出范围", "poor_accuracy": "定位不准", "duplicate_photo": "重复照片",
-    "impossible_travel": "行程异常", "late_entry": "补录超时",
-}
-
-
-def flag_labels(visit: Visit) -> list[tuple[str, str]]:
-    return [(code, FLAG_LABELS.get(code, code)) for code in (visit.flags or [])]
 COMMENT_MAX = 500
 
 
