@@ -93,8 +93,13 @@ def test_diary_has_the_helper_households_notes_and_page_footer(app, diary_world)
     assert "记录完整，请跟进住房问题。" in text
     assert "不愁吃：是" in text and "饮水安全有保障：否（雨季水浑）" in text
     assert "超出范围" in text and "1.8公里" in text and "42米" in text
-    for n in range(1, pages + 1):
-        assert f"第{n}页共{pages}页" in text
+    assert pages == 2
+    for n, page in enumerate(reader.pages, start=1):  # header and footer on every page
+        page_text = re.sub(r"\s+", "", page.extract_text())
+        assert f"第{n}页共{pages}页" in page_text
+        assert "帮扶日志·2026年3月" in page_text and "测试乡·帮扶责任人帮扶一" in page_text and "打印于" in page_text
+        # no visit is split across pages: each one starting on this page ends on it
+        assert page_text.count("次走访：") == page_text.count("第一书记意见：")
     assert "别人的走访" not in text and "四月的走访" not in text
     # the closing table and the signature lines
     assert "本月走访汇总" in text and "3日、17日" in text and "10日、24日" in text
