@@ -28,6 +28,7 @@ from typing import Any, Iterable
 from flask import current_app
 from sqlalchemy import Integer, Select, and_, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Boolean, String
 
@@ -857,10 +858,15 @@ def current_draw(unit_id: int, key: str) -> SpotCheckDraw | None:
     )
 
 
-def draws(unit_id: int, key: str) -> list[SpotCheckDraw]:
-    return db.session.scalars(
-        select(SpotCheckDraw).where(SpotCheckDraw.unit_id == unit_id, SpotCheckDraw.month == key).order_by(SpotCheckDraw.id.desc())
-    ).all()
+def draws(unit_id: int, key: str, with_helpers: bool = False) -> list[SpotCheckDraw]:
+    q = select(SpotCheckDraw).where(SpotCheckDraw.unit_id == unit_id, SpotCheckDraw.month == key).order_by(SpotCheckDraw.id.desc())
+    if with_helpers:
+        q = q.options(selectinload(SpotCheckDraw.items).joinedload(SpotCheckItem.helper), joinedload(SpotCheckDraw.drawn_by))
+    return db.session.scalars(q).all()
+
+
+def spot_check_ratio() -> float:
+    return float(_cfg("SPOT_CHECK_RATIO"))
 
 
 def draw(by: User, month: str, seed: str | None = None, ratio: float | None = None) -> SpotCheckDraw:

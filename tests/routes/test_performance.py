@@ -1,0 +1,259 @@
+"""Performance pages, exports, month closing, spot checks and the API, through the test client:
+each view scoped by role (helper: self; first secretary: their village; other unit's admin: nothing)."""
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.perf_factories import local, measure, visit
+from webapp.extensions import db
+from webapp.models import AuditLog, MonthClosure, SpotCheckDraw, SpotCheckItem, User
+
+MARCH = "2026-03"
+
+
+@pytest.fixture
+def march(app, world):
+    """A finished March: h1 visited one of two households, h2 everything, h3 nothing."""
+    with app.app_context():
+        visit(world["h1"], world["hh1"], local(2026, 3, 5))
+        for hh in ("hh1", "hh2", "hh3", "hh4", "hh5"):
+            measure(world[hh], None)
+        visit(world["h2"], world["hh3"], local(2026, 3, 6))
+        measure(world["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 6, 11))
+        db.session.commit()
+    return world
+
+
+def names_in(html: str) -> set[str]:
+    return {n for n in ("帮扶一", "帮扶二", "帮扶三") if n in html}
+
+
+# ---------------------------------------------------------------- pages
+
+def test_helper_sees_their_own_month_with_rules(client, march):
+    client.login("h1")
+    html = client.get(f"/performance/me?month={MARCH}").get_data(as_text=True)
+    assert "本月还有 1 户未走访 (−25)" in html
+    assert "通报批评候选" in html and "不按要求进村入户" in html and "张二" in html
+    assert "一票否决优秀" in html
+    assert client.get("/performance/me").status_code == 200  # the current month
+    assert client.get("/performance/me?month=2026-13").status_code == 422
+    year = client.get("/performance/me/year?year=2026")
+    assert year.status_code == 200 and "2026-Q1" in year.get_data(as_text=True)
+
+
+def test_helper_cannot_read_others(client, march):
+    client.login("h1")
+    for url in (f"/performance/helpers/{march['h2']}?month={MARCH}", f"/performance/helpers/{march['h2']}/year",
+                "/performance/village", "/performance/unit", "/performance/unit/quarter", "/performance/spot-checks",
+                f"/performance/unit/export?month={MARCH}"):
+        assert client.get(url).status_code == 403, url
+    assert client.post("/performance/unit/close", data={"month": MARCH}).status_code == 403
+
+
+def test_first_secretary_ranks_their_villages_helpers(client, march):
+    client.login("sec1")
+    resp = client.get(f"/performance/village?month={MARCH}")
+    html = resp.get_data(as_text=True)
+    assert names_in(html) == {"帮扶一", "帮扶二"}
+    assert html.index("帮扶二") < html.index("帮扶一")  # ranked: h2 (100) before h1
+    assert "不按要求进村入户" in html
+    assert client.get(f"/performance/helpers/{march['h1']}?month={MARCH}").status_code == 200
+    assert client.get(f"/performance/helpers/{march['h3']}?month={MARCH}").status_code == 404
+    assert client.get(f"/performance/helpers/{march['h3']}/year?year=2026").status_code == 404
+    assert client.get("/performance/unit").status_code == 403
+    frag = client.get(f"/performance/village?month={MARCH}", headers={"HX-Request": "true"})
+    assert "<html" not in frag.get_data(as_text=True) and names_in(frag.get_data(as_text=True)) == {"帮扶一", "帮扶二"}
+
+
+def test_team_member_has_no_performance_pages(client, march):
+    client.login("team1")
+    for url in ("/performance/village", "/performance/unit", f"/performance/helpers/{march['h1']}", "/performance/me"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_office_admin_ranks_the_unit_with_filters(client, march):
+    client.login("admin")
+    html = client.get(f"/performance/unit?month={MARCH}").get_data(as_text=True)
+    assert names_in(html) == {"帮扶一", "帮扶二", "帮扶三"}
+    assert names_in(client.get(f"/performance/unit?month={MARCH}&village_id={march['v2']}").get_data(as_text=True)) == {"帮扶三"}
+    assert names_in(client.get(f"/performance/unit?month={MARCH}&rating=优秀").get_data(as_text=True)) == {"帮扶二"}
+    assert names_in(client.get(f"/performance/unit?month={MARCH}&rating=合格").get_data(as_text=True)) == {"帮扶一"}
+    assert names_in(client.get(f"/performance/unit?month={MARCH}&rating=不合格").get_data(as_text=True)) == {"帮扶三"}
+    assert client.get(f"/performance/unit?month={MARCH}&rating=好").status_code == 422
+    frag = client.get(f"/performance/unit?month={MARCH}&village_id={march['v1']}", headers={"HX-Request": "true"})
+    assert "<html" not in frag.get_data(as_text=True) and names_in(frag.get_data(as_text=True)) == {"帮扶一", "帮扶二"}
+    assert client.get(f"/performance/helpers/{march['h3']}?month={MARCH}").status_code == 200
+    quarter = client.get("/performance/unit/quarter?quarter=2026-Q1").get_data(as_text=True)
+    assert names_in(quarter) == {"帮扶一", "帮扶二", "帮扶三"}
+    assert client.get("/performance/unit/quarter?quarter=2026-Q9").status_code == 422
+
+
+def test_other_units_admin_sees_nothing(client, march):
+    client.login("admin_x")
+    assert names_in(client.get(f"/performance/unit?month={MARCH}").get_data(as_text=True)) == set()
+    assert client.get(f"/performance/unit?month={MARCH}&village_id={march['v1']}").status_code == 404
+    assert client.get(f"/performance/helpers/{march['h1']}?month={MARCH}").status_code == 404
+    body = client.get(f"/performance/unit/export?month={MARCH}&format=csv").data.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(body)))) == 1  # the headers only
+
+
+# ---------------------------------------------------------------- exports
+
+def test_month_export_csv_and_xlsx_with_chinese_headers_and_no_formulas(client, app, march):
+    with app.app_context():
+        db.session.get(User, march["h1"]).display_name = "=HYPERLINK(\"http://x\",\"点我\")"
+        db.session.get(User, march["h3"]).display_name = "@SUM(1+1)"
+        db.session.commit()
+    client.login("admin")
+    resp = client.get(f"/performance/unit/export?month={MARCH}&format=csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.data.startswith("\ufeff".encode())
+    assert "attachment" in resp.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["排名", "姓名", "账号", "村"] and "得分" in rows[0] and "问责提示" in rows[0]
+    by_user = {r[2]: r for r in rows[1:]}
+    assert set(by_user) == {"h1", "h2", "h3"}
+    assert by_user["h1"][1] == "'=HYPERLINK(\"http://x\",\"点我\")"
+    assert by_user["h3"][1] == "'@SUM(1+1)"
+    score = rows[0].index("得分")
+    assert by_user["h2"][score] == "100.0" and by_user["h2"][rows[0].index("等级")] == "优秀"
+    assert "通报批评候选" in by_user["h1"][rows[0].index("问责提示")]
+
+    resp = client.get(f"/performance/unit/export?month={MARCH}&format=xlsx&village_id={march['v1']}")
+    assert resp.status_code == 200
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    values = list(ws.values)
+    assert values[0][:3] == ("排名", "姓名", "账号")
+    names = {row[2]: row[1] for row in values[1:]}
+    assert set(names) == {"h1", "h2"}
+    assert names["h1"].startswith("'=")
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f"
+    assert client.get(f"/performance/unit/export?month={MARCH}&format=pdf").status_code == 422
+
+
+def test_quarter_export(client, march):
+    client.login("admin")
+    resp = client.get("/performance/unit/quarter/export?quarter=2026-Q1&format=csv")
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    assert rows[0] == ["排名", "姓名", "账号", "村", "1月得分", "2月得分", "3月得分", "季度得分", "等级"]
+    assert {r[2] for r in rows[1:]} == {"h1", "h2", "h3"}
+    resp = client.get("/performance/unit/quarter/export?quarter=2026-Q1&format=xlsx")
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    assert [c.value for c in ws[1]][-2:] == ["季度得分", "等级"]
+
+
+# ---------------------------------------------------------------- closing a month
+
+def test_close_reopen_recompute_through_the_pages(client, make_client, app, march):
+    client.login("admin")
+    assert client.post("/performance/unit/close", data={"month": MARCH}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(MonthClosure.closed)) is True
+        visit(march["h1"], march["hh2"], local(2026, 3, 20))  # an edit after closing
+        db.session.commit()
+    html = client.get(f"/performance/unit?month={MARCH}").get_data(as_text=True)
+    assert "已关账" in html
+    page = client.get(f"/performance/helpers/{march['h1']}?month={MARCH}").get_data(as_text=True)
+    assert "本月已关账" in page and "本月还有 1 户未走访" in page  # the snapshot, not the new visit
+    assert client.post("/performance/unit/close", data={"month": MARCH}).status_code == 422
+    assert client.post("/performance/unit/recompute", data={"month": MARCH, "reason": ""}).status_code == 422
+    assert client.post("/performance/unit/recompute", data={"month": MARCH, "reason": "补录了走访"}).status_code == 302
+    page = client.get(f"/performance/helpers/{march['h1']}?month={MARCH}").get_data(as_text=True)
+    assert "本月已关账" in page and "本月还有" not in page
+    assert client.post("/performance/unit/reopen", data={"month": MARCH, "reason": "复核"},
+                       headers={"HX-Request": "true"}).headers["HX-Redirect"].startswith("/performance/unit")
+    with app.app_context():
+        actions = db.session.scalars(select(AuditLog.action).where(AuditLog.entity == "month_closure").order_by(AuditLog.id)).all()
+    assert actions == ["month.close", "month.recompute", "month.reopen"]
+    assert "重新打开" in client.get(f"/performance/unit?month={MARCH}").get_data(as_text=True)
+    # the running month cannot be closed; the other unit's admin closes only their own unit
+    assert client.post("/performance/unit/close", data={"month": "2999-01"}).status_code == 422
+    other = make_client()
+    other.login("admin_x")
+    other.post("/performance/unit/close", data={"month": MARCH})
+    with app.app_context():
+        assert db.session.scalar(select(MonthClosure.closed).where(MonthClosure.unit_id == march["unit"])) is False
+
+
+def test_first_secretary_cannot_close_a_month(client, march):
+    client.login("sec1")
+    for url in ("/performance/unit/close", "/performance/unit/reopen", "/performance/unit/recompute",
+                "/performance/spot-checks/draw"):
+        assert client.post(url, data={"month": MARCH, "reason": "x"}).status_code == 403, url
+
+
+# ---------------------------------------------------------------- spot checks
+
+def test_spot_check_draw_result_and_helpers_month(client, make_client, app, march):
+    client.login("admin")
+    assert client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "公开种子"}).status_code == 302
+    html = client.get(f"/performance/spot-checks?month={MARCH}").get_data(as_text=True)
+    assert "公开种子" in html and "由种子复现，结果一致" in html
+    with app.app_context():
+        item = db.session.scalar(select(SpotCheckItem))
+        item_id, helper_id = item.id, item.helper_id
+        username = db.session.get(User, helper_id).username
+    assert client.post(f"/performance/spot-checks/items/{item_id}", data={"result": "不符合", "note": ""}).status_code == 422
+    assert client.post(f"/performance/spot-checks/items/{item_id}",
+                       data={"result": "不符合", "note": "三月日志与走访照片不符"}).status_code == 302
+    helper = make_client()
+    helper.login(username)
+    page = helper.get(f"/performance/me?month={MARCH}").get_data(as_text=True)
+    assert "本月被抽查" in page and "不符合" in page and "三月日志与走访照片不符" in page
+    # redraw keeps the history
+    client.post("/performance/spot-checks/draw", data={"month": MARCH})
+    html = client.get(f"/performance/spot-checks?month={MARCH}").get_data(as_text=True)
+    assert "历史抽样" in html and "公开种子" in html
+    with app.app_context():
+        assert db.session.scalar(select(SpotCheckDraw.superseded).where(SpotCheckDraw.seed == "公开种子")) is True
+    # another unit's admin cannot record a result
+    other = make_client()
+    other.login("admin_x")
+    assert other.post(f"/performance/spot-checks/items/{item_id}", data={"result": "符合"}).status_code == 404
+    assert "公开种子" not in other.get(f"/performance/spot-checks?month={MARCH}").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the API
+
+def api(client, query=""):
+    return client.get(f"/api/v1/performance?month={MARCH}{query}")
+
+
+def test_api_fields_and_scoping(client, make_client, march):
+    assert api(client).status_code == 401
+    client.login("h1")
+    body = api(client).get_json()
+    assert body["month"] == MARCH and [h["username"] for h in body["helpers"]] == ["h1"]
+    h1 = body["helpers"][0]
+    assert {"username", "score", "rating", "households", "households_visited", "visits", "flagged_visits", "flags"} <= set(h1)
+    assert (h1["score"], h1["rating"], h1["households"], h1["households_visited"], h1["visits"], h1["flagged_visits"]) == (
+        65.0, "合格", 2.0, 1, 1, 0)
+    assert {"code": "not_visited", "rule": "不按要求进村入户", "action": "通报批评", "evidence": "本月未走访：张二"} in h1["flags"]
+
+    sec = make_client()
+    sec.login("sec1")
+    assert sorted(h["username"] for h in api(sec).get_json()["helpers"]) == ["h1", "h2"]
+    assert api(sec, f"&village_id={march['v2']}").status_code == 404
+
+    admin = make_client()
+    admin.login("admin")
+    assert [h["username"] for h in api(admin).get_json()["helpers"]] == ["h2", "h1", "h3"]
+    assert [h["username"] for h in api(admin, f"&village_id={march['v2']}").get_json()["helpers"]] == ["h3"]
+    bad = admin.get("/api/v1/performance?month=2026-3")
+    assert bad.status_code == 422 and "month" in bad.get_json()["errors"]
+    assert admin.get("/api/v1/performance?month=2026-03&village_id=x").status_code == 422
+
+    for who in ("admin_x", "team1"):
+        c = make_client()
+        c.login(who)
+        assert api(c).get_json()["helpers"] == []
+    c = make_client()
+    c.login("admin_x")
+    assert api(c, f"&village_id={march['v1']}").status_code == 404
