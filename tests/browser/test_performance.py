@@ -1,0 +1,62 @@
+"""Performance pages on a 360×640 phone: the helper's month, the office's ranking with an htmx filter,
+closing the month and a spot-check draw."""
+from datetime import date
+
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD
+from tests.perf_factories import local, measure, visit
+from webapp.extensions import db
+
+from .conftest import login, no_horizontal_scroll
+
+MARCH = "2026-03"
+
+
+def _march(app, world):
+    with app.app_context():
+        visit(world["h1"], world["hh1"], local(2026, 3, 5))
+        for hh in ("hh1", "hh2", "hh3", "hh4", "hh5"):
+            measure(world[hh], None)
+        visit(world["h2"], world["hh3"], local(2026, 3, 6))
+        measure(world["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 6, 11))
+        db.session.commit()
+
+
+def test_helper_reads_why_the_month_scored_so(app, world, phone):
+    _march(app, world)
+    login(phone, "h1", PASSWORD)
+    phone.click("nav.bottomnav >> text=考核")
+    phone.fill("input[name=month]", MARCH)
+    phone.click("form >> text=查看")
+    phone.wait_for_url(f"**/performance/me?month={MARCH}")
+    text = phone.locator("main").inner_text()
+    assert "本月还有 1 户未走访 (−25)" in text and "通报批评候选" in text
+    assert phone.locator(".perf-num").inner_text() == "65"
+    assert no_horizontal_scroll(phone)
+    phone.screenshot(path="/tmp/bangfu-performance-helper.png", full_page=True)
+
+
+def test_office_filters_the_ranking_closes_the_month_and_draws_a_spot_check(app, world, phone):
+    _march(app, world)
+    login(phone, "admin", PASSWORD)
+    phone.goto(f"/performance/unit?month={MARCH}")
+    cards = phone.locator(".perf-ranked")
+    assert cards.count() == 3
+    assert "帮扶二" in cards.first.inner_text()  # ranked first: 100 points
+    assert no_horizontal_scroll(phone)
+    phone.select_option("select[name=village_id]", str(world["v2"]))
+    phone.click(".perf-filters button[type=submit]")
+    expect(cards).to_have_count(1)  # swapped in by htmx
+    assert "帮扶三" in phone.locator("#ranking").inner_text()
+    assert f"village_id={world['v2']}" in phone.url  # htmx pushed the filtered address
+    phone.goto(f"/performance/unit?month={MARCH}")
+    phone.click("text=关账（保存本月结果）")
+    phone.wait_for_selector("text=已关账")
+    assert phone.locator("text=按现有记录重新计算").count() == 1
+    phone.click("text=当月抽查")
+    phone.fill("input[name=seed]", "演示种子")
+    phone.click("form >> button:has-text('抽取')")
+    phone.wait_for_selector("text=由种子复现，结果一致")
+    assert no_horizontal_scroll(phone)
+    phone.screenshot(path="/tmp/bangfu-performance-spot.png", full_page=True)
