@@ -12,6 +12,16 @@ from .conftest import login, no_horizontal_scroll
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1200, 900), (120, 160, 90)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def _second_phone(browser, live_server):
     context = browser.new_context(
         viewport={"width": 360, "height": 640}, device_scale_factor=2, is_mobile=True, has_touch=True,
@@ -33,18 +43,22 @@ def test_team_member_checks_in_and_first_secretary_approves_leave(app, world, ph
     phone.locator("nav.bottomnav").get_by_role("link", name="签到", exact=True).click()
     phone.wait_for_url("**/attendance/")
     assert phone.locator("h1").inner_text() == "驻村签到"
+    phone.set_input_files("#checkin-photo", files=[{"name": "cun.png", "mimeType": "image/png", "buffer": _png()}])
     button = phone.locator("#checkin-button")
     assert button.bounding_box()["height"] >= 44
     button.click()
     phone.locator("#checkin-result").get_by_text("签到成功").wait_for()
     assert "距村中心" in phone.locator("#checkin-result").inner_text()
-    phone.locator("#today .att-today-list li").first.wait_for()
+    phone.locator("#checkin-result").get_by_text("照片已上传").wait_for()
+    phone.wait_for_function(  # the thumbnail is served (through the access-checked route) and decodes
+        "() => { const i = document.querySelector('#today .att-photo img'); return i && i.complete && i.naturalWidth > 0; }")
     assert "在村" in phone.locator("#today").inner_text()
     assert no_horizontal_scroll(phone)
     phone.screenshot(path="/tmp/bangfu-checkin.png")
     with app.app_context():
         stored = db.session.scalars(db.select(Checkin)).all()
         assert len(stored) == 1 and stored[0].within_geofence and stored[0].user_id == world["team1"]
+        assert stored[0].photo_key
 
     # ... and asks for a day of leave next week
     start = today + timedelta(days=7)

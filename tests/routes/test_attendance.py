@@ -289,3 +289,46 @@ def test_team_members_and_helpers_cannot_review(make_client, world, visits):
         c = make_client()
         c.login(username)
         assert c.post(f"/village/visits/{visits['plain']}/review", data={"action": "reviewed"}).status_code == 403
+
+
+# --- the optional photo ---------------------------------------------------------------------------------
+
+def _png(colour=(200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_checkin_photo(app, client, make_client, world):
+    import io
+
+    client.login("team1")
+    payload = body()
+    assert client.post("/api/v1/attendance", json=payload).status_code == 201
+    url = f"/api/v1/attendance/{payload['client_uuid']}/photo"
+    first = client.post(url, data={"photo": (io.BytesIO(_png()), "a.png")})
+    assert first.status_code == 201 and first.get_json()["has_photo"] is True
+    assert client.post(url, data={"photo": (io.BytesIO(_png()), "a.png")}).status_code == 200
+    assert client.post(url, data={"photo": (io.BytesIO(_png((0, 90, 0))), "b.png")}).status_code == 409
+    bad = client.post(url, data={"photo": (io.BytesIO(b"not an image at all"), "c.jpg")})
+    assert 400 <= bad.status_code < 500 and "photo" in bad.get_json()["errors"]
+    assert client.post(url, data={}).status_code == 422
+    with app.app_context():
+        c = db.session.scalar(db.select(Checkin))
+        checkin_id, key = c.id, c.photo_key
+    assert key.startswith("checkins/")
+    img = client.get(f"/attendance/checkins/{checkin_id}/photo")
+    assert img.status_code == 200 and img.mimetype == "image/jpeg" and img.data[:2] == b"\xff\xd8"
+    assert client.get(f"/attendance/checkins/{checkin_id}/photo/thumb").status_code == 200
+    assert "签到照片" in client.get("/attendance/today").get_data(as_text=True)
+    for username, status in (("sec1", 200), ("admin", 200), ("sec2", 404), ("h1", 403), ("admin_x", 404)):
+        c = make_client()
+        c.login(username)
+        assert c.get(f"/attendance/checkins/{checkin_id}/photo").status_code == status, username
+    sec = make_client()
+    sec.login("sec1")  # not their check-in: they may look, not add
+    assert sec.post(url, data={"photo": (io.BytesIO(_png()), "a.png")}).status_code == 404

@@ -66,3 +66,22 @@ def summary():
     )
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+@bp.post("/attendance/<uuid:client_uuid>/photo")
+@_login_required
+def checkin_photo(client_uuid):
+    """Multipart `photo`: one optional photo on the caller's own check-in. 201 stored, 200 the same
+    photo again, 409 another photo, 404 no such check-in of the caller."""
+    upload = request.files.get("photo")
+    if upload is None:
+        raise ValidationFailed("请选择照片文件（表单字段 photo）。", field="photo")
+    checkin, created = attendance.attach_photo(current_user, str(client_uuid), upload.read())
+    if created:
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            attendance.discard_photo(checkin)
+            raise
+    return jsonify(attendance.checkin_json(checkin)), 201 if created else 200

@@ -1,5 +1,5 @@
 """Work-team pages: 驻村签到, leave requests (请假/销假), my calendar, and leave approvals."""
-from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask import Blueprint, abort, make_response, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -175,3 +175,23 @@ def _leave_helpers():
     return {"can_decide_leave": can_decide_leave, "can_cancel_leave": can_cancel_leave,
             "can_return_leave": can_return_leave, "leave_days": attendance.leave_days,
             "leave_status_labels": attendance.LEAVE_STATUS_LABELS}
+
+
+@bp.get("/checkins/<int:checkin_id>/photo")
+@bp.get("/checkins/<int:checkin_id>/photo/thumb", defaults={"thumb": True})
+@role_required(*TEAM_ROLES, "office_admin")
+def checkin_photo(checkin_id: int, thumb: bool = False):
+    """A check-in's photo, for those who may read the member's attendance; never a static file."""
+    from ..models import Checkin
+    from ..services import storage
+
+    found = db.session.scalar(access.checkins(current_user).where(Checkin.id == checkin_id))
+    if found is None or not found.photo_key:
+        abort(404)
+    try:
+        f = storage.get().open(attendance.thumb_key(found) if thumb else found.photo_key)
+    except FileNotFoundError:
+        abort(404)
+    resp = send_file(f, mimetype="image/jpeg", max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=604800, immutable"
+    return resp

@@ -240,7 +240,7 @@ def checkin_json(c: Checkin) -> dict[str, Any]:
         "checked_in_at": c.checked_in_at.isoformat(), "received_at": c.received_at.isoformat(),
         "local_date": local_date(c.checked_in_at).isoformat(),
         "latitude": c.latitude, "longitude": c.longitude, "accuracy_m": c.accuracy_m,
-        "distance_m": c.distance_m, "within_geofence": c.within_geofence,
+        "distance_m": c.distance_m, "within_geofence": c.within_geofence, "has_photo": bool(c.photo_key),
     }
 
 
@@ -692,3 +692,59 @@ def calendar_weeks(days: list[Day]) -> list[list[Day | None]]:
     cells: list[Day | None] = [None] * days[0].date.weekday() + list(days)
     cells += [None] * (-len(cells) % 7)
     return [cells[i:i + 7] for i in range(0, len(cells), 7)]
+
+
+# --------------------------------------------------------------------------- check-in photo
+
+def _photo_keys(hex_: str) -> tuple[str, str]:
+    from . import storage
+
+    return storage.new_key("checkins", hex_), storage.new_key("checkinthumbs", hex_)
+
+
+def thumb_key(checkin: Checkin) -> str | None:
+    """The thumbnail sits beside the photo under the same UUID."""
+    if not checkin.photo_key:
+        return None
+    return _photo_keys(checkin.photo_key.rsplit("/", 1)[1].split(".")[0])[1]
+
+
+def attach_photo(user: User, client_uuid: str, data: bytes) -> tuple[Checkin, bool]:
+    """One optional photo on the caller's own check-in, checked and re-encoded like visit photos
+    (no EXIF kept). The same photo again is a replay (created False); another photo is a Conflict."""
+    import uuid
+
+    from . import photos, storage
+
+    checkin = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid, Checkin.user_id == user.id))
+    if checkin is None:
+        from .errors import NotFound
+
+        raise NotFound("没有这次签到（请先上传签到），或您无权操作。")
+    processed = photos.process(data)
+    store = storage.get()
+    if checkin.photo_key:
+        try:
+            with store.open(checkin.photo_key) as f:
+                same = hashlib.sha256(f.read()).hexdigest() == processed.sha256
+        except FileNotFoundError:
+            same = False
+        if same:
+            return checkin, False
+        raise Conflict("这次签到已经有一张照片。", field="photo")
+    key, thumb = _photo_keys(uuid.uuid4().hex)
+    store.put(key, processed.image)
+    store.put(thumb, processed.thumb)
+    checkin.photo_key = key
+    db.session.flush()
+    return checkin, True
+
+
+def discard_photo(checkin: Checkin) -> None:
+    """Remove the files again when the row could not be committed."""
+    from . import storage
+
+    store = storage.get()
+    for key in (checkin.photo_key, thumb_key(checkin)):
+        if key:
+            store.delete(key)

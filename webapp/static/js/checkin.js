@@ -12,7 +12,9 @@
   var button = document.getElementById("checkin-button");
   var result = document.getElementById("checkin-result");
   var retry = document.getElementById("checkin-retry");
+  var photoInput = document.getElementById("checkin-photo");
   var waiting = null; // a payload that could not be sent yet (same client_uuid on retry)
+  var waitingPhoto = null; // {uuid, blob}: a photo whose check-in arrived but which itself did not
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -54,7 +56,42 @@
       });
     });
   }
-  window.BangfuCheckin = { send: send };
+
+  // The optional photo, after its check-in: multipart `photo` to /api/v1/attendance/<uuid>/photo.
+  function sendPhoto(clientUuid, blob) {
+    var form = new FormData();
+    form.append("photo", blob, "checkin.jpg");
+    return fetch(root.getAttribute("data-url") + "/" + encodeURIComponent(clientUuid) + "/photo", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: form
+    }).then(function (resp) {
+      return resp.json().catch(function () { return null; }).then(function (body) {
+        return { status: resp.status, body: body };
+      });
+    });
+  }
+  window.BangfuCheckin = { send: send, sendPhoto: sendPhoto };
+
+  // long edge ≤ 1600 px, JPEG, before the upload (a phone photo is several MB)
+  function downsize(file) {
+    return new Promise(function (resolve) {
+      var img = new Image();
+      var url = URL.createObjectURL(file);
+      img.onload = function () {
+        var scale = Math.min(1, 1600 / Math.max(img.naturalWidth, img.naturalHeight));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+        canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(url);
+        canvas.toBlob(function (b) { resolve(b || file); }, "image/jpeg", 0.85);
+      };
+      img.onerror = function () { URL.revokeObjectURL(url); resolve(file); };
+      img.src = url;
+    });
+  }
 
   function show(kind, lines) {
     result.className = "att-result notice " + kind;
@@ -98,6 +135,10 @@
         } else {
           show("error", ["已签到，但不在村里的签到范围内，今天不计驻村天数", where + " · 精度 ±" + Math.round(payload.accuracy_m) + " 米"]);
         }
+        var file = photoInput && photoInput.files && photoInput.files[0];
+        if (file) {
+          return downsize(file).then(function (blob) { return deliverPhoto(payload.client_uuid, blob); });
+        }
         refreshToday();
       } else if (res.status === 401) {
         waiting = payload;
@@ -112,6 +153,29 @@
       waiting = payload;
       retry.hidden = false;
       show("error", ["网络不可用，签到还没有发出。有信号时点“重新发送”（不会重复计数）。"]);
+    });
+  }
+
+  function deliverPhoto(clientUuid, blob) {
+    busy(true, "正在上传照片…");
+    return window.BangfuCheckin.sendPhoto(clientUuid, blob).then(function (res) {
+      busy(false);
+      if (res.status === 200 || res.status === 201) {
+        waitingPhoto = null;
+        if (photoInput) { photoInput.value = ""; }
+        var done = document.createElement("p");
+        done.textContent = "照片已上传。";
+        result.appendChild(done);
+      } else {
+        waitingPhoto = null;
+        show("error", ["签到已保存，照片未上传："].concat(errorText(res.body)));
+      }
+      refreshToday();
+    }).catch(function () {
+      busy(false);
+      waitingPhoto = { uuid: clientUuid, blob: blob };
+      retry.hidden = false;
+      show("error", ["签到已保存，照片还没有发出。有信号时点“重新发送”。"]);
     });
   }
 
@@ -155,6 +219,10 @@
   });
 
   retry.addEventListener("click", function () {
-    if (waiting) { deliver(waiting); }
+    if (waiting) {
+      deliver(waiting);
+    } else if (waitingPhoto) {
+      deliverPhoto(waitingPhoto.uuid, waitingPhoto.blob);
+    }
   });
 }());
