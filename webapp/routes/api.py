@@ -69,8 +69,8 @@ def my_households():
 def create_visit():
     data = visit_schemas.load(visit_schemas.VisitIn(), _json_body())
     result = visits.record(current_user, data)
+    body = visit_schemas.visit_json(result.visit, result.household_location_set)  # before commit expires it
     db.session.commit()
-    body = visit_schemas.visit_json(result.visit, result.household_location_set)
     return jsonify(body), 201 if result.created else 200
 
 
@@ -94,14 +94,15 @@ def add_photo(client_uuid):
         raise ValidationFailed("请选择照片文件（表单字段 photo）。", field="photo")
     data = upload.read(int(current_app.config["PHOTO_MAX_BYTES"]) + 1)
     result = photos.add(current_user, str(client_uuid), str(fields["client_uuid"]), data, fields["captured_at"])
+    body = visit_schemas.photo_json(result.photo)
     try:
         db.session.commit()
     except BaseException:
         db.session.rollback()
         if result.created:
-            photos.discard(result.photo)
+            photos.discard(result.photo)  # no row, so no files either
         raise
-    return jsonify(visit_schemas.photo_json(result.photo)), 201 if result.created else 200
+    return jsonify(body), 201 if result.created else 200
 
 
 def _send_photo(photo_id: int, thumb: bool):

@@ -173,7 +173,10 @@ def visitable_household(user: User, household_id: int) -> Household:
 
     if user.role != "helper":
         raise Forbidden("只有帮扶责任人可以登记走访。")
-    found = db.session.scalar(households(user).where(Household.id == household_id))
+    from sqlalchemy.orm import joinedload
+
+    found = db.session.scalar(households(user).where(Household.id == household_id)
+                              .options(joinedload(Household.village).joinedload(Village.unit)))
     if found is None:
         raise Forbidden("这户不是您当前结对的帮扶户，不能登记走访。", field="household_id")
     return found

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Household, Member, Pairing, Photo, SubsidyAnswer, User, Visit
@@ -84,18 +85,25 @@ def _impossible(a: Visit, b: Visit) -> bool:
     return dist / 1000 / hours > float(current_app.config["MAX_TRAVEL_KMH"])
 
 
-def _neighbours(visit: Visit) -> list[Visit]:
-    """The helper's visits just before and just after this one (by check-in time)."""
+def _window(visit: Visit, n: int) -> tuple[list[Visit], list[Visit]]:
+    """Up to n of the helper's visits just before and just after this one, nearest first
+    (by check-in time, then id)."""
     base = select(Visit).where(Visit.helper_id == visit.helper_id, Visit.id != visit.id)
-    before = db.session.scalar(base.where(
+    before = db.session.scalars(base.where(
         (Visit.checked_in_at < visit.checked_in_at)
         | ((Visit.checked_in_at == visit.checked_in_at) & (Visit.id < visit.id))
-    ).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(1))
-    after = db.session.scalar(base.where(
+    ).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(n)).all()
+    after = db.session.scalars(base.where(
         (Visit.checked_in_at > visit.checked_in_at)
         | ((Visit.checked_in_at == visit.checked_in_at) & (Visit.id > visit.id))
-    ).order_by(Visit.checked_in_at, Visit.id).limit(1))
-    return [v for v in (before, after) if v is not None]
+    ).order_by(Visit.checked_in_at, Visit.id).limit(n)).all()
+    return list(before), list(after)
+
+
+def _neighbours(visit: Visit) -> list[Visit]:
+    """The helper's visits just before and just after this one."""
+    before, after = _window(visit, 1)
+    return before + after
 
 
 def _has_reused_photo(visit: Visit) -> bool:
@@ -107,36 +115,53 @@ def _has_reused_photo(visit: Visit) -> bool:
     ) is not None
 
 
-def compute_flags(visit: Visit) -> list[str]:
+def compute_flags(visit: Visit, neighbours: list[Visit] | None = None, reused: bool | None = None) -> list[str]:
+    """The visit's flags. neighbours/reused may be given when the caller already knows them."""
     cfg = current_app.config
     found = set()
     if visit.within_geofence is False:
         found.add("outside_geofence")
     if visit.accuracy_m > float(cfg["GPS_ACCURACY_FLAG_M"]):
         found.add("poor_accuracy")
-    if _has_reused_photo(visit):
+    if reused if reused is not None else _has_reused_photo(visit):
         found.add("duplicate_photo")
-    if any(_impossible(visit, other) for other in _neighbours(visit)):
+    if any(_impossible(visit, other) for other in (neighbours if neighbours is not None else _neighbours(visit))):
         found.add("impossible_travel")
     if visit.received_at - visit.checked_in_at > timedelta(hours=float(cfg["LATE_ENTRY_HOURS"])):
         found.add("late_entry")
     return [f for f in FLAGS if f in found]
 
 
-def refresh_flags(visit: Visit, neighbours_too: bool = False) -> None:
-    """Recompute and store. A new visit can change its neighbours' travel flag too."""
-    db.session.flush()
-    others = _neighbours(visit) if neighbours_too else []
-    visit.flags = compute_flags(visit)
-    for other in others:
-        other.flags = compute_flags(other)
+def _set_flags(visit: Visit, flags: list[str]) -> None:
+    if list(visit.flags or []) != flags:
+        visit.flags = flags
+
+
+def refresh_flags(visit: Visit, neighbours_too: bool = False, reused: bool | None = None) -> None:
+    """Recompute and store. A new visit can change its neighbours' travel flag too: two
+    queries fetch the visits on each side and their own other neighbours."""
+    if not neighbours_too:
+        _set_flags(visit, compute_flags(visit, reused=reused))
+        return
+    before, after = _window(visit, 2)
+    _set_flags(visit, compute_flags(visit, neighbours=before[:1] + after[:1], reused=reused))
+    for side in (before, after):
+        if side:
+            other = side[0]
+            # only the travel flag can change for a neighbour; its photos are as they were
+            _set_flags(other, compute_flags(other, neighbours=[visit] + side[1:2],
+                                            reused="duplicate_photo" in (other.flags or [])))
 
 
 def refresh_duplicate_flags(sha256: str) -> None:
-    """Every visit with a photo of this hash: one photo on two visits flags both."""
+    """Every visit with a photo of this hash: one photo on two visits flags both. Only the
+    duplicate mark can change when a photo arrives; the others stay as they are."""
     db.session.flush()
     for v in db.session.scalars(select(Visit).where(Visit.id.in_(select(Photo.visit_id).where(Photo.sha256 == sha256)))):
-        v.flags = compute_flags(v)
+        flags = set(v.flags or []) - {"duplicate_photo"}
+        if _has_reused_photo(v):
+            flags.add("duplicate_photo")
+        _set_flags(v, [f for f in FLAGS if f in flags])
 
 
 # --- recording ---------------------------------------------------------------------------------
@@ -210,7 +235,11 @@ def _check_subsidies(household: Household, answers: list[dict]) -> None:
 
 
 def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Recorded:
-    """Store a visit sent by a helper's phone (data as validated by schemas.visits.VisitIn)."""
+    """Store a visit sent by a helper's phone (data as validated by schemas.visits.VisitIn).
+
+    Must be the first write of its transaction: when the same client_uuid is inserted at the same
+    moment on another connection, the transaction is rolled back and the stored visit answered.
+    """
     client_uuid = str(data["client_uuid"])
     digest = content_hash(data)
     existing = by_uuid(client_uuid)
@@ -229,36 +258,42 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
         latitude=data["latitude"], longitude=data["longitude"], accuracy_m=data["accuracy_m"],
         notes=data["notes"].strip(), problems=(data.get("problems") or "").strip(),
         next_steps=(data.get("next_steps") or "").strip(), checklist=checklist, flags=[], content_hash=digest,
+        review_status="pending",
     )
+    locate = (not household.has_location and data.get("confirm_location")
+              and visit.accuracy_m <= float(current_app.config["GPS_ACCURACY_FLAG_M"]))
+    if household.has_location or locate:
+        target = (household.latitude, household.longitude) if household.has_location else (visit.latitude, visit.longitude)
+        visit.distance_m = geo.haversine_m(visit.latitude, visit.longitude, *target)
+        visit.within_geofence = visit.distance_m <= geofence_m(household)
+    db.session.add(visit)
     try:
-        with db.session.begin_nested():
-            db.session.add(visit)
-            db.session.flush()
+        db.session.flush()
     except IntegrityError:
-        # the same uuid arrived at the same moment on another connection
+        # the same uuid arrived at the same moment on another connection: answer what it stored
+        db.session.rollback()
         existing = by_uuid(client_uuid)
         if existing is None:
             raise
         return _replay(existing, user, digest)
 
-    located = False
-    if household.has_location:
-        pass
-    elif data.get("confirm_location") and visit.accuracy_m <= float(current_app.config["GPS_ACCURACY_FLAG_M"]):
+    if locate:
         household.latitude, household.longitude = visit.latitude, visit.longitude
         household.location_source = "visit"
-        located = True
         audit.record(user, "household.locate", "household", household.id, visit_id=visit.id,
                      latitude=visit.latitude, longitude=visit.longitude, accuracy_m=visit.accuracy_m)
-    if household.has_location:
-        visit.distance_m = geo.haversine_m(visit.latitude, visit.longitude, household.latitude, household.longitude)
-        visit.within_geofence = visit.distance_m <= geofence_m(household)
-    measures.tick(visit, data.get("measures_done") or [], visit.checked_in_at)
-    for a in data.get("subsidies") or []:
-        db.session.add(SubsidyAnswer(visit_id=visit.id, member_id=a["member_id"], item=a["item"], answer=a["answer"]))
-    refresh_flags(visit, neighbours_too=True)
+    ticked = measures.tick(visit, data.get("measures_done") or [], visit.checked_in_at)
+    answers = [SubsidyAnswer(visit_id=visit.id, member_id=a["member_id"], item=a["item"], answer=a["answer"])
+               for a in data.get("subsidies") or []]
+    db.session.add_all(answers)
+    # a new visit has no photos, and these collections are exactly what was just written:
+    # no need to ask the database for them again
+    set_committed_value(visit, "photos", [])
+    set_committed_value(visit, "measures_done", ticked)
+    set_committed_value(visit, "subsidy_answers", answers)
+    refresh_flags(visit, neighbours_too=True, reused=False)
     db.session.flush()
-    return Recorded(visit, created=True, household_location_set=located)
+    return Recorded(visit, created=True, household_location_set=bool(locate))
 
 
 # --- reading -----------------------------------------------------------------------------------
