@@ -1,4 +1,6 @@
 """The visit API: what a phone (or its offline outbox) sends, and what it gets back."""
+from datetime import timezone
+
 from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
@@ -99,7 +101,8 @@ def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _iso(value):
-    return value.isoformat() if value is not None else None
+    """Times go out in UTC, whatever offset they came in with."""
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
 
 
 def photo_json(photo) -> dict:
