@@ -273,14 +273,17 @@ def load_postgres(engine, rows) -> None:
 
 # ------------------------------------------------------------------ timing
 
-def median_time(fn, repeats: int) -> tuple[float, object]:
-    result = fn()  # warm-up
-    times = []
+def interleaved(variants: dict, repeats: int) -> dict[str, float]:
+    """Median seconds per variant; every round runs each variant once (after one warm-up round)."""
+    for fn in variants.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
+        for name, fn in variants.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
@@ -338,11 +341,11 @@ def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
             db.session.rollback()
             return db.session.execute(text(BARE), {"start": conv(p.start), "end": conv(p.end)}).all()
 
-        out["bare_s"], _ = median_time(bare, repeats)
-        out["raw_s"], raw_rows = median_time(raw, repeats)
-        out["compute_s"], results = median_time(compute, repeats)
-        out["explained_s"], _ = median_time(explained, repeats)
-        out["page_s"], _ = median_time(page, repeats)
+        # interleaved: each round times every variant once, so a busy machine slows them alike
+        timings = interleaved({"bare": bare, "raw": raw, "compute": compute, "explained": explained, "page": page}, repeats)
+        for name, value in timings.items():
+            out[f"{name}_s"] = value
+        raw_rows, results = raw(), compute()
         out["helpers"] = len(results)
         out["month_visits"] = sum(r.visits for r in results)
         out["mismatches"] = compare(results, raw_rows, p.days)
@@ -381,6 +384,7 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = ap.parse_args()
 
+    load_before = f"{os.getloadavg()[0]:.2f}"
     t0 = time.perf_counter()
     rows = generate(args.helpers, args.per_helper, random.Random(6))
     print(f"generated {sum(len(v) for v in rows.values()):,} rows in {time.perf_counter() - t0:.1f} s "
@@ -411,7 +415,8 @@ def main() -> None:
             admin.dispose()
 
     print()
-    print(f"month {args.month}, {args.helpers:,} helpers, median of {args.repeats} runs")
+    print(f"month {args.month}, {args.helpers:,} helpers, median of {args.repeats} interleaved rounds; "
+          f"load average before/after: {load_before} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print("| database | helpers | visits in month | hand-written raw query | compute_month | ratio | with all explanations | ranking (month_results) | bare visit aggregate |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:

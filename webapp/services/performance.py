@@ -136,7 +136,11 @@ def isum(expr):
 
 
 def _split(value: str | None) -> list[str]:
-    return sorted(x for x in (value or "").split(SEP) if x)
+    if not value:
+        return []
+    parts = value.split(SEP)
+    parts.sort()
+    return parts
 
 
 # ---------------------------------------------------------------- results
