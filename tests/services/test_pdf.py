@@ -388,3 +388,15 @@ def test_expired_results_are_deleted(app, diary_world):
         db.session.commit()
         job = db.session.get(PrintJob, job_id)
         assert job.status == "expired" and job.result_key is None and not storage.get().exists(key)
+
+
+def test_documents_render_in_separate_processes_that_are_replaced(app):
+    import os
+
+    app.config["PDF_TASKS_PER_CHILD"] = 1
+    with app.app_context(), printjobs._pool(1) as pool:
+        pids = [pool.submit(os.getpid).result() for _ in range(3)]
+        html = pdf_render.WARM_UP_HTML
+        data = pool.submit(pdf_render.render_in_worker, html, {}).result()
+    assert os.getpid() not in pids and len(set(pids)) == 3  # a new process after each document
+    assert "帮扶日志" in text_of(data)

@@ -103,3 +103,14 @@ def render_pdf(html: str, fetcher: AppURLFetcher) -> bytes:
 def render_in_worker(html: str, thumbs: dict[str, bytes]) -> bytes:
     """Entry point for worker processes: thumbnails come along as bytes, no storage access."""
     return render_pdf(html, AppURLFetcher(thumbs.get))
+
+
+WARM_UP_HTML = ('<html lang="zh-CN"><body><h1 data-title="帮扶日志" data-who="预热" data-printed="">帮扶日志</h1>'
+                "<table><tr><th>帮扶内容</th><td>两不愁三保障 √ ×</td></tr></table></body></html>")
+
+
+def warm_up() -> None:
+    """Render a tiny Chinese document: loads WeasyPrint, fontconfig, the CJK face and the stylesheet
+    once, so processes forked afterwards (pdf_worker_preload) start warm."""
+    render_pdf(WARM_UP_HTML, AppURLFetcher())
+

@@ -3,10 +3,11 @@ per helper or as a zip of one PDF per helper.
 
 `start()` records a PrintJob (the route commits and enqueues `jobs.print_diaries`); `run()` is the
 task body, executed by the Huey consumer. It builds each diary's HTML here (queries, template,
-thumbnails from storage) and lets a pool of separate processes do the WeasyPrint work; the
+thumbnails from storage) and lets a pool of separate processes do the WeasyPrint work. The
 processes are replaced every PDF_TASKS_PER_CHILD documents, so their memory goes back to the
-system. Progress goes to PrintJob.done/total as documents finish; the result is stored in photo
-storage under prints/ and kept until it is downloaded or PRINT_RESULT_TTL_HOURS have passed.
+system; they are forked from a warmed-up fork server, so a new one starts at once. Progress goes
+to PrintJob.done/total as documents finish; the result is stored in photo storage under prints/
+and kept until it is downloaded (plus a short grace) or PRINT_RESULT_TTL_HOURS have passed.
 """
 from __future__ import annotations
 
@@ -112,9 +113,13 @@ def _workers() -> int:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """Fresh processes (spawn: nothing inherited from the job process), each replaced after
-    PDF_TASKS_PER_CHILD documents so WeasyPrint's memory is returned to the system."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+    """Worker processes forked from a clean fork server (nothing inherited from the job process:
+    no app, no database connections, no threads) that has imported WeasyPrint and rendered once
+    (pdf_worker_preload); each worker is replaced after PDF_TASKS_PER_CHILD documents, so
+    WeasyPrint's memory goes back to the system."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["webapp.services.pdf_worker_preload"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                max_tasks_per_child=int(current_app.config.get("PDF_TASKS_PER_CHILD") or 20))
 
 
@@ -132,8 +137,8 @@ def run(job_id: int) -> None:
     if not claimed:
         log.info("print job %s: not queued, skipped", job_id)
         return
-    job = db.session.get(PrintJob, job_id)
-    params = dict(job.params)
+    params = dict(db.session.get(PrintJob, job_id).params)
+    db.session.commit()  # no transaction stays open while the job works (SQLite: it would hold the write lock)
     try:
         with tempfile.TemporaryDirectory(prefix="bangfu-print-") as tmp:
             parts = _render_all(job_id, params, Path(tmp))
@@ -157,19 +162,23 @@ def run(job_id: int) -> None:
 def _render_all(job_id: int, params: dict, tmp: Path) -> list[Part]:
     month = params["month"]
     ids = params["helper_ids"]
-    by_id = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
-    helpers = [by_id[i] for i in ids if i in by_id]
-    parts: list[Part | None] = [None] * len(helpers)
+    found = set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
+    helper_ids = [i for i in ids if i in found]
+    db.session.commit()
+    parts: list[Part | None] = [None] * len(helper_ids)
     pending: dict[Future, Part] = {}
     done, last_report = 0, time.monotonic()
     workers = _workers()
     with _pool(workers) as pool:
-        for i, helper in enumerate(helpers):
+        for i, helper_id in enumerate(helper_ids):
+            helper = db.session.get(User, helper_id)
             doc = pdf.diary_document(helper, month)
-            thumbs = {k: b for k in doc.thumb_keys if (b := pdf.read_thumb(k)) is not None}
             part = Part(i, helper.display_name, f"{i + 1:03d}-{doc.filename}", tmp / f"{i:05d}.pdf")
+            # end the read transaction at once: on SQLite the job's transactions take the write lock
+            db.session.commit()
+            thumbs = {k: b for k in doc.thumb_keys if (b := pdf.read_thumb(k)) is not None}
             pending[pool.submit(pdf_render.render_in_worker, doc.html, thumbs)] = part
-            while len(pending) >= 2 * workers or (i == len(helpers) - 1 and pending):
+            while len(pending) >= 2 * workers or (i == len(helper_ids) - 1 and pending):
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     part = pending.pop(fut)
