@@ -257,3 +257,62 @@ def test_api_fields_and_scoping(client, make_client, march):
     c = make_client()
     c.login("admin_x")
     assert api(c, f"&village_id={march['v1']}").status_code == 404
+
+
+# ---------------------------------------------------------------- every view × every role
+
+ROLES = ("anonymous", "h1", "h2", "team1", "sec1", "sec2", "admin", "admin_x")
+
+
+def _matrix(w):
+    h1 = w["h1"]
+    own_helper = {"anonymous": 302, "h1": 200, "h2": 200, "team1": 403, "sec1": 403, "sec2": 403, "admin": 403, "admin_x": 403}
+    one_helper = {"anonymous": 302, "h1": 403, "h2": 403, "team1": 403, "sec1": 200, "sec2": 404, "admin": 200, "admin_x": 404}
+    village = {"anonymous": 302, "h1": 403, "h2": 403, "team1": 403, "sec1": 200, "sec2": 200, "admin": 403, "admin_x": 403}
+    office = {"anonymous": 302, "h1": 403, "h2": 403, "team1": 403, "sec1": 403, "sec2": 403, "admin": 200, "admin_x": 200}
+    office_post = dict(office, admin=302, admin_x=302)
+    return {
+        ("GET", "performance.index", "/performance/"): dict.fromkeys(ROLES, 302),
+        ("GET", "performance.my_month", f"/performance/me?month={MARCH}"): own_helper,
+        ("GET", "performance.my_year", "/performance/me/year?year=2026"): own_helper,
+        ("GET", "performance.helper_month", f"/performance/helpers/{h1}?month={MARCH}"): one_helper,
+        ("GET", "performance.helper_year", f"/performance/helpers/{h1}/year?year=2026"): one_helper,
+        ("GET", "performance.village", f"/performance/village?month={MARCH}"): village,
+        ("GET", "performance.unit", f"/performance/unit?month={MARCH}"): office,
+        ("GET", "performance.unit_quarter", "/performance/unit/quarter?quarter=2026-Q1"): office,
+        ("GET", "performance.export_month", f"/performance/unit/export?month={MARCH}&format=csv"): office,
+        ("GET", "performance.export_quarter", "/performance/unit/quarter/export?quarter=2026-Q1&format=xlsx"): office,
+        ("GET", "performance.spot_checks", f"/performance/spot-checks?month={MARCH}"): office,
+        ("POST", "performance.close_month", "/performance/unit/close"): office_post,
+        # in this order: close, then reopen (it is closed), then recompute (it is open again: 422)
+        ("POST", "performance.reopen_month", "/performance/unit/reopen"): office_post,
+        ("POST", "performance.recompute_month", "/performance/unit/recompute"): dict(office_post, admin=422, admin_x=422),
+        ("POST", "performance.spot_check_result", "/performance/spot-checks/items/ITEM"): dict(office_post, admin_x=404),
+        # after the result: a redraw supersedes the item (a result on it would then be 409)
+        ("POST", "performance.spot_check_draw", "/performance/spot-checks/draw"): dict(office_post, admin_x=422),
+        ("GET", "api_performance.month", f"/api/v1/performance?month={MARCH}"): dict.fromkeys(ROLES, 200) | {"anonymous": 401},
+    }
+
+
+def test_every_performance_view_for_every_role(app, make_client, march):
+    from webapp.services import performance
+
+    with app.app_context():
+        draw = performance.draw(db.session.get(User, march["admin"]), MARCH, seed="矩阵")
+        db.session.commit()
+        item_id = draw.items[0].id
+    matrix = _matrix(march)
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
+                 if rule.endpoint.startswith(("performance.", "api_performance."))}
+    assert endpoints == {endpoint for _, endpoint, _ in matrix}, "a performance route is missing from the matrix"
+    for role in ROLES:
+        c = make_client()
+        if role != "anonymous":
+            c.login(role)
+        for (method, endpoint, url), expected in matrix.items():
+            url = url.replace("ITEM", str(item_id))
+            if method == "GET":
+                resp = c.get(url)
+            else:
+                resp = c.post(url, data={"month": MARCH, "reason": "核对", "result": "符合"})
+            assert resp.status_code == expected[role], (role, endpoint, resp.status_code)

@@ -15,6 +15,14 @@ The rules, for one helper and one month (days are local calendar days, Asia/Shan
   or overdue and still open when it began) that were done by the month's end; none due = full;
 - timeliness (按时录入): visits received within LATE_ENTRY_HOURS of check-in; no visit = 0;
 - a deduction per flagged visit (any plausibility flag), capped.
+Score = the sum, clamped to 0–100. Rating: ≥ RATING_EXCELLENT 优秀, ≥ RATING_PASS 合格, else 不合格;
+优秀 is vetoed when a help task is unfinished (a household unvisited or without diary, a due
+measure open, a household without any measure). Accountability flags (004 第九条) name the rule,
+the candidate step (通报批评 / 书面检查 / 诫勉谈话) and the evidence; the ones about the whole month
+(unvisited households, missing diaries) appear once the month / the diary deadline is over.
+Quarter = mean of its months; year = quarters weighted by QUARTER_WEIGHTS.
+A closed month (MonthClosure) is read from its MonthResult snapshot; reopening and recomputing are
+explicit and written to the audit log.
 """
 from __future__ import annotations
 
