@@ -316,3 +316,16 @@ def test_every_performance_view_for_every_role(app, make_client, march):
             else:
                 resp = c.post(url, data={"month": MARCH, "reason": "核对", "result": "符合"})
             assert resp.status_code == expected[role], (role, endpoint, resp.status_code)
+
+
+def test_odd_parameters_are_4xx_not_5xx(client, march):
+    client.login("admin")
+    for url in ("/performance/unit?village_id=99999999999999999999", "/performance/unit?village_id=²",
+                "/performance/unit?month=２０２６-1", "/performance/unit/quarter?quarter=2026-Q0",
+                "/performance/unit/export?month=2026-03&format=exe", "/performance/helpers/99999999999999999999",
+                "/performance/helpers/0/year?year=１９９９", "/api/v1/performance?village_id=99999999999999999999",
+                "/api/v1/performance?month=2026-03&village_id=-1", "/performance/spot-checks?month=0000-00"):
+        status = client.get(url).status_code
+        assert 400 <= status < 500, (url, status)
+    assert client.post("/performance/spot-checks/items/99999999999999999999", data={"result": "符合"}).status_code == 404
+    assert client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "x" * 65}).status_code == 422

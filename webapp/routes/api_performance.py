@@ -3,7 +3,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..services import performance
-from ..services.errors import DomainError, ValidationFailed
+from ..services.errors import ValidationFailed
 from ..services.timeutil import local_today, month_key
 
 bp = Blueprint("api_performance", __name__, url_prefix="/api/v1")
@@ -22,13 +22,10 @@ def month():
     raw_village = (request.args.get("village_id") or "").strip()
     village_id = None
     if raw_village:
-        if not raw_village.isdigit():
+        if not (raw_village.isascii() and raw_village.isdigit()) or len(raw_village) > 9:
             raise ValidationFailed("村编号应为整数。", field="village_id")
         village_id = int(raw_village)
-    try:
-        results = performance.month_results(current_user, month, village_id)
-    except DomainError:
-        raise
+    results = performance.month_results(current_user, month, village_id)  # DomainError → JSON 4xx
     p = performance.period(month)
     resp = jsonify(month=p.key, closed=bool(results) and all(r.closed for r in results),
                    helpers=[dict(r.api(), rank=r.rank) for r in results])

@@ -35,7 +35,7 @@ def _year() -> int:
     raw = (request.args.get("year") or "").strip()
     if not raw:
         return local_today().year
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+    if not (raw.isascii() and raw.isdigit()) or not 2000 <= int(raw) <= 2100:
         raise ValidationFailed("年份格式应为 YYYY。", field="year")
     return int(raw)
 
@@ -44,7 +44,7 @@ def _int_arg(name: str) -> int | None:
     raw = (request.values.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise ValidationFailed("请输入整数。", field=name)
     return int(raw)
 
@@ -80,14 +80,14 @@ def my_year():
     return _helper_year_page(current_user)
 
 
-@bp.get("/helpers/<int:helper_id>")
+@bp.get("/helpers/<int(max=2147483647):helper_id>")
 @role_required(*ASSESSORS)
 def helper_month(helper_id: int):
     p = performance.period(_month())
     return _helper_month_page(access.assessed_helper(current_user, helper_id, p.first, p.last))
 
 
-@bp.get("/helpers/<int:helper_id>/year")
+@bp.get("/helpers/<int(max=2147483647):helper_id>/year")
 @role_required(*ASSESSORS)
 def helper_year(helper_id: int):
     year = _year()
@@ -268,7 +268,7 @@ def spot_check_draw():
     return redirect_to(url_for("performance.spot_checks", month=month))
 
 
-@bp.post("/spot-checks/items/<int:item_id>")
+@bp.post("/spot-checks/items/<int(max=2147483647):item_id>")
 @role_required("office_admin")
 def spot_check_result(item_id: int):
     item = access.spot_check_item(current_user, item_id)
