@@ -3,7 +3,7 @@ from flask import Flask
 from flask_login import current_user
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "helper": [("main.home", "我的帮扶户"), ("reviews.index", "批注"), ("reports.index", "打印"), ("performance.my_month", "考核"), ("main.account", "我的")],
+    "helper": [("main.home", "我的帮扶户"), ("visits.month", "本月"), ("reviews.index", "批注"), ("reports.index", "打印"), ("performance.my_month", "考核"), ("main.account", "我的")],
     "team_member": [("secretary.home", "本村"), ("attendance.checkin_page", "签到"), ("attendance.leave_page", "请假"),
                     ("attendance.my_calendar", "日历"), ("main.account", "我的")],
     "first_secretary": [("secretary.home", "本村"), ("attendance.checkin_page", "签到"), ("secretary.team", "考勤"),
