@@ -10,9 +10,9 @@ def _wants_json() -> bool:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, households, main, secretary, visits
+    from . import admin, api, auth, households, main, pwa, secretary, visits
 
-    for module in (auth, main, households, secretary, admin, api, visits):
+    for module in (auth, main, households, secretary, admin, api, visits, pwa):
         app.register_blueprint(module.bp)
     from . import api_attendance, attendance, reviews  # issue 5: attendance, leave, visit review
 

@@ -1,7 +1,7 @@
 /* 帮扶通 — the visit form: position, photos downsized on the phone, notes, checklist, measures.
  * Saving makes the very requests of the JSON API (one visit, then one per photo) as items
- * {kind, url, body | blob+fields}; they are handed to the sender (the offline outbox when the
- * page has it, a direct send otherwise). */
+ * {id, kind, url, body | blob+fields, parent}; they go through the offline outbox
+ * (static/js/outbox.js), or straight to the server where the outbox is missing. */
 (function () {
   'use strict';
   var form = document.getElementById('visit-form');
@@ -288,6 +288,35 @@
     }).then(function () { return { pending: failed.length }; });
   }
 
+  /* With the outbox (every page has it): the items are stored on the phone first, then sent;
+   * whatever cannot be sent now stays queued and goes later, exactly once. */
+  function outboxSend(list) {
+    var ob = self.BangfuOutbox;
+    var ids = list.map(function (i) { return i.id; });
+    var off = ob.on(function (type, item, a, b) {
+      if (!item || ids.indexOf(item.id) < 0) return;
+      if (type === 'progress') hooks.progress(item, a, b);
+      else if (type === 'sent') hooks.sent(item, a);
+      else if (type === 'failed') hooks.failed(item, a);
+    });
+    return ob.submit(list).then(function (res) {
+      off();
+      if (!res.pending) return { pending: 0 };
+      var visit = res.items.filter(function (i) { return i.kind === 'visit'; })[0];
+      if (visit && visit.state === 'error') {
+        // the server refused the visit itself: the form must be fixed, so nothing of it stays queued
+        fieldErrors(visit.errors || { _schema: [visit.error] });
+        return ob.discard(visit.id).then(function () {
+          return { pending: res.pending, stay: true, message: '走访没有保存：' + visit.error };
+        });
+      }
+      return { pending: res.pending, queued: true };
+    }, function () {
+      off();
+      return { pending: list.length, stay: true, message: '无法在手机上保存（浏览器存储不可用），请联网后再保存。' };
+    });
+  }
+
   function save(e) {
     e.preventDefault();
     if (saving) return;
@@ -299,11 +328,17 @@
     $('save-visit').disabled = true;
     photos.forEach(function (p) { p.removeBtn.disabled = true; });
     status.textContent = '正在保存…';
-    var sender = self.BangfuVisitSender || directSend;
     var list = items().filter(function (it) { return !sentIds[it.id]; });
-    sender(list, hooks).then(function (result) {
+    var send = self.BangfuOutbox ? outboxSend(list) : directSend(list, hooks);
+    send.then(function (result) {
       if (!result.pending) {
         status.textContent = '已保存。';
+        window.location.href = d.returnUrl;
+        return;
+      }
+      if (result.queued) {
+        // on the phone, waiting for a signal: the banner on every page shows it until it is sent
+        status.textContent = '已保存在手机上，有信号时会自动上传。';
         window.location.href = d.returnUrl;
         return;
       }
