@@ -345,3 +345,28 @@ def test_a_new_version_drops_the_old_caches(app, world, phone):
         poll(phone, "(old) => caches.keys().then(k => old.every(n => !k.includes(n)))", old)
     finally:
         app.extensions.pop("bangfu_sw_version", None)
+
+
+def test_an_attendance_check_in_made_offline_goes_through_the_same_outbox(app, world, phone, tmp_path):
+    from webapp.models import Checkin
+
+    login(phone, "team1", PASSWORD)
+    phone.goto("/attendance/")
+    poll(phone, "navigator.serviceWorker.controller !== null")
+    poll(phone, "caches.match('/attendance/').then(r => !!r)")
+    go_offline(phone.context)
+    phone.reload()
+    assert phone.locator("h1").inner_text() == "驻村签到"
+    photo = tmp_path / "cun.jpg"
+    photo.write_bytes(jpeg(seed=90))
+    phone.set_input_files("#checkin-photo", str(photo))
+    phone.click("#checkin-button")
+    phone.locator("#checkin-result").get_by_text("已保存在手机上").wait_for()
+    expect(phone.locator("#outbox-status")).to_contain_text("待上传 1 条，照片 1 张")
+    assert rows(app, Checkin) == 0
+    go_online(phone.context)
+    expect(phone.locator("#outbox-status")).to_be_hidden(timeout=20000)
+    with app.app_context():
+        stored = db.session.scalars(select(Checkin)).all()
+        assert len(stored) == 1 and stored[0].user_id == world["team1"] and stored[0].photo_key
+        db.session.remove()

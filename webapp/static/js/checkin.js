@@ -2,7 +2,8 @@
  *
  * The client_uuid is made here, once per tap, so a resend (or the offline outbox replaying it)
  * can never count twice. Sending lives in one function, window.BangfuCheckin.send(payload),
- * which resolves to {status, body} or throws when the network is down: the outbox can replace it.
+ * which resolves to {status, body} or throws when the network is down. Where the offline outbox
+ * is loaded (every page), the check-in and its photo go through it instead (deliverViaOutbox).
  */
 (function () {
   "use strict";
@@ -179,6 +180,61 @@
     });
   }
 
+  // With the offline outbox (static/js/outbox.js, on every page): the check-in and its photo are
+  // stored on the phone first and sent now or as soon as there is a signal, exactly once.
+  function deliverViaOutbox(payload) {
+    var ob = window.BangfuOutbox;
+    var url = root.getAttribute("data-url");
+    var file = photoInput && photoInput.files && photoInput.files[0];
+    busy(true, "正在保存…");
+    retry.hidden = true;
+    return (file ? downsize(file) : Promise.resolve(null)).then(function (blob) {
+      var items = [{ id: payload.client_uuid, kind: "attendance", url: url, body: payload,
+                     label: "驻村签到 " + new Date(payload.checked_in_at).toLocaleString("zh-CN",
+                       { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) }];
+      if (blob) {
+        items.push({ id: payload.client_uuid + "-photo", kind: "attendance-photo", parent: payload.client_uuid,
+                     url: url + "/" + encodeURIComponent(payload.client_uuid) + "/photo", blob: blob, fields: {},
+                     label: "驻村签到照片" });
+      }
+      var answers = {};
+      var off = ob.on(function (type, item, body) { if (type === "sent" && item) { answers[item.id] = body; } });
+      return ob.submit(items).then(function (res) {
+        off();
+        busy(false);
+        var mine = res.items.filter(function (i) { return i.id === payload.client_uuid; })[0];
+        if (mine && mine.state === "error") {
+          show("error", ["签到未保存：" + mine.error]);
+          return ob.discard(mine.id);
+        }
+        if (answers[payload.client_uuid]) {
+          var c = answers[payload.client_uuid];
+          var where = c.distance_m === null || c.distance_m === undefined ? "" : "距村中心 " + metres(c.distance_m);
+          var acc = " · 精度 ±" + Math.round(payload.accuracy_m) + " 米";
+          if (c.within_geofence) {
+            show("ok", ["签到成功 ✓ 今天计为驻村一天", where + acc]);
+          } else {
+            show("error", ["已签到，但不在村里的签到范围内，今天不计驻村天数", where + acc]);
+          }
+          if (blob) {
+            var p = document.createElement("p");
+            p.textContent = answers[payload.client_uuid + "-photo"] ? "照片已上传。" : "照片已保存在手机上，有信号时自动上传。";
+            result.appendChild(p);
+          }
+          if (photoInput) { photoInput.value = ""; }
+          refreshToday();
+          return;
+        }
+        if (photoInput) { photoInput.value = ""; }
+        show("", ["已保存在手机上：有信号时会自动上传（不会重复计数）。", "签到时间以现在为准。"]);
+      }, function () {
+        off();
+        busy(false);
+        deliver(payload);  // no storage on this phone: send directly, as before
+      });
+    });
+  }
+
   function located(pos) {
     var c = pos.coords;
     var payload = {
@@ -193,6 +249,7 @@
       var d = distanceM(c.latitude, c.longitude, parseFloat(lat), parseFloat(lng));
       show("", ["已定位：距村中心约 " + metres(d) + "，精度 ±" + Math.round(c.accuracy) + " 米"]);
     }
+    if (window.BangfuOutbox) { deliverViaOutbox(payload); return; }
     deliver(payload);
   }
 
