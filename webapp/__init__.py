@@ -26,7 +26,8 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
     instance = Path(app.instance_path)
     if test_config is None:
         _ensure_instance_config(instance)
-        app.config.from_pyfile("config.py", silent=True)
+        # an absolute path: a relative one is read from the package (webapp/config.py), not the instance
+        app.config.from_pyfile(str(instance / "config.py"), silent=True)
     else:
         app.config.from_mapping(test_config)
     if test_config is None:  # a test's config is explicit: the environment does not leak into it
