@@ -370,3 +370,15 @@ def test_an_attendance_check_in_made_offline_goes_through_the_same_outbox(app, w
         stored = db.session.scalars(select(Checkin)).all()
         assert len(stored) == 1 and stored[0].user_id == world["team1"] and stored[0].photo_key
         db.session.remove()
+
+
+def test_another_accounts_items_are_never_sent_under_this_one(app, world, phone):
+    login(phone, "h1", PASSWORD)
+    phone.goto("/outbox")
+    body = visit_body(world["hh3"])  # h2's household, queued while h2 was logged in on this phone
+    phone.evaluate("([b, u]) => BangfuOutbox.enqueue([{id: b.client_uuid, kind: 'visit', url: '/api/v1/visits', body: b,"
+                   " user: String(u)}]).then(() => BangfuOutbox.flush({eager: true}))", [body, world["h2"]])
+    item = phone.locator("#outbox-list li.outbox-item")
+    expect(item).to_have_class("outbox-item state-other")
+    expect(item.locator("p.error")).to_contain_text("另一个账号")
+    assert rows(app, Visit) == 0

@@ -41,7 +41,8 @@
 
   /* ---- the outbox page: each item and its state ---- */
   var STATES = {
-    waiting: '待上传', sending: '上传中…', retry: '等待重试', error: '未能上传', blocked: '等待', auth: '需要重新登录'
+    waiting: '待上传', sending: '上传中…', retry: '等待重试', error: '未能上传', blocked: '等待', auth: '需要重新登录',
+    other: '其他账号的记录'
   };
 
   function when(ms) {
@@ -92,7 +93,7 @@
         var actions = document.createElement('div');
         actions.className = 'actions';
         actions.appendChild(button('重试', '', function () { ob.retry(item.id); }));
-        if (item.state === 'error' || item.state === 'blocked' || item.state === 'auth') {
+        if (['error', 'blocked', 'auth', 'other'].indexOf(item.state) >= 0) {
           actions.appendChild(button('丢弃', 'danger', function () {
             var what = item.kind === 'photo' ? '这张照片' : '这条记录' + (item.kind === 'visit' ? '及其照片' : '');
             if (window.confirm('丢弃' + what + '？丢弃后无法恢复。')) ob.discard(item.id);
@@ -161,6 +162,16 @@
       });
     });
   });
+
+  /* another account logged in on this phone (a session that expired without logging out):
+   * the pages kept for offline use were the other account's */
+  if (loggedIn) {
+    try {
+      var last = localStorage.getItem('bangfu-last-user');
+      if (last && last !== userMeta.content) clearCaches();
+      localStorage.setItem('bangfu-last-user', userMeta.content);
+    } catch (e) { /* storage disabled */ }
+  }
 
   /* ---- when to send: now, back online, back to the page, and on the outbox's own timer ---- */
   if (ob) {

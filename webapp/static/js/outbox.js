@@ -224,7 +224,12 @@
       if (i >= list.length) return Promise.resolve(result);
       var item = list[i++];
       if (!queued[item.id]) return next();
-      if (item.user && item.user !== uid) return next();  // queued by another account on this phone
+      if (item.user && item.user !== uid) {
+        // queued by another account on this phone: never sent under this one
+        result.errors++;
+        if (item.state === 'other') return next();
+        return settle(item, 'other', { error: '这条记录是另一个账号在本机保存的：请用那个账号登录后上传，或丢弃。' }).then(next);
+      }
       if (item.state === 'error') { result.errors++; return next(); }  // until retried by hand
       var parent = item.parent && queued[item.parent];
       if (parent) {
@@ -391,7 +396,7 @@
       var c = { records: 0, photos: 0, errors: 0, auth: 0, total: list.length };
       list.forEach(function (i) {
         if (i.blob) c.photos++; else c.records++;
-        if (i.state === 'error' || i.state === 'blocked') c.errors++;
+        if (i.state === 'error' || i.state === 'blocked' || i.state === 'other') c.errors++;
         if (i.state === 'auth') c.auth++;
       });
       return c;
