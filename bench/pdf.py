@@ -4,11 +4,11 @@ Data: a scratch instance (SQLite in a temp folder) with N helpers (default 200),
 households and four visits in the month, two photos per visit (8 thumbnails of 320×240 in photo
 storage), notes, problems, next steps and checklist answers: a diary of 2 A4 pages.
 
-Timings (median of --repeats after two warm-ups, in this process; route, WeasyPrint and template
-runs are interleaved so background load hits them alike):
+Timings (median of --repeats after two warm-ups; route, WeasyPrint and template runs are
+interleaved so background load hits them alike):
 - route:  GET /reports/diary/<id>/<YYYY-MM>.pdf through the Flask test client (the real route: login
           session, access check, queries, template, thumbnails from storage, WeasyPrint, response;
-          no HTTP socket);
+          no HTTP socket), and the same URL over HTTP from gunicorn started as `make run` does;
 - weasy:  WeasyPrint alone on the same HTML with the same fetcher and stylesheet
           (pdf_render.render_pdf = HTML(...).write_pdf);
 - batch:  services.printjobs.run for all N diaries merged into one PDF with a bookmark each (the
@@ -177,6 +177,51 @@ class ProcessSampler:
             self._stop.wait(self.interval)
 
 
+def start_gunicorn(tmp: str, url: str):
+    """gunicorn as `make run` starts it (2 workers × 4 threads) on the bench instance; returns the
+    process and a function that GETs the diary over HTTP as the logged-in helper."""
+    import socket
+    import subprocess
+
+    import requests
+
+    (Path(tmp) / "config.py").write_text(
+        f"SECRET_KEY = 'bench'\nSQLALCHEMY_DATABASE_URI = 'sqlite:///{tmp}/bench.sqlite'\n"
+        f"UPLOAD_DIR = '{tmp}/uploads'\n", encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen([str(gunicorn), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+                             "--log-level", "warning", "webapp:create_app()"],
+                            env={**os.environ, "INSTANCE_PATH": tmp}, cwd=str(Path(__file__).resolve().parent.parent))
+    base = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+    try:
+        for _ in range(150):
+            try:
+                page = session.get(base + "/login", timeout=120)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        import re
+
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        r = session.post(base + "/login", data={"username": "helper000", "password": PASSWORD, "csrf_token": token},
+                         allow_redirects=False)
+        assert r.status_code == 302, r.status_code
+    except BaseException:
+        proc.terminate()
+        proc.wait(10)
+        raise
+
+    def http():
+        r = session.get(base + url)
+        assert r.status_code == 200 and r.content[:5] == b"%PDF-", r.status_code
+
+    return proc, http
+
+
 def medians(fns: dict, repeats: int) -> dict[str, tuple[float, float]]:
     """(wall, CPU) median of each function, run interleaved so background load hits them alike.
     CPU time (this process) is what the work costs when the machine is otherwise idle."""
@@ -198,6 +243,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--skip-batch", action="store_true")
+    ap.add_argument("--no-gunicorn", action="store_true", help="skip the HTTP measurement through gunicorn")
     args = ap.parse_args()
 
     load_before = f"{os.getloadavg()[0]:.2f}"
@@ -252,7 +298,17 @@ def main() -> None:
         with app.test_request_context():
             pdf.diary_document(db.session.get(User, helper_id), MONTH)
 
-    m = medians({"route": route, "weasy": weasy, "html": html}, args.repeats)
+    fns = {"route": route, "weasy": weasy, "html": html}
+    server = None
+    if not args.no_gunicorn:
+        server, http = start_gunicorn(tmp, url)
+        fns["http"] = http
+    try:
+        m = medians(fns, args.repeats)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
     (route_s, route_c), (weasy_s, weasy_c), (html_s, html_c) = m["route"], m["weasy"], m["html"]
 
     print(f"load average before: {load_before}; now: {os.getloadavg()[0]:.2f}")
@@ -260,6 +316,10 @@ def main() -> None:
           f"PDF {len(body) / 1024:.0f} KiB   target ≤ 1 MB")
     print("                       wall median   CPU median")
     print(f"  route (test client)  {route_s * 1000:8.1f} ms  {route_c * 1000:8.1f} ms   target ≤ 300 ms")
+    if "http" in m:
+        http_s = m["http"][0]
+        print(f"  route (gunicorn HTTP){http_s * 1000:8.1f} ms      (other process)   "
+              f"{http_s / weasy_s:.2f}× WeasyPrint")
     print(f"  WeasyPrint alone     {weasy_s * 1000:8.1f} ms  {weasy_c * 1000:8.1f} ms")
     print(f"  queries + template   {html_s * 1000:8.1f} ms  {html_c * 1000:8.1f} ms")
     print(f"  route / WeasyPrint   {route_s / weasy_s:8.2f}×    {route_c / weasy_c:8.2f}×      target ≤ 1.30×")

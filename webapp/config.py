@@ -73,3 +73,4 @@ class Default:
     PRINT_DOWNLOAD_GRACE_MINUTES = 30  # a downloaded result stays this long (a retry), then is deleted
     PDF_WORKERS = 0  # processes rendering a batch; 0 = one per CPU core
     PDF_TASKS_PER_CHILD = 20  # documents per process before it is replaced (returns WeasyPrint's memory)
+    PRINT_JOB_STALE_MINUTES = 60  # a job still "running" after this long has lost its worker: failed

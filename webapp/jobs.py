@@ -68,13 +68,14 @@ def print_diaries(job_id: int) -> None:
 
 @huey.periodic_task(crontab(minute="*/15"))
 def purge_print_results() -> None:
-    """Delete batch results past their expiry."""
+    """Delete batch results past their expiry; fail jobs whose worker died mid-job."""
     from .extensions import db
     from .services import printjobs
 
     with _app().app_context():
         try:
             printjobs.purge_expired()
+            printjobs.fail_stale()
             db.session.commit()
         finally:
             db.session.remove()

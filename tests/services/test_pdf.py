@@ -400,3 +400,31 @@ def test_documents_render_in_separate_processes_that_are_replaced(app):
         data = pool.submit(pdf_render.render_in_worker, html, {}).result()
     assert os.getpid() not in pids and len(set(pids)) == 3  # a new process after each document
     assert "帮扶日志" in text_of(data)
+
+
+def test_stale_jobs_whose_worker_died_are_failed(app, world):
+    with app.app_context():
+        old = PrintJob(kind="diaries", requested_by_id=world["admin"], status="running", total=3,
+                       created_at=datetime.now(timezone.utc) - timedelta(minutes=61), params={"month": MONTH})
+        fresh = PrintJob(kind="diaries", requested_by_id=world["admin"], status="running", total=3, params={"month": MONTH})
+        db.session.add_all([old, fresh])
+        db.session.commit()
+        assert printjobs.fail_stale() == 1
+        db.session.commit()
+        assert db.session.get(PrintJob, old.id).status == "failed" and "中断" in db.session.get(PrintJob, old.id).error
+        assert db.session.get(PrintJob, fresh.id).status == "running"
+
+
+def test_the_periodic_task_purges_and_fails_stale_jobs(app, diary_world):
+    from webapp import jobs
+
+    app.config["PDF_WORKERS"] = 1
+    job_id = _start(app, diary_world["admin"], diary_world["v2"], "pdf")
+    with app.app_context():
+        job = db.session.get(PrintJob, job_id)
+        job.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        key = job.result_key
+        db.session.commit()
+        jobs.purge_print_results.call_local()
+        db.session.remove()
+        assert db.session.get(PrintJob, job_id).status == "expired" and not storage.get().exists(key)

@@ -239,6 +239,15 @@ def mark_downloaded(job_id: int) -> None:
         expires_at=grace))
 
 
+def fail_stale(now: datetime | None = None) -> int:
+    """Mark jobs still 'running' long after they started as failed (their worker was stopped or
+    killed mid-job; Huey does not run a task twice). Returns how many."""
+    now = now or now_utc()
+    limit = now - timedelta(minutes=float(current_app.config["PRINT_JOB_STALE_MINUTES"]))
+    return db.session.execute(update(PrintJob).where(PrintJob.status == "running", PrintJob.created_at < limit).values(
+        status="failed", error="生成中断（后台进程已停止），请重新生成。", finished_at=now)).rowcount
+
+
 def purge_expired(now: datetime | None = None) -> int:
     """Delete the files of expired results; returns how many."""
     now = now or now_utc()
