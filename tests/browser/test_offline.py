@@ -343,6 +343,8 @@ def test_a_new_version_drops_the_old_caches(app, world, phone):
         phone.evaluate("navigator.serviceWorker.ready.then(r => r.update())")
         poll(phone, "caches.keys().then(k => k.includes('bangfu-static-v-next-test'))")
         poll(phone, "(old) => caches.keys().then(k => old.every(n => !k.includes(n)))", old)
+        # the open page asks the new worker to keep the helper's pages again
+        poll(phone, "(u) => caches.match(u).then(r => !!r)", f"/households/{world['hh1']}/visits/new")
     finally:
         app.extensions.pop("bangfu_sw_version", None)
 

@@ -137,7 +137,13 @@
 
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.addEventListener('message', function (e) {
-      if (e.data && e.data.type === 'warmed') document.documentElement.dataset.warmed = String(e.data.count);
+      if (!e.data) return;
+      if (e.data.type === 'warmed') document.documentElement.dataset.warmed = String(e.data.count);
+      if (e.data.type === 'activated' && loggedIn) {
+        // a new version started with empty caches: keep this account's pages again
+        sessionStorage.removeItem('bangfu-warm-' + userMeta.content);
+        warm();
+      }
     });
   }
 

@@ -28,7 +28,12 @@ self.addEventListener('activate', function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (k) { return k !== STATIC_CACHE && k !== PAGES_CACHE; })
       .map(function (k) { return caches.delete(k); }));
-  }).then(function () { return self.clients.claim(); }));
+  }).then(function () { return self.clients.claim(); }).then(function () {
+    // the pages kept for offline use went with the old version: ask the open pages to keep them again
+    return self.clients.matchAll({ type: 'window' }).then(function (list) {
+      list.forEach(function (c) { c.postMessage({ type: 'activated', version: VERSION }); });
+    });
+  }));
 });
 
 function clearAll() {
