@@ -102,11 +102,15 @@ def test_offline_visit_waits_on_the_phone_then_arrives_exactly_once(app, world, 
     phone.screenshot(path="/tmp/bangfu-offline-waiting.png")
     assert rows(app, Visit) == 0
     assert sorted(i["kind"] for i in outbox_items(phone)) == ["photo", "photo", "visit"]
+    pending = phone.locator("#pending-visits li.pending-visit")  # the household page shows it waiting
+    expect(pending).to_have_count(1)
+    expect(pending).to_contain_text("照片 2 张")
 
     requests = []
     context.on("request", lambda r: requests.append((r.method, r.url.split("/", 3)[-1])))
     go_online(context)  # the page hears "online" and sends
     expect(banner).to_be_hidden(timeout=20000)
+    expect(pending).to_have_count(0)
     assert outbox_items(phone) == []
     assert rows(app, Visit) == 1 and rows(app, Photo) == 2
     with app.app_context():

@@ -31,6 +31,7 @@
         banner.classList.toggle('bad', !!(c.errors || c.auth));
       }
       renderList(c);
+      renderPending();
     }).catch(function () { /* IndexedDB unavailable (private mode) */ });
   }
 
@@ -110,6 +111,36 @@
         persisted.textContent = yes ? '本机已允许长期保存这些记录。' : '浏览器可能在存储空间不足时清理未上传的记录，请尽快联网上传。';
       });
     }
+  }
+
+  /* ---- the household page: its visits still on this phone ---- */
+  function renderPending() {
+    var list = $('pending-visits');
+    if (!list) return;
+    var hid = parseInt(list.dataset.householdId, 10);
+    ob.items().then(function (items) {
+      var visits = items.filter(function (i) { return i.kind === 'visit' && i.body && i.body.household_id === hid; });
+      list.textContent = '';
+      visits.forEach(function (v) {
+        var photos = items.filter(function (i) { return i.parent === v.id; }).length;
+        var li = document.createElement('li');
+        li.className = 'visit pending-visit';
+        var head = document.createElement('strong');
+        head.textContent = String(v.body.checked_in_at || '').slice(0, 16).replace('T', ' ');
+        var badge = document.createElement('b');
+        badge.className = 'badge ' + (v.state === 'error' ? 'bad' : 'info');
+        badge.textContent = v.state === 'error' ? '未能上传' : '待上传';
+        var note = document.createElement('p');
+        note.className = 'notes';
+        note.textContent = v.body.notes || '';
+        var meta = document.createElement('small');
+        meta.className = 'hint';
+        meta.textContent = '照片 ' + photos + ' 张 · ' + (v.state === 'error' ? v.error : '保存在手机上，有信号时自动上传');
+        li.appendChild(head); li.appendChild(badge); li.appendChild(note); li.appendChild(meta);
+        list.appendChild(li);
+      });
+      list.hidden = !visits.length;
+    });
   }
 
   /* ---- pages kept for offline use: home, the nav pages, the helper's households and forms ---- */
