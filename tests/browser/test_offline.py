@@ -16,7 +16,7 @@ from webapp.models import Measure, Photo, Visit
 from tests.factories import PASSWORD
 from tests.visit_data import jpeg, visit_body
 
-from .conftest import CHROMIUM_ARGS, login, no_horizontal_scroll
+from .conftest import login, no_horizontal_scroll
 
 
 def poll(page, expr, arg=None, timeout=15.0):

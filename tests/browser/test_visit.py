@@ -7,7 +7,7 @@ from webapp.models import Measure, Photo, Visit
 from tests.factories import PASSWORD
 from tests.visit_data import jpeg
 
-from .conftest import CHROMIUM_ARGS, login, no_horizontal_scroll
+from .conftest import login, no_horizontal_scroll
 
 
 def _photos(tmp_path, n=2):
