@@ -1,0 +1,245 @@
+"""Every route × every role, on their own and on someone else's records.
+
+The records all belong to helper h1 / village 东村 (v1) / unit 测试乡: for each route the matrix says
+which of the roles below may use it. h3 is a helper of another village, sec2 the first secretary of
+another village, admin_x the office admin of another unit — so "someone else's records" is tested
+for every role. A route missing from the matrix fails the test: a new route cannot forget its line.
+"""
+import io
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import PrintJob, SpotCheckDraw, SpotCheckItem, User, Visit
+from webapp.services.timeutil import local_today, month_key
+from tests import factories
+from tests.visit_data import jpeg, visit_body
+
+ROLES = ("anon", "h1", "h3", "team1", "sec1", "sec2", "admin", "admin_x")
+ALL = set(ROLES) - {"anon"}
+PUBLIC = set(ROLES)
+HELPERS = {"h1", "h3"}
+TEAM = {"team1", "sec1", "sec2"}
+ADMIN = {"admin"}
+ADMINS = {"admin", "admin_x"}
+
+# endpoint -> (method, url template, roles allowed, form/json maker or None)
+# url templates use the ids of the records made below.
+MATRIX = {
+    "static": ("GET", "/static/css/app.css", PUBLIC),
+    "auth.login": ("GET", "/login", PUBLIC),
+    "auth.logout": ("POST", "/logout", PUBLIC),
+    "main.home": ("GET", "/", ALL),
+    "main.account": ("GET", "/account", ALL),
+    "pwa.manifest": ("GET", "/manifest.webmanifest", PUBLIC),
+    "pwa.offline": ("GET", "/offline", PUBLIC),
+    "pwa.service_worker": ("GET", "/sw.js", PUBLIC),
+    "pwa.outbox": ("GET", "/outbox", ALL),
+    "pwa.me": ("GET", "/api/v1/me", ALL),
+    "api.csrf_token": ("GET", "/api/v1/csrf", PUBLIC),
+    # households: the helper paired now, the village team, the unit's office
+    "households.show": ("GET", "/households/{hh1}", {"h1", "team1", "sec1", "admin"}),
+    "households.reveal_id": ("POST", "/households/{hh1}/citizen-id", {"sec1", "admin"}),
+    "visits.history": ("GET", "/households/{hh1}/visits", {"h1", "team1", "sec1", "admin"}),
+    "visits.new": ("GET", "/households/{hh1}/visits/new", {"h1"}),
+    "visits.measure_list": ("GET", "/households/{hh1}/measures", {"h1", "team1", "sec1", "admin"}),
+    "visits.measure_list:POST": ("POST", "/households/{hh1}/measures", {"h1", "sec1", "admin"}),
+    "visits.show": ("GET", "/visits/{visit}", {"h1", "team1", "sec1", "admin"}),
+    "visits.month": ("GET", "/visits/month?helper_id={h1}", {"h1", "sec1", "admin"}),
+    # the visit API
+    "api.my_households": ("GET", "/api/v1/me/households", ALL),  # each sees their own scope
+    "api.create_visit": ("POST", "/api/v1/visits", {"h1"}),
+    "api.get_visit": ("GET", "/api/v1/visits/{visit_uuid}", {"h1", "team1", "sec1", "admin"}),
+    "api.add_photo": ("POST", "/api/v1/visits/{visit_uuid}/photos", {"h1"}),
+    "api.photo_image": ("GET", "/api/v1/photos/{photo}", {"h1", "team1", "sec1", "admin"}),
+    "api.photo_thumb": ("GET", "/api/v1/photos/{photo}/thumb", {"h1", "team1", "sec1", "admin"}),
+    # reviews
+    "reviews.index": ("GET", "/reviews/", HELPERS),
+    "reviews.fixed": ("POST", "/reviews/{returned_visit}/fixed", {"h1"}),
+    "secretary.review_visit": ("POST", "/village/visits/{visit}/review", {"sec1"}),
+    # the village team
+    "secretary.home": ("GET", "/village/", TEAM),
+    "secretary.helpers_work": ("GET", "/village/helpers?village_id={v1}", {"sec1", "admin"}),
+    "secretary.team": ("GET", "/village/team?village_id={v1}", {"sec1", "admin"}),
+    "secretary.member_calendar": ("GET", "/village/team/{team1}/calendar", {"sec1", "admin"}),
+    # attendance
+    "attendance.checkin_page": ("GET", "/attendance/", TEAM),
+    "attendance.today_fragment": ("GET", "/attendance/today", TEAM),
+    "attendance.my_calendar": ("GET", "/attendance/calendar", TEAM),
+    "attendance.leave_page": ("GET", "/attendance/leave", TEAM),
+    "attendance.leave_request": ("POST", "/attendance/leave", TEAM),
+    "attendance.leave_cancel": ("POST", "/attendance/leave/{pending_leave}/cancel", {"team1"}),
+    "attendance.leave_decide": ("POST", "/attendance/leave/{pending_leave}/decide", {"sec1"}),
+    "attendance.leave_return": ("POST", "/attendance/leave/{approved_leave}/return", {"team1", "sec1"}),
+    "attendance.approvals": ("GET", "/attendance/approvals", {"sec1", "sec2", "admin", "admin_x"}),
+    "attendance.checkin_photo": ("GET", "/attendance/checkins/{checkin}/photo", {"team1", "sec1", "admin"}),
+    "attendance.checkin_photo:thumb": ("GET", "/attendance/checkins/{checkin}/photo/thumb", {"team1", "sec1", "admin"}),
+    "api_attendance.create_checkin": ("POST", "/api/v1/attendance", TEAM),
+    "api_attendance.checkin_photo": ("POST", "/api/v1/attendance/{checkin_uuid}/photo", {"team1"}),
+    "api_attendance.summary": ("GET", "/api/v1/attendance/summary?village_id={v1}&month={month}", {"sec1", "admin"}),
+    # performance
+    "performance.index": ("GET", "/performance/", ALL),
+    "performance.my_month": ("GET", "/performance/me", HELPERS),
+    "performance.my_year": ("GET", "/performance/me/year", HELPERS),
+    "performance.helper_month": ("GET", "/performance/helpers/{h1}?month={month}", {"sec1", "admin"}),
+    "performance.helper_year": ("GET", "/performance/helpers/{h1}/year", {"sec1", "admin"}),
+    "performance.village": ("GET", "/performance/village", {"sec1", "sec2"}),
+    "performance.unit": ("GET", "/performance/unit", ADMINS),
+    "performance.unit_quarter": ("GET", "/performance/unit/quarter", ADMINS),
+    "performance.export_month": ("GET", "/performance/unit/export?month={month}&format=csv", ADMINS),
+    "performance.export_quarter": ("GET", "/performance/unit/quarter/export?format=csv", ADMINS),
+    "performance.close_month": ("POST", "/performance/unit/close", ADMINS),
+    "performance.reopen_month": ("POST", "/performance/unit/reopen", ADMINS),
+    "performance.recompute_month": ("POST", "/performance/unit/recompute", ADMINS),
+    "performance.spot_checks": ("GET", "/performance/spot-checks", ADMINS),
+    "performance.spot_check_draw": ("POST", "/performance/spot-checks/draw", ADMINS),
+    "performance.spot_check_result": ("POST", "/performance/spot-checks/items/{spot_item}", ADMIN),
+    "api_performance.month": ("GET", "/api/v1/performance?month={month}", ALL),  # scoped rows
+    # printed documents
+    "reports.index": ("GET", "/reports/", ALL),
+    "reports.diary": ("GET", "/reports/diary/{h1}/{month}.pdf", {"h1", "sec1", "admin"}),
+    "reports.attendance": ("GET", "/reports/attendance/{v1}/{month}.pdf", {"sec1", "admin"}),
+    "reports.batch": ("POST", "/reports/batch", ADMINS),
+    "reports.job_list": ("GET", "/reports/jobs", ADMINS),
+    "reports.download": ("GET", "/reports/jobs/{job}/download", ADMIN),
+    # office admin
+    "admin.index": ("GET", "/admin/", ADMINS),
+    "admin.village_list": ("GET", "/admin/villages", ADMINS),
+    "admin.user_list": ("GET", "/admin/users", ADMINS),
+    "admin.user_active": ("POST", "/admin/users/{h2}/active", ADMIN),
+    "admin.user_password": ("POST", "/admin/users/{h2}/password", ADMIN),
+    "admin.pairing_list": ("GET", "/admin/pairings", ADMINS),
+    "admin.change_pairing": ("POST", "/admin/households/{hh6}/pairing", ADMIN),
+    "admin.roster": ("GET", "/admin/roster", ADMINS),
+}
+
+# bodies that pass validation, so an allowed role is seen doing the thing (not just failing a check)
+def _body(key: str, ids: dict) -> dict:
+    now_cst = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)
+    if key == "api.create_visit":
+        return {"json": visit_body(ids["hh1"])}
+    if key == "api.add_photo":
+        return {"data": {"client_uuid": str(uuid.uuid4()), "photo": (io.BytesIO(jpeg(seed=7)), "p.jpg")},
+                "content_type": "multipart/form-data"}
+    if key == "api_attendance.create_checkin":
+        return {"json": {"client_uuid": str(uuid.uuid4()), "checked_in_at": now_cst.isoformat(),
+                         "latitude": 30.3, "longitude": 109.5, "accuracy_m": 10}}
+    if key == "api_attendance.checkin_photo":
+        return {"data": {"photo": (io.BytesIO(jpeg(seed=8)), "c.jpg")}, "content_type": "multipart/form-data"}
+    if key == "visits.measure_list:POST":
+        return {"data": {"category": "产业", "title": "发展养殖", "due_date": (local_today() + timedelta(days=30)).isoformat()}}
+    if key == "attendance.leave_request":
+        d = (local_today() + timedelta(days=3)).isoformat()
+        return {"data": {"start_date": d, "end_date": d, "kind": "事假", "reason": "家中有事"}}
+    if key == "attendance.leave_decide":
+        return {"data": {"decision": "approve", "comment": "同意"}}
+    if key == "secretary.review_visit":
+        return {"data": {"action": "review", "comment": "已阅"}}
+    if key in ("performance.close_month", "performance.reopen_month", "performance.recompute_month",
+               "performance.spot_check_draw"):
+        return {"data": {"month": ids["month"], "reason": "测试"}}
+    if key == "performance.spot_check_result":
+        return {"data": {"result": "符合", "note": "核查"}}
+    if key == "reports.batch":
+        return {"data": {"month": ids["month"], "format": "pdf"}}
+    if key == "admin.user_active":
+        return {"data": {"active": "0"}}
+    if key == "admin.user_password":
+        return {"data": {"password": "another-password-1"}}
+    if key == "admin.change_pairing":
+        return {"data": {"helper_id": str(ids["h2"]), "reason": "测试调整"}}
+    return {}
+
+
+def _records(app) -> dict:
+    """The world plus one of every record, all belonging to h1 / 东村 / 测试乡."""
+    with app.app_context():
+        w = factories.world()
+        o = w.objects
+        now = datetime.now(timezone.utc) - timedelta(hours=1)
+        visit = factories.visit_row(o["h1"].id, o["hh1"].id, now)
+        photo = factories.photo_row(visit)
+        returned = factories.visit_row(o["h1"].id, o["hh2"].id, now - timedelta(hours=2),
+                                       review_status="returned", review_comment="请补充")
+        checkin = factories.checkin_row(o["team1"].id, o["v1"].id, now)
+        from webapp.services import storage
+
+        from webapp.services.attendance import _photo_keys
+
+        key, thumb = _photo_keys(uuid.uuid4().hex)
+        storage.get().put(key, factories.thumb_jpeg(3))
+        storage.get().put(thumb, factories.thumb_jpeg(4))
+        checkin.photo_key = key
+        today = local_today()
+        for person in (o["team1"], o["sec1"], o["sec2"]):
+            person.created_at = now - timedelta(days=60)
+        pending = factories.leave_row(o["team1"].id, today + timedelta(days=10), today + timedelta(days=10), status="pending")
+        approved = factories.leave_row(o["team1"].id, today - timedelta(days=1), today + timedelta(days=1), status="approved")
+        draw = SpotCheckDraw(unit_id=o["unit"].id, month=month_key(today), seed="s", ratio=0.3, drawn_by_id=o["admin"].id)
+        db.session.add(draw)
+        db.session.flush()
+        item = SpotCheckItem(draw_id=draw.id, helper_id=o["h1"].id)
+        db.session.add(item)
+        job_key = storage.new_key("prints", uuid.uuid4().hex)
+        storage.get().put(job_key, b"%PDF-1.4 test")
+        job = PrintJob(kind="diary_batch", params={"month": month_key(today), "format": "pdf"}, requested_by_id=o["admin"].id,
+                       status="done", done=1, total=1, result_key=job_key,
+                       expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
+        db.session.add(job)
+        db.session.flush()
+        ids = w.ids()
+        ids.update(visit=visit.id, visit_uuid=visit.client_uuid, photo=photo.id, returned_visit=returned.id,
+                   checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
+                   approved_leave=approved.id, spot_item=item.id, job=job.id, month=month_key(today))
+        db.session.commit()
+        db.session.remove()
+    return ids
+
+
+def _login(client, app, username):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        uid = user.get_id()
+        db.session.remove()
+    with client.session_transaction() as s:
+        s["_user_id"] = uid
+        s["_fresh"] = True
+
+
+def _denied(key: str, resp) -> bool:
+    if resp.status_code in (401, 403, 404):
+        return True
+    # logging out ends on the login page too: that is its success, not a refusal
+    return key != "auth.logout" and resp.status_code == 302 and "/login" in resp.headers.get("Location", "")
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    keys = {k.split(":")[0] for k in MATRIX}
+    assert endpoints - keys == set(), f"routes missing from the access matrix: {sorted(endpoints - keys)}"
+    assert keys - endpoints == set(), f"matrix lines for routes that no longer exist: {sorted(keys - endpoints)}"
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX))
+def test_route_access_for_every_role(key, app, make_client):
+    method, template, allowed = MATRIX[key]
+    ids = _records(app)
+    url = template.format(**ids)
+    with app.test_request_context():
+        bodies = {role: _body(key, ids) for role in ROLES}  # fresh files for every request
+    wrong = []
+    # denied roles first, so an allowed role's write cannot hide a denied one
+    for role in sorted(ROLES, key=lambda r: r in allowed):
+        client = make_client()
+        if role != "anon":
+            _login(client, app, role)
+        kwargs = bodies[role]
+        headers = {"HX-Request": "true"} if "today" in key else {}
+        resp = client.open(url, method=method, headers=headers, **kwargs)
+        assert resp.status_code < 500, f"{key} as {role}: {resp.status_code}"
+        if (role in allowed) == _denied(key, resp):
+            wrong.append(f"{role}: {resp.status_code} {resp.headers.get('Location', '')}")
+    assert not wrong, f"{method} {url} — unexpected: {wrong}"
