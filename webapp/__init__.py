@@ -7,7 +7,7 @@ from flask import Flask
 
 from .config import Default
 
-ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "UPLOAD_DIR")
+ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "UPLOAD_DIR", "PROXY_COUNT")
 
 
 def _ensure_instance_config(instance: Path) -> None:
@@ -57,6 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh", timezone_selector=lambda: app.config["TIMEZONE"])
     security.init_app(app, login_manager)
+    from . import input_guard
+
+    input_guard.init_app(app)  # before the blueprints: bounded <int:> ids, no NUL in forms
     register_blueprints(app)
     register_cli(app)
     from . import filters, nav

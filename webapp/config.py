@@ -10,6 +10,7 @@ class Default:
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: sqlite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     UPLOAD_DIR = None  # set in create_app: instance/uploads
+    SQLITE_BUSY_TIMEOUT_MS = 20000  # a write waits this long for SQLite's lock (bench/load.py)
     TIMEZONE = "Asia/Shanghai"
 
     # sessions and cookies
@@ -18,6 +19,8 @@ class Default:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # reverse proxies in front of the app (Caddy/nginx terminating HTTPS): 0 = none
+    PROXY_COUNT = 0
     # replays from the offline outbox may be days old: the token lives as long as the session
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024

@@ -1,7 +1,7 @@
 """Login, roles, and the headers every response carries."""
 from functools import wraps
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask_login import LoginManager, current_user
 
 from .extensions import db
@@ -51,7 +51,31 @@ def _headers(response):
     h.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
         h.setdefault("Content-Security-Policy", CSP)
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+class SecureCookiesOverHttps:
+    """WSGI middleware: on an HTTPS request every cookie is marked Secure.
+
+    Flask writes the session cookie (and Flask-Login the remember cookie) after the
+    after_request handlers, so the flag is added on the way out, below Flask.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(status, headers, exc_info=None):
+            headers = [(k, v + "; Secure" if k.lower() == "set-cookie" and "; secure" not in v.lower() else v)
+                       for k, v in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
@@ -61,3 +85,9 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     app.after_request(_headers)
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:  # behind Caddy/nginx: trust their X-Forwarded-For/-Proto/-Host, so HTTPS is seen
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

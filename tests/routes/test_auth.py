@@ -95,3 +95,31 @@ def test_security_headers(world, client):
     client.login("h1")
     cookie = client.get_cookie("session")
     assert cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_cookies_are_secure_over_https_and_behind_a_proxy(world, app, make_client):
+    secure = make_client()
+    resp = secure.post("/login", data={"username": "h1", "password": PASSWORD}, base_url="https://bangfu.example")
+    cookies = resp.headers.getlist("Set-Cookie")
+    assert cookies and all("; Secure" in c and "HttpOnly" in c for c in cookies), cookies
+    assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
+    plain = make_client()
+    resp = plain.post("/login", data={"username": "h1", "password": PASSWORD})
+    assert not any("; Secure" in c for c in resp.headers.getlist("Set-Cookie"))
+
+
+def test_proxy_count_makes_forwarded_https_count():
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "PROXY_COUNT": 1})
+    seen = {}
+
+    @app.get("/_scheme")
+    def _scheme():
+        from flask import request
+
+        seen["secure"] = request.is_secure
+        return "ok"
+
+    app.test_client().get("/_scheme", headers={"X-Forwarded-Proto": "https"})
+    assert seen["secure"] is True
