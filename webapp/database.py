@@ -1,11 +1,13 @@
 """Engine settings per backend: SQLite pragmas and immediate write transactions."""
 import sqlite3
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+BUSY_TIMEOUT_MS = 20000
 
 
 @event.listens_for(Engine, "connect")
@@ -17,7 +19,12 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    # how long a write waits for the lock before "database is locked". SQLite's busy handler polls
+    # (every 100 ms after the first few tries), so under a burst an early waiter can keep losing
+    # to newcomers: 5 s was not enough for 200 helpers arriving at once on 4 workers × 4 threads
+    # (bench/load.py), 20 s is, and stays below gunicorn's 30 s worker timeout.
+    busy = current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS) if has_app_context() else BUSY_TIMEOUT_MS
+    cur.execute(f"PRAGMA busy_timeout={int(busy)}")
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
@@ -32,6 +39,58 @@ def _sqlite_on_begin(conn):
         conn.exec_driver_sql("BEGIN")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --- ending a transaction that has only read, before slow work -------------------------------
+
+WROTE = "bangfu_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, flush_context):
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state):
+    if not state.is_select:  # insert/update/delete statements run through the session
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def end_read_transaction(*keep: object) -> bool:
+    """End the session's transaction before slow CPU work (hashing a password, decoding a photo)
+    when it has only read so far.
+
+    On SQLite a write request's first query (often the login check) begins with BEGIN IMMEDIATE,
+    which takes the database's single write lock until commit. Holding it through 100 ms or more
+    of CPU makes a burst of such requests queue behind each other until one waits out
+    busy_timeout: "database is locked". The next query begins a new transaction.
+
+    Loaded objects are expired (read again in the new transaction), except those in `keep`,
+    which keep the values read so far. Does nothing (returns False) if anything was written or
+    flushed, or inside a savepoint: those writes must stay in one transaction."""
+    from .extensions import db
+
+    session = db.session()
+    if (session.in_nested_transaction() or session.info.get(WROTE)
+            or session.new or session.dirty or session.deleted):
+        return False
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+    kept = {id(obj) for obj in keep}
+    for obj in list(session.identity_map.values()):
+        if id(obj) not in kept:
+            session.expire(obj)
+    return True
 
 
 def configure(app: Flask) -> None:

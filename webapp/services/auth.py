@@ -4,6 +4,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
+from .. import database
 from ..extensions import db
 from ..models import LoginAttempt, User
 from .errors import DomainError
@@ -34,6 +35,8 @@ def authenticate(username: str, password: str, ip: str) -> User:
     if by_user >= limit or by_ip >= limit * 4:
         raise TooManyAttempts(f"登录失败次数过多，请 {current_app.config['LOGIN_WINDOW_MINUTES']} 分钟后再试。")
     user = db.session.scalar(select(User).where(User.username == username))
+    # the password hash costs ~100 ms of CPU: not while holding SQLite's write lock
+    database.end_read_transaction(user)
     if user is None or not user.check_password(password or "") or not user.active:
         db.session.add(LoginAttempt(username=username, ip=ip))
         raise BadCredentials("用户名或密码错误。")

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import database
 from ..extensions import db
 from ..models import Photo, User
 from . import access, storage, visits
@@ -174,38 +175,59 @@ class Added:
     created: bool
 
 
+def _replay(existing: Photo, visit_id: int) -> Added:
+    if existing.visit_id != visit_id:
+        raise Conflict("这个照片 client_uuid 已用于另一次走访。", field="client_uuid")
+    return Added(existing, created=False)
+
+
+def _check_room(visit_id: int) -> None:
+    limit = _limit("MAX_PHOTOS_PER_VISIT")
+    count = db.session.scalar(select(func.count()).select_from(Photo).where(Photo.visit_id == visit_id)) or 0
+    if count >= limit:
+        raise ValidationFailed(f"每次走访最多 {limit} 张照片。", field="photo")
+
+
 def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: datetime | None) -> Added:
     """Attach an uploaded photo to the caller's visit. The same photo uuid again is a replay.
 
     Files are written only after every check passed; if the row cannot be written they are
     removed again (`discard`), so a refused upload leaves nothing behind.
+
+    Decoding, re-encoding and writing the files (50–300 ms) happen between two transactions:
+    the checks run in the request's first one, which is ended before (it has only read), and
+    are repeated in the short second one that inserts the row. So SQLite's write lock is not
+    held through the slow part and a burst of uploads does not queue behind it.
     """
     visit = access.own_visit_by_uuid(user, visit_uuid)
+    visit_id = visit.id
     existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
     if existing is not None:
-        if existing.visit_id != visit.id:
-            raise Conflict("这个照片 client_uuid 已用于另一次走访。", field="client_uuid")
-        return Added(existing, created=False)
-    limit = _limit("MAX_PHOTOS_PER_VISIT")
-    count = db.session.scalar(select(func.count()).select_from(Photo).where(Photo.visit_id == visit.id)) or 0
-    if count >= limit:
-        raise ValidationFailed(f"每次走访最多 {limit} 张照片。", field="photo")
+        return _replay(existing, visit_id)
+    _check_room(visit_id)
+    database.end_read_transaction()
     done = process(data)
     image_key, thumb_key = new_keys()
     store = storage.get()
-    photo = Photo(client_uuid=photo_uuid, visit_id=visit.id, sha256=done.sha256, storage_key=image_key,
+    photo = Photo(client_uuid=photo_uuid, visit_id=visit_id, sha256=done.sha256, storage_key=image_key,
                   thumb_key=thumb_key, width=done.width, height=done.height, size_bytes=len(done.image),
                   captured_at=captured_at or done.exif_captured_at)
     try:
         store.put(image_key, done.image)
         store.put(thumb_key, done.thumb)
+        # the same photo or the visit's last free place may have been taken meanwhile
+        existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
+        if existing is not None:
+            discard(photo)
+            return _replay(existing, visit_id)
+        _check_room(visit_id)
         with db.session.begin_nested():
             db.session.add(photo)
             db.session.flush()
     except IntegrityError:
         discard(photo)
         existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
-        if existing is None or existing.visit_id != visit.id:
+        if existing is None or existing.visit_id != visit_id:
             raise Conflict("这个照片 client_uuid 已用于另一次走访。", field="client_uuid") from None
         return Added(existing, created=False)
     except BaseException:
