@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ROLE_LABELS, ROLES, Household, Pairing, User, Village
+from ..schemas.validators import MAX_ID
 from ..security import role_required
 from ..services import access, households, pairings, users, villages
 from ..services.errors import DomainError, ValidationFailed
@@ -34,9 +35,12 @@ def _int(name: str, default: int | None = None) -> int | None:
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationFailed("请输入整数。", field=name) from None
+    if abs(value) > MAX_ID:  # would overflow the INTEGER column / query parameter
+        raise ValidationFailed("数值超出范围。", field=name)
+    return value
 
 
 @bp.get("/")

@@ -40,7 +40,10 @@ def api_login_required(view):
 
 
 def _json_body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" nested deeper than the parser's recursion limit
+        data = None
     if not isinstance(data, dict):
         raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）。", field="_body")
     return data

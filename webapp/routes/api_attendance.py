@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..extensions import db
+from ..schemas.validators import MAX_ID
 from ..services import access, attendance
 from ..services.errors import ValidationFailed
 
@@ -27,7 +28,10 @@ def _login_required(view):
 @_login_required
 def create_checkin():
     """{client_uuid, checked_in_at, latitude, longitude, accuracy_m} → 201 new, 200 replay, 409 clash."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" nested deeper than the parser's recursion limit
+        data = None
     if not isinstance(data, dict):
         raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）。", field="_body")
     checkin, created = attendance.record_checkin(current_user, data)
@@ -40,9 +44,12 @@ def _int_arg(name: str) -> int | None:
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationFailed("应为整数。", field=name) from None
+    if abs(value) > MAX_ID:  # beyond the INTEGER column: the driver would overflow
+        raise ValidationFailed("编号超出范围。", field=name)
+    return value
 
 
 @bp.get("/attendance/summary")

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from .. import htmx, jobs
 from ..extensions import db
 from ..models import Village
+from ..schemas.validators import MAX_ID
 from ..security import role_required
 from ..services import access, pdf, printjobs
 from ..services.errors import ValidationFailed
@@ -93,6 +94,8 @@ def batch():
     raw_village = (request.form.get("village_id") or "").strip()
     try:
         village_id = int(raw_village) if raw_village else None
+        if village_id is not None and not 0 < village_id <= MAX_ID:
+            raise ValueError(village_id)  # beyond the id column: no such village
         job = printjobs.start(current_user, month, village_id, request.form.get("format", "pdf"))
         job_id = job.id
         db.session.commit()

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..htmx import render
+from ..input_guard import bounded_id
 from ..models import MEASURE_CATEGORIES, Household
 from ..services import access, measures, subsidies, visits
 from ..services.errors import ValidationFailed
@@ -96,7 +97,10 @@ def month():
         year, mon = parse_month(raw)
     except ValueError as err:
         raise ValidationFailed(str(err), field="month") from None
-    helper_id = request.args.get("helper_id", type=int)
+    raw_helper = (request.args.get("helper_id") or "").strip()
+    helper_id = bounded_id(raw_helper) if raw_helper else None
+    if raw_helper and helper_id is None:
+        raise ValidationFailed("应为帮扶责任人的编号。", field="helper_id")
     if helper_id is not None and helper_id != current_user.id:
         helper = access.person(current_user, helper_id)
     elif current_user.role == "helper":

@@ -4,7 +4,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from . import validators
 
 REQUIRED_MSG = {"required": "必填。", "null": "必填。"}
-NUMBER_MSG = {**REQUIRED_MSG, "invalid": "应为数字。", "special": "应为有限的数字。"}
+NUMBER_MSG = {**REQUIRED_MSG, "invalid": "应为数字。", "special": "应为有限的数字。", "too_large": "数值太大。"}
 
 
 class CheckinSchema(Schema):
@@ -15,7 +15,7 @@ class CheckinSchema(Schema):
 
     client_uuid = fields.UUID(required=True, error_messages={**REQUIRED_MSG, "invalid_uuid": "应为 UUID。"})
     checked_in_at = fields.AwareDateTime(
-        required=True, format="iso",
+        required=True, format="iso", validate=validators.moment,
         error_messages={**REQUIRED_MSG, "invalid": "应为带时区的 ISO 8601 时间，如 2026-05-06T08:30:00+08:00。",
                         "invalid_awareness": "时间必须带时区（如 +08:00 或 Z）。"},
     )

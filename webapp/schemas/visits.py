@@ -9,11 +9,12 @@ from ..services.visits import CHECKLIST_CODES, flag_labels, is_offline
 from . import validators
 
 REQUIRED_MSG = {"required": "必填。", "null": "必填。"}
-NUMBER_MSG = {**REQUIRED_MSG, "invalid": "应为数字。", "special": "应为有限的数字。"}
-INT_MSG = {**REQUIRED_MSG, "invalid": "应为整数。"}
+NUMBER_MSG = {**REQUIRED_MSG, "invalid": "应为数字。", "special": "应为有限的数字。", "too_large": "数值太大。"}
+INT_MSG = {**REQUIRED_MSG, "invalid": "应为整数。", "too_large": "数值太大。"}
 TIME_MSG = {**REQUIRED_MSG, "invalid": "应为带时区的 ISO 8601 时间，如 2026-05-06T08:30:00+08:00。",
             "invalid_awareness": "时间必须带时区（如 +08:00 或 Z）。"}
 UUID_MSG = {**REQUIRED_MSG, "invalid_uuid": "应为 UUID。"}
+NESTED_MSG = {"null": "不能为 null。", "type": "格式有误：应为 JSON 对象。"}
 
 
 class _Strict(Schema):
@@ -24,7 +25,7 @@ class _Strict(Schema):
 
 
 def _text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_len, error=f"不能超过 {max_len} 字。"),
+    return fields.String(validate=[validate.Length(max=max_len, error=f"不能超过 {max_len} 字。"), validators.plain_text],
                          error_messages={**REQUIRED_MSG, "invalid": "应为文字。"}, **kw)
 
 
@@ -34,8 +35,9 @@ class ChecklistAnswer(_Strict):
 
 
 class SubsidyIn(_Strict):
-    member_id = fields.Integer(required=True, strict=True, error_messages=INT_MSG)
-    item = fields.String(required=True, error_messages=REQUIRED_MSG)
+    member_id = fields.Integer(required=True, strict=True, validate=validators.record_id, error_messages=INT_MSG)
+    item = fields.String(required=True, validate=[validate.Length(max=100, error="不能超过 100 字。"), validators.plain_text],
+                         error_messages={**REQUIRED_MSG, "invalid": "应为文字。"})
     answer = fields.String(required=True, validate=validate.OneOf(subsidies.ANSWERS, error=f"应为 {'、'.join(subsidies.ANSWERS)} 之一。"),
                            error_messages=REQUIRED_MSG)
 
@@ -44,8 +46,8 @@ class VisitIn(_Strict):
     """`POST /api/v1/visits`."""
 
     client_uuid = fields.UUID(required=True, error_messages=UUID_MSG)
-    household_id = fields.Integer(required=True, strict=True, error_messages=INT_MSG)
-    checked_in_at = fields.AwareDateTime(required=True, format="iso", error_messages=TIME_MSG)
+    household_id = fields.Integer(required=True, strict=True, validate=validators.record_id, error_messages=INT_MSG)
+    checked_in_at = fields.AwareDateTime(required=True, format="iso", validate=validators.moment, error_messages=TIME_MSG)
     latitude = fields.Float(required=True, validate=validators.latitude, error_messages=NUMBER_MSG)
     longitude = fields.Float(required=True, validate=validators.longitude, error_messages=NUMBER_MSG)
     accuracy_m = fields.Float(required=True, validate=validate.Range(min=0, error="定位精度不能为负数。"),
@@ -55,14 +57,17 @@ class VisitIn(_Strict):
     next_steps = _text(5000, load_default="")
     checklist = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CHECKLIST_CODES, error=f"检查项应为 {'、'.join(CHECKLIST_CODES)} 之一。")),
-        values=fields.Nested(ChecklistAnswer), load_default=dict, error_messages={"invalid": "应为对象。"},
+        values=fields.Nested(ChecklistAnswer, error_messages=NESTED_MSG), load_default=dict,
+        error_messages={"invalid": "应为对象。", "null": "不能为 null。"},
     )
-    measures_done = fields.List(fields.Integer(strict=True, error_messages=INT_MSG), load_default=list,
-                                validate=validate.Length(max=100, error="措施太多。"), error_messages={"invalid": "应为数组。"})
-    subsidies = fields.List(fields.Nested(SubsidyIn), load_default=list,
-                            validate=validate.Length(max=200, error="条目太多。"), error_messages={"invalid": "应为数组。"})
+    measures_done = fields.List(fields.Integer(strict=True, validate=validators.record_id, error_messages=INT_MSG), load_default=list,
+                                validate=validate.Length(max=100, error="措施太多。"),
+                                error_messages={"invalid": "应为数组。", "null": "不能为 null。"})
+    subsidies = fields.List(fields.Nested(SubsidyIn, error_messages=NESTED_MSG), load_default=list,
+                            validate=validate.Length(max=200, error="条目太多。"),
+                            error_messages={"invalid": "应为数组。", "null": "不能为 null。"})
     # the household has no location yet and the helper confirmed: this visit's position becomes it
-    confirm_location = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true/false。"})
+    confirm_location = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true/false。", "null": "不能为 null。"})
 
     @validates("notes")
     def _notes_long_enough(self, value: str, **kwargs) -> None:
@@ -74,7 +79,8 @@ class PhotoIn(_Strict):
     """The form fields beside the `photo` file of `POST /api/v1/visits/<client_uuid>/photos`."""
 
     client_uuid = fields.UUID(required=True, error_messages=UUID_MSG)
-    captured_at = fields.AwareDateTime(format="iso", load_default=None, allow_none=True, error_messages=TIME_MSG)
+    captured_at = fields.AwareDateTime(format="iso", load_default=None, allow_none=True, validate=validators.moment,
+                                       error_messages=TIME_MSG)
 
 
 def load(schema: Schema, data) -> dict:

@@ -7,6 +7,10 @@ from flask import current_app
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+# months and quarters people may ask for: beyond these, date arithmetic (next month, UTC ranges)
+# overflows Python's date, and no record of the programme can be there anyway
+MIN_YEAR, MAX_YEAR = 2000, 2099
+YEAR_RANGE_MSG = f"年份应在 {MIN_YEAR}–{MAX_YEAR} 之间。"
 
 
 def tz() -> ZoneInfo:
@@ -29,6 +33,8 @@ def parse_month(text: str) -> tuple[int, int]:
     m = MONTH_RE.match(text or "")
     if not m:
         raise ValueError("月份格式应为 YYYY-MM")
+    if not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
+        raise ValueError(YEAR_RANGE_MSG)
     return int(m.group(1)), int(m.group(2))
 
 
@@ -55,6 +61,8 @@ def parse_quarter(text: str) -> tuple[int, int]:
     m = QUARTER_RE.match(text or "")
     if not m:
         raise ValueError("季度格式应为 YYYY-Qn")
+    if not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
+        raise ValueError(YEAR_RANGE_MSG)
     return int(m.group(1)), int(m.group(2))
 
 
