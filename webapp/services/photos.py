@@ -148,6 +148,10 @@ def process(data: bytes) -> Processed:
                     f"图片像素过多（{w}×{h}），上限 {max_pixels // 1_000_000} 百万像素（疑似“解压炸弹”），已拒收。",
                     field="photo")
             captured = _exif_time(img)
+            if img.format == "PNG":
+                # every chunk's checksum, image data included: with LOAD_TRUNCATED_IMAGES on (see
+                # _StrictReader) Pillow would decode a damaged IDAT into grey instead of failing
+                Image.open(_StrictReader(data), formats=("PNG",)).verify()
             img.load()  # decodes everything: a truncated or corrupt file fails here
             ImageOps.exif_transpose(img, in_place=True)
             rgb = _flatten(img)
