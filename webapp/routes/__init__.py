@@ -39,8 +39,18 @@ def register_blueprints(app: Flask) -> None:
         return render_template("error.html", code=400, message="页面已过期或来源无效，请刷新后重试。"), 400
 
     for code, message in ((400, "请求有误。"), (403, "您无权访问此页面。"), (404, "页面不存在。"),
-                          (405, "不支持此操作。"), (413, "文件太大。"), (429, "操作太频繁，请稍后再试。")):
+                          (405, "不支持此操作。"), (429, "操作太频繁，请稍后再试。")):
         app.register_error_handler(code, _http_error(code, message))
+
+    @app.errorhandler(413)
+    def too_large(err):
+        """Beyond MAX_CONTENT_LENGTH: say the limit; on the photo endpoints name the `photo` field."""
+        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) / 1048576
+        message = f"上传的文件或数据太大（上限 {limit:.0f} MB）。" if limit else "上传的文件或数据太大。"
+        if _wants_json():
+            field = "photo" if request.path.rstrip("/").endswith(("/photo", "/photos")) else "_request"
+            return jsonify(errors={field: [message]}), 413
+        return render_template("error.html", code=413, message=message), 413
 
 
 def _http_error(code: int, message: str):
