@@ -1,15 +1,29 @@
-"""The bottom navigation per role: (endpoint, label). Add an entry when a feature gets a page."""
+"""Navigation per role: (endpoint, label).
+
+NAV is the bottom bar: at most five entries, so it fits a 360 px phone on one line.
+MORE lists the rest on the 我的 (account) page. Add an entry when a feature gets a page.
+"""
 from flask import Flask
 from flask_login import current_user
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "helper": [("main.home", "我的帮扶户"), ("visits.month", "本月"), ("reviews.index", "批注"), ("reports.index", "打印"), ("performance.my_month", "考核"), ("main.account", "我的")],
+    "helper": [("main.home", "帮扶户"), ("visits.month", "本月"), ("performance.my_month", "考核"),
+               ("reviews.index", "批注"), ("main.account", "我的")],
     "team_member": [("secretary.home", "本村"), ("attendance.checkin_page", "签到"), ("attendance.leave_page", "请假"),
                     ("attendance.my_calendar", "日历"), ("main.account", "我的")],
     "first_secretary": [("secretary.home", "本村"), ("attendance.checkin_page", "签到"), ("secretary.team", "考勤"),
-                        ("secretary.helpers_work", "走访"), ("performance.village", "考核"), ("reports.index", "打印"), ("main.account", "我的")],
-    "office_admin": [("admin.index", "全乡"), ("admin.user_list", "账号"), ("admin.pairing_list", "结对"),
-                     ("admin.roster", "导入"), ("reports.index", "打印"), ("attendance.approvals", "考勤"), ("performance.unit", "考核"), ("main.account", "我的")],
+                        ("secretary.helpers_work", "走访"), ("main.account", "我的")],
+    "office_admin": [("admin.index", "全乡"), ("admin.pairing_list", "结对"), ("attendance.approvals", "考勤"),
+                     ("performance.unit", "考核"), ("main.account", "我的")],
+}
+
+MORE: dict[str, list[tuple[str, str]]] = {
+    "helper": [("reports.index", "打印帮扶日志"), ("pwa.outbox", "待上传")],
+    "team_member": [("pwa.outbox", "待上传")],
+    "first_secretary": [("performance.village", "本村帮扶考核"), ("reports.index", "打印日志与考勤表"),
+                        ("attendance.leave_page", "我的请假"), ("pwa.outbox", "待上传")],
+    "office_admin": [("admin.user_list", "账号管理"), ("admin.village_list", "村管理"), ("admin.roster", "导入花名册"),
+                     ("performance.spot_checks", "抽查"), ("reports.index", "批量打印")],
 }
 
 
@@ -21,4 +35,9 @@ def init_app(app: Flask) -> None:
                 return []
             return NAV.get(current_user.role, [])
 
-        return {"nav_items": nav_items}
+        def more_items():
+            if not current_user.is_authenticated:
+                return []
+            return MORE.get(current_user.role, [])
+
+        return {"nav_items": nav_items, "more_items": more_items}
