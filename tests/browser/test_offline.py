@@ -247,7 +247,7 @@ def test_a_final_refusal_is_kept_with_the_reason_until_discarded(app, world, pho
     login(phone, "h1", PASSWORD)
     phone.goto("/outbox")
     poll(phone, "navigator.serviceWorker.controller !== null")
-    body = visit_body(world["hh3"])  # not paired with h1: 403
+    body = visit_body(world["hh3"])  # not paired with h1: 404
     phone.evaluate("(b) => BangfuOutbox.enqueue([{id: b.client_uuid, kind: 'visit', url: '/api/v1/visits', "
                    "body: b, label: '张三户 走访'}]).then(() => BangfuOutbox.flush({eager: true}))", body)
     item = phone.locator("#outbox-list li.outbox-item")

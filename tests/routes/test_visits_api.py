@@ -82,11 +82,11 @@ def test_another_helper_reusing_a_uuid_gets_a_conflict(app, client, make_client,
 
 
 @pytest.mark.parametrize("household", ["hh3", "hh4", "hh6"])
-def test_a_household_not_paired_with_the_caller_is_forbidden(app, client, world, household):
+def test_a_household_not_paired_with_the_caller_is_not_found(app, client, world, household):
     client.login("h1")
     resp = post(client, visit_body(world[household]))
-    assert resp.status_code == 403
-    assert resp.get_json()["errors"]
+    assert resp.status_code == 404
+    assert resp.get_json()["errors"]["household_id"]
     assert count(app) == 0
 
 
@@ -98,7 +98,7 @@ def test_a_former_pairing_no_longer_allows_visits(app, client, world):
         p.end_date = date.today()
         db.session.commit()
     client.login("h1")
-    assert post(client, visit_body(world["hh2"])).status_code == 403
+    assert post(client, visit_body(world["hh2"])).status_code == 404
 
 
 @pytest.mark.parametrize("user", ["sec1", "team1", "admin"])

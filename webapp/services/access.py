@@ -177,8 +177,8 @@ def visitable_household(user: User, household_id: int) -> Household:
 
     found = db.session.scalar(households(user).where(Household.id == household_id)
                               .options(joinedload(Household.village).joinedload(Village.unit)))
-    if found is None:
-        raise Forbidden("这户不是您当前结对的帮扶户，不能登记走访。", field="household_id")
+    if found is None:  # 404, like every household outside the user's scope
+        raise NotFound("这户不是您当前结对的帮扶户，不能登记走访。", field="household_id")
     return found
 
 
