@@ -7,16 +7,17 @@ for every role. A route missing from the matrix fails the test: a new route cann
 """
 import io
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import PrintJob, SpotCheckDraw, SpotCheckItem, User, Visit
+from webapp.models import PrintJob, SpotCheckDraw, SpotCheckItem
 from webapp.services.timeutil import local_today, month_key
 from tests import factories
 from tests.visit_data import jpeg, visit_body
+
+from .conftest import login
 
 ROLES = ("anon", "h1", "h3", "team1", "sec1", "sec2", "admin", "admin_x")
 ALL = set(ROLES) - {"anon"}
@@ -199,16 +200,6 @@ def _records(app) -> dict:
     return ids
 
 
-def _login(client, app, username):
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == username))
-        uid = user.get_id()
-        db.session.remove()
-    with client.session_transaction() as s:
-        s["_user_id"] = uid
-        s["_fresh"] = True
-
-
 def _denied(key: str, resp) -> bool:
     if resp.status_code in (401, 403, 404):
         return True
@@ -235,7 +226,7 @@ def test_route_access_for_every_role(key, app, make_client):
     for role in sorted(ROLES, key=lambda r: r in allowed):
         client = make_client()
         if role != "anon":
-            _login(client, app, role)
+            login(client, app, role)
         kwargs = bodies[role]
         headers = {"HX-Request": "true"} if "today" in key else {}
         resp = client.open(url, method=method, headers=headers, **kwargs)
