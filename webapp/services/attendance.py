@@ -714,6 +714,7 @@ def attach_photo(user: User, client_uuid: str, data: bytes) -> tuple[Checkin, bo
     (no EXIF kept). The same photo again is a replay (created False); another photo is a Conflict."""
     import uuid
 
+    from .. import database
     from . import photos, storage
 
     checkin = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid, Checkin.user_id == user.id))
@@ -721,6 +722,8 @@ def attach_photo(user: User, client_uuid: str, data: bytes) -> tuple[Checkin, bo
         from .errors import NotFound
 
         raise NotFound("没有这次签到（请先上传签到），或您无权操作。")
+    # decode outside SQLite's write lock; checkin is expired and read again afterwards
+    database.end_read_transaction()
     processed = photos.process(data)
     store = storage.get()
     if checkin.photo_key:
