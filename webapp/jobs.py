@@ -7,7 +7,7 @@ and the consumer agree without an app:
   `huey_consumer webapp.jobs.huey` beside the server (`make run` starts it);
 - HUEY_REDIS_URL=redis://host:6379/0: RedisHuey (pip install 'bangfu[redis]'), the same tasks
   for several machines;
-- HUEY_IMMEDIATE (app config, True in tests): tasks run at once in the calling process.
+- HUEY_IMMEDIATE (app config, True in tests): `enqueue` runs tasks at once in the calling process.
 
 Tasks run inside a Flask app context: the calling app's in immediate mode, else one app per
 consumer process.
@@ -39,7 +39,16 @@ _consumer_app: Flask | None = None
 
 
 def init_app(app: Flask) -> None:
-    huey.immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+    """Nothing global is set here: several apps may live in one process (tests), so immediate
+    mode is decided per call by `enqueue`, from the calling app's config."""
+
+
+def enqueue(task, *args) -> None:
+    """Queue the task for the consumer, or run it now when the app's HUEY_IMMEDIATE is set."""
+    if has_app_context() and current_app.config.get("HUEY_IMMEDIATE"):
+        task.call_local(*args)
+    else:
+        task(*args)
 
 
 def _app() -> Flask:

@@ -72,7 +72,7 @@ def test_visit_form_for_an_unlocated_household_asks_for_confirmation(client, wor
     assert "data-lat" not in page
 
 
-@pytest.mark.parametrize("user,household,status", [("h1", "hh3", 403), ("sec1", "hh1", 403), ("admin", "hh1", 403)])
+@pytest.mark.parametrize("user,household,status", [("h1", "hh3", 404), ("sec1", "hh1", 403), ("admin", "hh1", 403)])
 def test_visit_form_only_for_the_paired_helper(client, world, user, household, status):
     client.login(user)
     assert client.get(f"/households/{world[household]}/visits/new").status_code == status

@@ -287,7 +287,7 @@ def _start(app, admin_id: int, village_id: int | None, fmt: str) -> int:
         job = printjobs.start(db.session.get(User, admin_id), MONTH, village_id, fmt)
         job_id = job.id
         db.session.commit()
-        jobs.print_diaries(job_id)  # immediate mode: runs now, in worker processes
+        jobs.enqueue(jobs.print_diaries, job_id)  # immediate mode: runs now, in worker processes
     return job_id
 
 

@@ -109,7 +109,7 @@ def batch():
     except ValueError:
         db.session.rollback()
         raise ValidationFailed("请选择村。", field="village_id") from None
-    jobs.print_diaries(job_id)  # Huey: queued for the consumer (runs at once in immediate mode)
+    jobs.enqueue(jobs.print_diaries, job_id)  # queued for the consumer (runs at once in immediate mode)
     if htmx.is_htmx():
         return htmx.render("reports/_batch.html", "reports/_batch.html", **_batch_context(month))
     return htmx.redirect_to(url_for("reports.index", month=month))
