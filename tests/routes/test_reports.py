@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from tests import factories as f
 from webapp.extensions import db
-from webapp.models import PrintJob, User
+from webapp.models import PrintJob
 
 MONTH = "2026-03"
 CST = timezone(timedelta(hours=8))

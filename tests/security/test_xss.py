@@ -23,10 +23,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.factories import citizen_id
-from tests.roster_files import csv_bytes, household_row, xlsx_bytes
+from tests.roster_files import household_row, xlsx_bytes
 from tests.visit_data import visit_body
 from webapp.extensions import db
-from webapp.models import Household, Leave, Measure, User, Visit
+from webapp.models import Household, Leave, Measure, User
 from webapp.services.timeutil import local_today, month_key
 
 from .conftest import login

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Household, Member, Pairing, Unit, User, Village
+from webapp.models import Household, Member, Pairing, Unit
 from webapp.services.roster import RosterFormatError, import_roster
 from tests import factories
 from tests.roster_files import csv_bytes, household_row, xlsx_bytes

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import ROLE_LABELS, ROLES, Household, Pairing, User, Village
+from ..models import ROLE_LABELS, ROLES, Household, Pairing, User
 from ..schemas.validators import MAX_ID
 from ..security import role_required
 from ..services import access, households, pairings, users, villages

@@ -14,43 +14,20 @@ def csrf_token():
 
 
 # --- visits and photos (issue 3) -------------------------------------------------------------
-import functools  # noqa: E402
 
 from flask import current_app, request, send_file  # noqa: E402
 from flask_login import current_user  # noqa: E402
 
 from ..extensions import db  # noqa: E402
+from ..jsonapi import json_body, login_required  # noqa: E402
 from ..schemas import visits as visit_schemas  # noqa: E402
 from ..services import access, photos, visits  # noqa: E402
 from ..models import Household, Visit  # noqa: E402
 from ..services.errors import NotFound, ValidationFailed  # noqa: E402
 
 
-def api_login_required(view):
-    """401 JSON instead of a redirect to the login page: the outbox keeps the item and asks the
-    helper to log in again."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return jsonify(errors={"_session": ["登录已过期，请重新登录。"]}), 401
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _json_body() -> dict:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # "[[[[…" nested deeper than the parser's recursion limit
-        data = None
-    if not isinstance(data, dict):
-        raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）。", field="_body")
-    return data
-
-
 @bp.get("/me/households")
-@api_login_required
+@login_required
 def my_households():
     """The helper's current households with id, name, location and last visit."""
     rows = db.session.scalars(access.households(current_user).order_by(Household.head_name, Household.id)).all()
@@ -68,9 +45,9 @@ def my_households():
 
 
 @bp.post("/visits")
-@api_login_required
+@login_required
 def create_visit():
-    data = visit_schemas.load(visit_schemas.VisitIn(), _json_body())
+    data = visit_schemas.load(visit_schemas.VisitIn(), json_body())
     result = visits.record(current_user, data)
     body = visit_schemas.visit_json(result.visit, result.household_location_set)  # before commit expires it
     db.session.commit()
@@ -78,7 +55,7 @@ def create_visit():
 
 
 @bp.get("/visits/<uuid:client_uuid>")
-@api_login_required
+@login_required
 def get_visit(client_uuid):
     """One of the caller's visible visits by its client_uuid (the outbox can ask what arrived)."""
     found = db.session.scalar(access.visits(current_user).where(Visit.client_uuid == str(client_uuid)))
@@ -88,7 +65,7 @@ def get_visit(client_uuid):
 
 
 @bp.post("/visits/<uuid:client_uuid>/photos")
-@api_login_required
+@login_required
 def add_photo(client_uuid):
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     fields = visit_schemas.load(visit_schemas.PhotoIn(), form)
@@ -122,12 +99,12 @@ def _send_photo(photo_id: int, thumb: bool):
 
 
 @bp.get("/photos/<int:photo_id>")
-@api_login_required
+@login_required
 def photo_image(photo_id: int):
     return _send_photo(photo_id, thumb=False)
 
 
 @bp.get("/photos/<int:photo_id>/thumb")
-@api_login_required
+@login_required
 def photo_thumb(photo_id: int):
     return _send_photo(photo_id, thumb=True)

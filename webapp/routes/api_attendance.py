@@ -1,10 +1,9 @@
 """JSON API v1 for attendance: check-ins (the phone and its offline outbox) and team summaries."""
-import functools
-
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..extensions import db
+from ..jsonapi import json_body, login_required
 from ..schemas.validators import MAX_ID
 from ..services import access, attendance
 from ..services.errors import ValidationFailed
@@ -12,29 +11,11 @@ from ..services.errors import ValidationFailed
 bp = Blueprint("api_attendance", __name__, url_prefix="/api/v1")
 
 
-def _login_required(view):
-    """401 JSON rather than a redirect: the outbox keeps the item and asks to log in again."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return jsonify(errors={"_session": ["登录已过期，请重新登录。"]}), 401
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 @bp.post("/attendance")
-@_login_required
+@login_required
 def create_checkin():
     """{client_uuid, checked_in_at, latitude, longitude, accuracy_m} → 201 new, 200 replay, 409 clash."""
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # "[[[[…" nested deeper than the parser's recursion limit
-        data = None
-    if not isinstance(data, dict):
-        raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）。", field="_body")
-    checkin, created = attendance.record_checkin(current_user, data)
+    checkin, created = attendance.record_checkin(current_user, json_body())
     db.session.commit()
     return jsonify(attendance.checkin_json(checkin)), 201 if created else 200
 
@@ -53,7 +34,7 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.get("/attendance/summary")
-@_login_required
+@login_required
 def summary():
     """Per member of the village team: username, days_in_village, checkins, leave_days, absent_days.
 
@@ -76,7 +57,7 @@ def summary():
 
 
 @bp.post("/attendance/<uuid:client_uuid>/photo")
-@_login_required
+@login_required
 def checkin_photo(client_uuid):
     """Multipart `photo`: one optional photo on the caller's own check-in. 201 stored, 200 the same
     photo again, 409 another photo, 404 no such check-in of the caller."""

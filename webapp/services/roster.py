@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Household, Member, Pairing, Unit, User, Village
-from ..schemas.roster import (HOUSEHOLD_HEADERS, MEMBER_HEADERS, REQUIRED_HOUSEHOLD, REQUIRED_MEMBER,
+from ..schemas.roster import (HOUSEHOLD_HEADERS, REQUIRED_HOUSEHOLD, REQUIRED_MEMBER,
                               HouseholdRow, MemberRow)
 from . import audit, pairings
 
