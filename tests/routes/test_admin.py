@@ -93,3 +93,14 @@ def test_roster_upload_shows_every_bad_row_and_imports_nothing(world, client, ap
 def test_roster_upload_is_for_office_admins_only(world, client):
     client.login("sec1")
     assert client.get("/admin/roster").status_code == 403
+
+
+def test_admin_resets_a_password_from_the_users_page(world, client, make_client, app):
+    client.login("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{world['h2']}/password" in page
+    assert f"/admin/users/{world['admin']}/active" not in page  # no button to lock oneself out
+    assert client.post(f"/admin/users/{world['h2']}/password", data={"password": "short"}).status_code == 422
+    assert client.post(f"/admin/users/{world['h2']}/password", data={"password": "brand-new-pw1"}).status_code == 302
+    helper = make_client()
+    helper.login("h2", "brand-new-pw1")
