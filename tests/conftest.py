@@ -151,3 +151,18 @@ def world(app):
         ids = w.ids()
         db.session.remove()
     return ids
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real threaded server on 127.0.0.1 (browser tests, overlapping requests)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)

@@ -39,3 +39,16 @@ def measure(hh: Household | int, due: date | None, *, done_at: datetime | None =
     db.session.add(m)
     db.session.flush()
     return m
+
+
+MARCH = "2026-03"
+
+
+def march(world: dict) -> None:
+    """A finished March: h1 visited one of two households, h2 everything, h3 nothing; every
+    household has an open measure, hh3 also one done on time. The caller commits."""
+    visit(world["h1"], world["hh1"], local(2026, 3, 5))
+    for hh in ("hh1", "hh2", "hh3", "hh4", "hh5"):
+        measure(world[hh], None)
+    visit(world["h2"], world["hh3"], local(2026, 3, 6))
+    measure(world["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 6, 11))

@@ -1,11 +1,10 @@
 """Performance pages on a 360×640 phone: the helper's month, the office's ranking with an htmx filter,
 closing the month and a spot-check draw."""
-from datetime import date
 
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
-from tests.perf_factories import local, measure, visit
+from tests import perf_factories
 from webapp.extensions import db
 
 from .conftest import login, no_horizontal_scroll
@@ -15,11 +14,7 @@ MARCH = "2026-03"
 
 def _march(app, world):
     with app.app_context():
-        visit(world["h1"], world["hh1"], local(2026, 3, 5))
-        for hh in ("hh1", "hh2", "hh3", "hh4", "hh5"):
-            measure(world[hh], None)
-        visit(world["h2"], world["hh3"], local(2026, 3, 6))
-        measure(world["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 6, 11))
+        perf_factories.march(world)
         db.session.commit()
 
 

@@ -2,13 +2,13 @@
 each view scoped by role (helper: self; first secretary: their village; other unit's admin: nothing)."""
 import csv
 import io
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.perf_factories import local, measure, visit
+from tests import perf_factories
+from tests.perf_factories import local, visit
 from webapp.extensions import db
 from webapp.models import AuditLog, MonthClosure, SpotCheckDraw, SpotCheckItem, User
 
@@ -19,11 +19,7 @@ MARCH = "2026-03"
 def march(app, world):
     """A finished March: h1 visited one of two households, h2 everything, h3 nothing."""
     with app.app_context():
-        visit(world["h1"], world["hh1"], local(2026, 3, 5))
-        for hh in ("hh1", "hh2", "hh3", "hh4", "hh5"):
-            measure(world[hh], None)
-        visit(world["h2"], world["hh3"], local(2026, 3, 6))
-        measure(world["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 6, 11))
+        perf_factories.march(world)
         db.session.commit()
     return world
 

@@ -1,12 +1,10 @@
 """The same visit and the same photo sent at the same moment on several connections: one row,
 every answer 2xx with the same id (a real threaded server, so the requests truly overlap)."""
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from webapp.extensions import db
 from webapp.models import Photo, Visit
@@ -15,13 +13,8 @@ from tests.visit_data import jpeg, visit_body
 
 
 @pytest.fixture
-def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    t.join(5)
+def server(live_server):
+    return live_server
 
 
 def _session(base: str) -> tuple[requests.Session, str]:
