@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import ROLE_LABELS, ROLES, Household, Pairing, User
+from ..models import ROLE_LABELS, ROLES, Household, Pairing, User, Village
 from ..schemas.validators import MAX_ID
 from ..security import role_required
 from ..services import access, households, pairings, users, villages
@@ -46,7 +46,9 @@ def _int(name: str, default: int | None = None) -> int | None:
 @bp.get("/")
 def index():
     counts = dict(db.session.execute(
-        select(Household.village_id, func.count()).group_by(Household.village_id)
+        select(Household.village_id, func.count())
+        .where(Household.village_id.in_(access.villages(current_user).with_only_columns(Village.id)))
+        .group_by(Household.village_id)
     ).all())
     vs = db.session.scalars(access.villages(current_user)).all()
     return render_template("admin/index.html", villages=vs, counts=counts)
@@ -85,7 +87,9 @@ def user_list():
             errors = err.errors
     people = db.session.scalars(access.users(current_user)).all()
     loads = dict(db.session.execute(
-        select(Pairing.helper_id, func.count()).where(Pairing.end_date.is_(None)).group_by(Pairing.helper_id)
+        select(Pairing.helper_id, func.count())
+        .where(Pairing.end_date.is_(None), Pairing.helper_id.in_(access.users(current_user).with_only_columns(User.id)))
+        .group_by(Pairing.helper_id)
     ).all())
     vs = db.session.scalars(access.villages(current_user)).all()
     return render_template("admin/users.html", people=people, loads=loads, villages=vs, roles=ROLES,
@@ -113,6 +117,8 @@ def user_password(user_id: int):
 @bp.get("/pairings")
 def pairing_list():
     village_id = _int("village_id")
+    if village_id is not None:
+        village_id = access.village(current_user, village_id).id  # another unit's village: 404
     rows = households.listing(current_user, village_id=village_id)
     helpers = db.session.scalars(access.users(current_user).where(User.role == "helper", User.active.is_(True))).all()
     vs = db.session.scalars(access.villages(current_user)).all()

@@ -43,7 +43,7 @@ def _pdf_response(doc: pdf.Document, data: bytes) -> Response:
 @login_required
 def diary(user_id: int, month: str):
     helper = access.diary_helper(current_user, user_id)
-    return _pdf_response(*pdf.diary_pdf(helper, pdf.check_month(month)))
+    return _pdf_response(*pdf.diary_pdf(helper, pdf.check_month(month), viewer=current_user))
 
 
 @bp.get("/attendance/<int:village_id>/<month>.pdf")

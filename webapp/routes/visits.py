@@ -107,7 +107,7 @@ def month():
         helper = current_user
     else:
         raise ValidationFailed("请选择帮扶责任人。", field="helper_id")
-    rows, month_visits = visits.helper_month(helper, year, mon)
+    rows, month_visits = visits.helper_month(helper, year, mon, viewer=current_user)
     prev_m = f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
     next_m = f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
     return render("visits/month.html", "visits/_month.html", helper=helper, rows=rows, visits=month_visits,

@@ -1,6 +1,8 @@
 """What each user may see: one query per resource that starts from the user.
 
-Routes never load a household, a helper or a village by id without going through here.
+Routes never load a household, a helper or a village by id without going through here. Every
+query is scoped by the user's unit first, then village, then pairing: a record of another unit
+(township) is never found, whatever id is named, so it answers 404 like any record out of scope.
 """
 from datetime import date
 
@@ -15,13 +17,18 @@ def households(user: User) -> Select:
     q = select(Household)
     if user.role == "helper":
         return q.join(Pairing, Pairing.household_id == Household.id).where(
-            Pairing.helper_id == user.id, Pairing.end_date.is_(None)
+            Pairing.helper_id == user.id, Pairing.end_date.is_(None),
+            Household.village_id.in_(_unit_villages(user.unit_id)),
         )
     if user.role in ("team_member", "first_secretary"):
         return q.where(Household.village_id == user.village_id)
     if user.role == "office_admin":
         return q.join(Village, Village.id == Household.village_id).where(Village.unit_id == user.unit_id)
     return q.where(False)
+
+
+def _unit_villages(unit_id: int) -> Select:
+    return select(Village.id).where(Village.unit_id == unit_id)
 
 
 def household(user: User, household_id: int) -> Household:
@@ -59,7 +66,7 @@ def users(user: User) -> Select:
             .join(Household, Household.id == Pairing.household_id)
             .where(Household.village_id == user.village_id, Pairing.end_date.is_(None))
         )
-        return q.where((User.village_id == user.village_id) | User.id.in_(paired))
+        return q.where(User.unit_id == user.unit_id, (User.village_id == user.village_id) | User.id.in_(paired))
     return q.where(User.id == user.id)
 
 
@@ -90,7 +97,7 @@ def helper_ids(user: User, first: date | None = None, last: date | None = None, 
     elif user.role == "office_admin":
         q = q.where(User.unit_id == user.unit_id)
     elif user.role == "first_secretary" and user.village_id is not None:
-        q = q.where(User.id.in_(_paired_in(user.village_id, first, last)))
+        q = q.where(User.unit_id == user.unit_id, User.id.in_(_paired_in(user.village_id, first, last)))
     else:
         return q.where(False)
     if village_id is not None:
@@ -151,9 +158,13 @@ def visit(user: User, visit_id: int) -> Visit:
     return found
 
 
+def photos(user: User) -> Select:
+    """The photos the user may open at the photo routes (those of the visits they may see)."""
+    return select(Photo).where(Photo.visit_id.in_(visits(user).with_only_columns(Visit.id)))
+
+
 def photo(user: User, photo_id: int) -> Photo:
-    allowed = visits(user).with_only_columns(Visit.id)
-    found = db.session.scalar(select(Photo).where(Photo.id == photo_id, Photo.visit_id.in_(allowed)))
+    found = db.session.scalar(photos(user).where(Photo.id == photo_id))
     if found is None:
         raise NotFound("没有这张照片，或您无权查看。")
     return found
@@ -338,4 +349,22 @@ def print_job(user: User, job_id: int):
     if found is None:
         raise NotFound("没有这个打印任务，或您无权查看。")
     return found
+
+
+def helper_visits(viewer: User, helper: User) -> Select:
+    """The helper's visits as the viewer sees them (diary, month page): all of them for the helper
+    themself; for anyone else only those the viewer may see anyway — a first secretary the visits to
+    their own village's households, an office admin those to their own unit's — so a helper shared
+    by two villages shows each village only its own visits."""
+    if viewer.id == helper.id:
+        return select(Visit).where(Visit.helper_id == helper.id)
+    return visits(viewer).where(Visit.helper_id == helper.id)
+
+
+def helper_households(viewer: User, helper: User) -> Select | None:
+    """Ids of the households whose rows the viewer may see on a helper's diary or month page
+    (None: no narrowing, the helper looking at their own)."""
+    if viewer.id == helper.id:
+        return None
+    return households(viewer).with_only_columns(Household.id)
 # --- end printed documents (issue 7)

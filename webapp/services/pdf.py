@@ -21,8 +21,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Household, MonthClosure, MonthResult, Pairing, SubsidyAnswer, Unit, User, Village, Visit
-from . import pdf_render, storage
+from ..models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Village, Visit
+from . import access, pdf_render, redact, storage
 from .errors import NotFound
 from .pdf_render import STATIC_PREFIX, THUMB_PREFIX, AppURLFetcher, FetchRefused, render_pdf  # noqa: F401
 from .timeutil import month_days, month_utc_range, now_utc, parse_month, tz
@@ -167,14 +167,21 @@ def _score(result: MonthResult | None) -> ScoreSummary | None:
     return ScoreSummary(result.score, result.rating, rules, flags, data.get("veto"))
 
 
-def diary_data(helper: User, month: str) -> Diary:
-    """Everything the diary prints, in a fixed number of queries."""
+def diary_data(helper: User, month: str, viewer: User | None = None) -> Diary:
+    """Everything the diary prints, in a fixed number of queries.
+
+    viewer: who prints it. Anyone but the helper sees only the visits and households they may see
+    anyway (services/access.helper_visits), photo thumbnails only where the photo routes would let
+    them open the photo, and the score's explanations without other villages' household names.
+    """
     year, mon = parse_month(month)
     start, end = month_utc_range(year, mon)
     first, last = month_days(year, mon)
+    base = select(Visit).where(Visit.helper_id == helper.id) if viewer is None else access.helper_visits(viewer, helper)
+    seen = None if viewer is None else access.helper_households(viewer, helper)
     visits = db.session.scalars(
-        select(Visit)
-        .where(Visit.helper_id == helper.id, Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        base
+        .where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
         .order_by(Visit.checked_in_at, Visit.id)
         .options(joinedload(Visit.household).joinedload(Household.village), joinedload(Visit.reviewed_by),
                  selectinload(Visit.photos), selectinload(Visit.measures_done),
@@ -185,13 +192,18 @@ def diary_data(helper: User, month: str) -> Diary:
         .join(Pairing, Pairing.household_id == Household.id)
         .where(Pairing.helper_id == helper.id, Pairing.start_date <= last,
                or_(Pairing.end_date.is_(None), Pairing.end_date >= first))
+        .where(*([] if seen is None else [Household.id.in_(seen)]))
         .options(joinedload(Household.village))
     ).unique().all()
     rows: dict[int, HouseholdRow] = {hh.id: HouseholdRow(hh) for hh in paired}
+    # thumbnails pass the photo routes' own check (access.photos), not only the visit's
+    openable = None if viewer is None else set(db.session.scalars(
+        access.photos(viewer).where(Photo.visit_id.in_([v.id for v in visits])).with_only_columns(Photo.id)))
     entries = []
     for v in visits:
         rows.setdefault(v.household_id, HouseholdRow(v.household)).dates.append(v.checked_in_at.astimezone(tz()).date())
-        thumbs = [p.thumb_key for p in v.photos if p.thumb_key][:pdf_render.MAX_PHOTOS_PER_VISIT]
+        thumbs = [p.thumb_key for p in v.photos
+                  if p.thumb_key and (openable is None or p.id in openable)][:pdf_render.MAX_PHOTOS_PER_VISIT]
         entries.append(VisitEntry(v, _when(v.checked_in_at), _distance(v.distance_m), checklist_rows(v.checklist),
                                   thumbs, max(0, len(v.photos) - len(thumbs))))
     for row in rows.values():
@@ -203,14 +215,20 @@ def diary_data(helper: User, month: str) -> Diary:
         .where(MonthClosure.unit_id == helper.unit_id, MonthClosure.month == month, MonthClosure.closed.is_(True),
                MonthResult.helper_id == helper.id)
     )
+    summary = _score(score)
+    if summary is not None and viewer is not None:
+        hidden = redact.hidden_names(viewer, [helper.id], first, last).get(helper.id)
+        if hidden:
+            summary.rules = [redact.rule_dict(r, hidden) for r in summary.rules]
+            summary.flags = [redact.flag_dict(f, hidden) for f in summary.flags]
     printed = now_utc().astimezone(tz())
     return Diary(helper=helper, unit=helper.unit, month=month, month_label=month_label(month),
                  printed_at=f"{printed:%Y-%m-%d %H:%M}", households=households, visits=entries,
-                 score=_score(score))
+                 score=summary)
 
 
-def diary_document(helper: User, month: str) -> Document:
-    d = diary_data(helper, month)
+def diary_document(helper: User, month: str, viewer: User | None = None) -> Document:
+    d = diary_data(helper, month, viewer)
     html = render_template("pdf/diary.html", d=d, pdf_thumb=pdf_thumb, pdf_static=pdf_static)
     return Document(
         html=html,
@@ -221,9 +239,15 @@ def diary_document(helper: User, month: str) -> Document:
     )
 
 
-def diary_pdf(helper: User, month: str) -> tuple[Document, bytes]:
-    doc = diary_document(helper, month)
-    return doc, render_pdf(doc.html, AppURLFetcher(read_thumb))
+def diary_pdf(helper: User, month: str, viewer: User | None = None) -> tuple[Document, bytes]:
+    doc = diary_document(helper, month, viewer)
+    return doc, render_pdf(doc.html, AppURLFetcher(allowed_thumbs(doc)))
+
+
+def allowed_thumbs(doc: Document):
+    """A thumbnail reader for the fetcher that serves only the document's own (checked) thumbnails."""
+    allowed = set(doc.thumb_keys)
+    return lambda key: read_thumb(key) if key in allowed else None
 
 
 # --- the attendance sheet -------------------------------------------------------------------

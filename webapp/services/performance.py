@@ -45,7 +45,7 @@ from ..models import (
     SPOT_RESULTS, AuditLog, Household, Measure, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem,
     User, Village, Visit,
 )
-from . import access, audit
+from . import access, audit, redact
 from .errors import Conflict, NotFound, ValidationFailed
 from .timeutil import month_days, month_key, parse_month, parse_quarter, quarter_months, tz
 
@@ -618,14 +618,14 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
         items = spot_check_items(p.key, scope)
         for r in results:
             r.spot_check = items.get(r.helper_id)
-    return _rank(results)
+    return _rank(redact.month_results(user, results, p.first, p.last))
 
 
 def helper_month(user: User, helper: User, month: str, now: datetime | None = None) -> HelperMonth | None:
     """One helper's month (the helper must be in the user's scope: see access.assessed_helper)."""
     p = period(month, now)
     access.assessed_helper(user, helper.id, p.first, p.last)
-    return _helper_month(helper, p, now)
+    return redact.month_results(user, [_helper_month(helper, p, now)], p.first, p.last)[0]
 
 
 def _helper_month(helper: User, p: Period, now: datetime | None) -> HelperMonth | None:

@@ -164,6 +164,8 @@ def _render_all(job_id: int, params: dict, tmp: Path) -> list[Part]:
     ids = params["helper_ids"]
     found = set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
     helper_ids = [i for i in ids if i in found]
+    # each diary holds what the requesting office admin may see (access.helper_visits)
+    viewer_id = db.session.scalar(select(PrintJob.requested_by_id).where(PrintJob.id == job_id))
     db.session.commit()
     parts: list[Part | None] = [None] * len(helper_ids)
     pending: dict[Future, Part] = {}
@@ -172,7 +174,10 @@ def _render_all(job_id: int, params: dict, tmp: Path) -> list[Part]:
     with _pool(workers) as pool:
         for i, helper_id in enumerate(helper_ids):
             helper = db.session.get(User, helper_id)
-            doc = pdf.diary_document(helper, month)
+            viewer = db.session.get(User, viewer_id) if viewer_id is not None else None
+            if viewer is None or not viewer.active:
+                raise NotFound("发起打印的账号已不存在或已停用。")
+            doc = pdf.diary_document(helper, month, viewer)
             part = Part(i, helper.display_name, f"{i + 1:03d}-{doc.filename}", tmp / f"{i:05d}.pdf")
             # end the read transaction at once: on SQLite the job's transactions take the write lock
             db.session.commit()

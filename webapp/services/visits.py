@@ -316,17 +316,21 @@ class MonthRow:
     paired: bool
 
 
-def helper_month(helper: User, year: int, month: int) -> tuple[list[MonthRow], list[Visit]]:
+def helper_month(helper: User, year: int, month: int, viewer: User | None = None) -> tuple[list[MonthRow], list[Visit]]:
     """The helper's month: every current household (and any other visited that month) with its
-    visit count, and the month's visits newest first."""
+    visit count, and the month's visits newest first. A viewer other than the helper sees only the
+    visits and households they may see anyway (access.helper_visits: a first secretary their village's)."""
     start, end = month_utc_range(year, month)
+    base = select(Visit).where(Visit.helper_id == helper.id) if viewer is None else access.helper_visits(viewer, helper)
     visits = list(db.session.scalars(_with_photos(
-        select(Visit).where(Visit.helper_id == helper.id, Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        base.where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
         .options(selectinload(Visit.household))
     ).order_by(Visit.checked_in_at.desc(), Visit.id.desc())))
+    seen = None if viewer is None else access.helper_households(viewer, helper)
     current = list(db.session.scalars(
         select(Household).join(Pairing, Pairing.household_id == Household.id)
-        .where(Pairing.helper_id == helper.id, Pairing.end_date.is_(None)).order_by(Household.head_name, Household.id)
+        .where(Pairing.helper_id == helper.id, Pairing.end_date.is_(None))
+        .where(*([] if seen is None else [Household.id.in_(seen)])).order_by(Household.head_name, Household.id)
     ))
     counts: dict[int, int] = {}
     last: dict[int, datetime] = {}
