@@ -111,6 +111,20 @@ def world() -> World:
     return World(o)
 
 
+def second_unit(w: World) -> World:
+    """world()'s other unit 别的乡 made a whole township (issue 11: isolation between units): beside
+    its office admin admin_x and village 外村 (vx), a first secretary sec_x and a team member team_x
+    in vx, a helper h_x paired with household hhx1 (赵外) of vx. Names differ from unit 1's, so a
+    page that shows unit 1's names to these people is caught."""
+    o = w.objects
+    o["sec_x"] = user(o["unit_x"], "sec_x", "first_secretary", o["vx"], "外书记")
+    o["team_x"] = user(o["unit_x"], "team_x", "team_member", o["vx"], "外队员")
+    o["h_x"] = user(o["unit_x"], "h_x", "helper", name="外帮扶")
+    o["hhx1"] = household(o["vx"], "赵外", 30.5, 109.7)
+    pair(o["h_x"], o["hhx1"])
+    return w
+
+
 # --- visits, photos, check-ins, leave, closed months (issue 7: printed documents) ---
 
 def thumb_jpeg(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:

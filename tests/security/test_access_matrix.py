@@ -2,10 +2,14 @@
 
 The records all belong to helper h1 / village 东村 (v1) / unit 测试乡: for each route the matrix says
 which of the roles below may use it. h3 is a helper of another village, sec2 the first secretary of
-another village, admin_x the office admin of another unit — so "someone else's records" is tested
-for every role. A route missing from the matrix fails the test: a new route cannot forget its line.
+another village; admin_x, sec_x and h_x are the office admin, first secretary and helper of another
+unit (别的乡, factories.second_unit) — so "someone else's records" is tested for every role, within
+the unit and across units. The other unit's people never see a name or ID number of unit 1 in any
+answer, and a route they are refused stores nothing. A route missing from the matrix fails the
+test: a new route cannot forget its line.
 """
 import io
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -17,15 +21,21 @@ from webapp.services.timeutil import local_today, month_key
 from tests import factories
 from tests.visit_data import jpeg, visit_body
 
-from .conftest import login
+from .conftest import login, row_counts
 
-ROLES = ("anon", "h1", "h3", "team1", "sec1", "sec2", "admin", "admin_x")
+ROLES = ("anon", "h1", "h3", "team1", "sec1", "sec2", "admin", "admin_x", "sec_x", "h_x")
 ALL = set(ROLES) - {"anon"}
 PUBLIC = set(ROLES)
-HELPERS = {"h1", "h3"}
-TEAM = {"team1", "sec1", "sec2"}
+HELPERS = {"h1", "h3", "h_x"}
+TEAM = {"team1", "sec1", "sec2", "sec_x"}
+SECRETARIES = {"sec1", "sec2", "sec_x"}
 ADMIN = {"admin"}
 ADMINS = {"admin", "admin_x"}
+# the other unit's people (factories.second_unit)
+OUTSIDERS = ("admin_x", "sec_x", "h_x")
+# what unit 1's records are called: none of it may reach an outsider (not "管理员": a role label)
+UNIT1_NAMES = ("测试乡", "东村", "西村", "张一", "张二", "张三", "李四", "李五", "王六", "帮扶一", "帮扶二", "帮扶三",
+               "书记一", "书记二", "队员一", "队员二", "张一家走访")
 
 # endpoint -> (method, url template, roles allowed, form/json maker or None)
 # url templates use the ids of the records made below.
@@ -75,7 +85,7 @@ MATRIX = {
     "attendance.leave_cancel": ("POST", "/attendance/leave/{pending_leave}/cancel", {"team1"}),
     "attendance.leave_decide": ("POST", "/attendance/leave/{pending_leave}/decide", {"sec1"}),
     "attendance.leave_return": ("POST", "/attendance/leave/{approved_leave}/return", {"team1", "sec1"}),
-    "attendance.approvals": ("GET", "/attendance/approvals", {"sec1", "sec2", "admin", "admin_x"}),
+    "attendance.approvals": ("GET", "/attendance/approvals", SECRETARIES | ADMINS),
     "attendance.checkin_photo": ("GET", "/attendance/checkins/{checkin}/photo", {"team1", "sec1", "admin"}),
     "attendance.checkin_photo:thumb": ("GET", "/attendance/checkins/{checkin}/photo/thumb", {"team1", "sec1", "admin"}),
     "api_attendance.create_checkin": ("POST", "/api/v1/attendance", TEAM),
@@ -87,7 +97,7 @@ MATRIX = {
     "performance.my_year": ("GET", "/performance/me/year", HELPERS),
     "performance.helper_month": ("GET", "/performance/helpers/{h1}?month={month}", {"sec1", "admin"}),
     "performance.helper_year": ("GET", "/performance/helpers/{h1}/year", {"sec1", "admin"}),
-    "performance.village": ("GET", "/performance/village", {"sec1", "sec2"}),
+    "performance.village": ("GET", "/performance/village", SECRETARIES),
     "performance.unit": ("GET", "/performance/unit", ADMINS),
     "performance.unit_quarter": ("GET", "/performance/unit/quarter", ADMINS),
     "performance.export_month": ("GET", "/performance/unit/export?month={month}&format=csv", ADMINS),
@@ -158,10 +168,10 @@ def _body(key: str, ids: dict) -> dict:
 def _records(app) -> dict:
     """The world plus one of every record, all belonging to h1 / 东村 / 测试乡."""
     with app.app_context():
-        w = factories.world()
+        w = factories.second_unit(factories.world())
         o = w.objects
         now = datetime.now(timezone.utc) - timedelta(hours=1)
-        visit = factories.visit_row(o["h1"].id, o["hh1"].id, now)
+        visit = factories.visit_row(o["h1"].id, o["hh1"].id, now, notes="张一家走访：了解家庭情况。")
         photo = factories.photo_row(visit)
         returned = factories.visit_row(o["h1"].id, o["hh2"].id, now - timedelta(hours=2),
                                        review_status="returned", review_comment="请补充")
@@ -192,6 +202,7 @@ def _records(app) -> dict:
         db.session.add(job)
         db.session.flush()
         ids = w.ids()
+        ids.update(citizen_ids=[o[k].citizen_id for k in ("hh1", "hh2", "hh3", "hh4", "hh5", "hh6")])
         ids.update(citizen_id=o["hh1"].citizen_id, visit=visit.id, visit_uuid=visit.client_uuid, photo=photo.id, returned_visit=returned.id,
                    checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
                    approved_leave=approved.id, spot_item=item.id, job=job.id, month=month_key(today))
@@ -229,10 +240,30 @@ def test_route_access_for_every_role(key, app, make_client):
             login(client, app, role)
         kwargs = bodies[role]
         headers = {"HX-Request": "true"} if "today" in key else {}
+        before = row_counts(app) if role in OUTSIDERS and role not in allowed else None
         resp = client.open(url, method=method, headers=headers, **kwargs)
         assert resp.status_code < 500, f"{key} as {role}: {resp.status_code}"
+        body = resp.get_data()
         if key != "households.reveal_id":  # the one audited place a full ID number is shown
-            assert ids["citizen_id"].encode() not in resp.get_data(), f"{key} as {role} shows a full ID number"
+            assert ids["citizen_id"].encode() not in body, f"{key} as {role} shows a full ID number"
+        if role in OUTSIDERS:
+            text = _text(resp)
+            shown = [n for n in UNIT1_NAMES + tuple(ids["citizen_ids"]) if n in text]
+            assert not shown, f"{key} as {role} (another unit) shows unit 1's {shown}"
+            if before is not None:
+                assert row_counts(app) == before, f"{key} as {role} (another unit, refused) stored something"
         if (role in allowed) == _denied(key, resp):
             wrong.append(f"{role}: {resp.status_code} {resp.headers.get('Location', '')}")
     assert not wrong, f"{method} {url} — unexpected: {wrong}"
+
+
+def _text(resp) -> str:
+    """The answer as text a person would read: a PDF's extracted text, else the body decoded."""
+    data = resp.get_data()
+    if data.startswith(b"%PDF"):
+        from pypdf import PdfReader
+
+        return "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages)
+    if resp.is_json:
+        return json.dumps(resp.get_json(), ensure_ascii=False)
+    return data.decode("utf-8", "replace")
