@@ -618,7 +618,7 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
         items = spot_check_items(p.key, scope)
         for r in results:
             r.spot_check = items.get(r.helper_id)
-    return _rank(redact.month_results(user, results, p.first, p.last))
+    return _rank(redact.month_results(user, results, p.first, p.last, scope))
 
 
 def helper_month(user: User, helper: User, month: str, now: datetime | None = None) -> HelperMonth | None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from ..extensions import db
 from ..models import Household, Pairing, User
@@ -26,11 +26,12 @@ _SEPARATORS = re.compile(r"([：、；])")
 _OVERDUE_PREFIX = "到期未完成："
 
 
-def hidden_names(viewer: User, helper_ids: Iterable[int], first: date, last: date) -> dict[int, set[str]]:
+def hidden_names(viewer: User, helper_ids: Iterable[int] | Select, first: date, last: date) -> dict[int, set[str]]:
     """helper id → head names of households paired with the helper in [first, last] that the viewer
-    may not see (less any name a household the viewer may see also has). Empty for most viewers."""
-    ids = sorted(set(helper_ids))
-    if viewer.role not in VIEWERS or not ids:
+    may not see (less any name a household the viewer may see also has). Empty for most viewers.
+    helper_ids: ids, or a Select of them (a whole unit's scope: no list of 10,000 parameters)."""
+    ids = helper_ids if isinstance(helper_ids, Select) else sorted(set(helper_ids))
+    if viewer.role not in VIEWERS or (isinstance(ids, list) and not ids):
         return {}
     visible = access.households(viewer).with_only_columns(Household.id)
     paired = (select(Pairing.helper_id, Household.head_name)
@@ -69,9 +70,13 @@ def flag_dict(flag: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
     return dict(flag, evidence=flag_text(str(flag.get("code", "")), str(flag.get("evidence", "")), hidden))
 
 
-def month_results(viewer: User, results: list, first: date, last: date) -> list:
-    """HelperMonth results as the viewer may read them (names replaced in rules and flags)."""
-    hidden = hidden_names(viewer, [r.helper_id for r in results if r is not None], first, last)
+def month_results(viewer: User, results: list, first: date, last: date, scope: Select | None = None) -> list:
+    """HelperMonth results as the viewer may read them (names replaced in rules and flags).
+    scope: the Select of helper ids the results come from, when there may be many."""
+    if not any(r is not None for r in results):
+        return results
+    ids = scope if scope is not None else [r.helper_id for r in results if r is not None]
+    hidden = hidden_names(viewer, ids, first, last)
     for r in results:
         names = hidden.get(r.helper_id) if r is not None else None
         if names:
