@@ -1,35 +1,18 @@
-"""Request-wide input guards (issue 8, hostile input).
+"""Request-wide input guards against hostile input.
 
-- Ids in URLs (`<int:...>`) fit the database's 32-bit integer: a larger number is a plain 404 instead
-  of an overflow in the driver (SQLite: "Python int too large", PostgreSQL: "integer out of range").
+- Ids in URLs (`<int:...>`, web.params.IdConverter) are ASCII digits that fit the database's 32-bit
+  integer: anything else is a plain 404 instead of an overflow in the driver.
 - No NUL character in a query-string or form value (or name) reaches a service: PostgreSQL refuses
   it in text columns and parameters, so it would end as a 500. Refused as 422 with the field named.
 - A multipart part without a name is refused (400) before Flask-WTF's CSRF check, which would fail
   on it with an AttributeError (a 500 that anyone could cause with one request).
 """
 from flask import Flask, request
-from werkzeug.routing import IntegerConverter
 
-from .schemas.validators import MAX_ID  # PostgreSQL INTEGER, the type of every primary key
 from .services.errors import DomainError, ValidationFailed
+from .web.params import IdConverter
 
 NUL_MSG = "不能包含空字符（\\0）。"
-
-
-class BoundedInt(IntegerConverter):
-    """`int` in URL rules, with the database's upper bound unless the rule gives its own."""
-
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
-
-
-def bounded_id(raw: str | None) -> int | None:
-    """An id typed in a query string or form: ASCII digits that fit the column, else None."""
-    raw = (raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
-        return None
-    return int(raw)
 
 
 def _check_fields() -> None:
@@ -44,6 +27,6 @@ def _check_fields() -> None:
 
 def init_app(app: Flask) -> None:
     """Call before the blueprints are registered (the converter is bound when rules are added)."""
-    app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters["int"] = IdConverter
     # first of the before-request functions: before the CSRF check reads the form
     app.before_request_funcs.setdefault(None, []).insert(0, _check_fields)

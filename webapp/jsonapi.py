@@ -7,14 +7,18 @@ from flask_login import current_user
 from .services.errors import ValidationFailed
 
 
+def unauthorized():
+    """The API's one 401: the outbox keeps the item and asks the user to log in again."""
+    return jsonify(errors={"_session": ["登录已过期，请重新登录。"]}), 401
+
+
 def login_required(view):
-    """401 JSON instead of a redirect to the login page: the outbox keeps the item and asks the
-    user to log in again."""
+    """401 JSON instead of a redirect to the login page."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            return jsonify(errors={"_session": ["登录已过期，请重新登录。"]}), 401
+            return unauthorized()
         return view(*args, **kwargs)
 
     return wrapped

@@ -6,6 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Village
+from webapp.schemas.attendance import member_json
 from webapp.services import access, attendance
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from webapp.services.timeutil import local_today, now_utc
@@ -156,7 +157,7 @@ def test_absences_are_working_days_with_neither_a_day_in_the_village_nor_approve
     assert status[date(2026, 5, 8)] == "absent" and status[date(2026, 5, 13)] == "absent"
     assert status[date(2026, 5, 11)] == "leave" and status[date(2026, 5, 15)] == "half"
     assert status[date(2026, 5, 17)] == "rest" and status[date(2026, 5, 1)] == "rest"
-    assert s.as_json()["absent_days"] == 13.5 and s.as_json()["leave_days"] == 2.5
+    assert member_json(s)["absent_days"] == 13.5 and member_json(s)["leave_days"] == 2.5
 
 
 def test_leave_over_a_weekend_counts_only_working_days(w):

@@ -1,15 +1,15 @@
 """Office admin: villages, users, pairings, roster import."""
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import ROLE_LABELS, ROLES, Household, Pairing, User, Village
-from ..schemas.validators import MAX_ID
+from ..models import ROLE_LABELS, ROLES
 from ..security import role_required
-from ..services import access, households, pairings, users, villages
-from ..services.errors import DomainError, ValidationFailed
+from ..services import access, households, lookups, pairings, users, villages
+from ..services.errors import ValidationFailed
 from ..services.roster import RosterFormatError, import_roster
+from ..web import params
+from ..web.writes import attempt, done
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,80 +20,46 @@ def _only_admins():
     return None
 
 
-def _float(name: str) -> float | None:
-    raw = (request.form.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValidationFailed("请输入数字。", field=name) from None
-
-
-def _int(name: str, default: int | None = None) -> int | None:
-    raw = (request.form.get(name) or request.args.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed("请输入整数。", field=name) from None
-    if abs(value) > MAX_ID:  # would overflow the INTEGER column / query parameter
-        raise ValidationFailed("数值超出范围。", field=name)
-    return value
-
-
 @bp.get("/")
 def index():
-    counts = dict(db.session.execute(
-        select(Household.village_id, func.count())
-        .where(Household.village_id.in_(access.villages(current_user).with_only_columns(Village.id)))
-        .group_by(Household.village_id)
-    ).all())
-    vs = db.session.scalars(access.villages(current_user)).all()
-    return render_template("admin/index.html", villages=vs, counts=counts)
+    return render_template("admin/index.html", villages=lookups.villages(current_user),
+                           counts=lookups.households_per_village(current_user))
+
+
+def _save_village() -> None:
+    village_id = params.id_arg("village_id", request.form)
+    target = access.village(current_user, village_id) if village_id else None
+    villages.save(current_user.unit, current_user, request.form.get("name", ""),
+                  params.float_arg("latitude", request.form), params.float_arg("longitude", request.form),
+                  params.int_arg("geofence_m", 2000, source=request.form), target)
 
 
 @bp.route("/villages", methods=["GET", "POST"])
 def village_list():
-    errors = {}
-    if request.method == "POST":
-        try:
-            target = access.village(current_user, _int("village_id")) if request.form.get("village_id") else None
-            villages.save(current_user.unit, current_user, request.form.get("name", ""), _float("latitude"),
-                          _float("longitude"), _int("geofence_m", 2000), target)
-            db.session.commit()
-            return redirect(url_for("admin.village_list"))
-        except ValidationFailed as err:
-            db.session.rollback()
-            errors = err.errors
-    vs = db.session.scalars(access.villages(current_user)).all()
-    return render_template("admin/villages.html", villages=vs, errors=errors, form=request.form), 422 if errors else 200
+    err = attempt(_save_village, only=ValidationFailed)[1] if request.method == "POST" else None
+    if request.method == "POST" and err is None:
+        return redirect(url_for("admin.village_list"))
+    return render_template("admin/villages.html", villages=lookups.villages(current_user),
+                           errors=err.errors if err else {}, form=request.form), 422 if err else 200
+
+
+def _create_user() -> None:
+    village_id = params.id_arg("village_id", request.form)
+    village = access.village(current_user, village_id) if village_id else None
+    users.create(request.form.get("username", ""), request.form.get("display_name", ""),
+                 request.form.get("role", ""), request.form.get("password", ""), current_user.unit,
+                 village, by=current_user, phone=request.form.get("phone") or None)
 
 
 @bp.route("/users", methods=["GET", "POST"])
 def user_list():
-    errors = {}
-    if request.method == "POST":
-        try:
-            village = access.village(current_user, _int("village_id")) if request.form.get("village_id") else None
-            users.create(request.form.get("username", ""), request.form.get("display_name", ""),
-                         request.form.get("role", ""), request.form.get("password", ""), current_user.unit,
-                         village, by=current_user, phone=request.form.get("phone") or None)
-            db.session.commit()
-            return redirect(url_for("admin.user_list"))
-        except ValidationFailed as err:
-            db.session.rollback()
-            errors = err.errors
-    people = db.session.scalars(access.users(current_user)).all()
-    loads = dict(db.session.execute(
-        select(Pairing.helper_id, func.count())
-        .where(Pairing.end_date.is_(None), Pairing.helper_id.in_(access.users(current_user).with_only_columns(User.id)))
-        .group_by(Pairing.helper_id)
-    ).all())
-    vs = db.session.scalars(access.villages(current_user)).all()
-    return render_template("admin/users.html", people=people, loads=loads, villages=vs, roles=ROLES,
-                           role_labels=ROLE_LABELS, errors=errors, form=request.form), 422 if errors else 200
+    err = attempt(_create_user, only=ValidationFailed)[1] if request.method == "POST" else None
+    if request.method == "POST" and err is None:
+        return redirect(url_for("admin.user_list"))
+    return render_template("admin/users.html", people=lookups.people(current_user),
+                           loads=lookups.open_pairings_per_helper(current_user), villages=lookups.villages(current_user),
+                           roles=ROLES, role_labels=ROLE_LABELS, errors=err.errors if err else {},
+                           form=request.form), 422 if err else 200
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -116,34 +82,30 @@ def user_password(user_id: int):
 
 @bp.get("/pairings")
 def pairing_list():
-    village_id = _int("village_id")
+    village_id = params.id_arg("village_id", request.args)
     if village_id is not None:
         village_id = access.village(current_user, village_id).id  # another unit's village: 404
     rows = households.listing(current_user, village_id=village_id)
-    helpers = db.session.scalars(access.users(current_user).where(User.role == "helper", User.active.is_(True))).all()
-    vs = db.session.scalars(access.villages(current_user)).all()
-    return render_template("admin/pairings.html", rows=rows, helpers=helpers, villages=vs, village_id=village_id,
+    return render_template("admin/pairings.html", rows=rows, helpers=lookups.active_helpers(current_user),
+                           villages=lookups.villages(current_user), village_id=village_id,
                            limit=pairings.limit())
+
+
+def _pair_or_end(hh, reason: str) -> None:
+    helper_id = params.id_arg("helper_id", request.form)
+    if helper_id is not None:
+        pairings.assign(hh, access.person(current_user, helper_id), current_user, reason)
+    elif not reason.strip():
+        raise ValidationFailed("请填写调整原因。", field="reason")
+    else:
+        pairings.end(hh, current_user, reason)
 
 
 @bp.post("/households/<int:household_id>/pairing")
 def change_pairing(household_id: int):
     hh = access.household(current_user, household_id)
-    reason = request.form.get("reason", "")
-    try:
-        if request.form.get("helper_id"):
-            helper = access.person(current_user, _int("helper_id"))
-            pairings.assign(hh, helper, current_user, reason)
-        else:
-            if not reason.strip():
-                raise ValidationFailed("请填写调整原因。", field="reason")
-            pairings.end(hh, current_user, reason)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        return render_template("error.html", code=err.status, message=err.message,
-                               back=url_for("households.show", household_id=hh.id)), err.status
-    return redirect(url_for("households.show", household_id=hh.id))
+    _, err = attempt(_pair_or_end, hh, request.form.get("reason", ""))
+    return done(err, url_for("households.show", household_id=hh.id))
 
 
 @bp.route("/roster", methods=["GET", "POST"])

@@ -1,6 +1,13 @@
-"""JSON API v1 (same session cookie as the pages; X-CSRFToken on writes)."""
-from flask import Blueprint, jsonify
+"""JSON API v1 (same session cookie as the pages; X-CSRFToken on writes): the CSRF token, visits and photos."""
+from flask import Blueprint, current_app, jsonify, request, send_file
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+
+from ..extensions import db
+from ..jsonapi import json_body, login_required
+from ..schemas import visits as visit_schemas
+from ..services import access, lookups, photos, visits
+from ..services.errors import NotFound, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -13,35 +20,16 @@ def csrf_token():
     return resp
 
 
-# --- visits and photos (issue 3) -------------------------------------------------------------
-
-from flask import current_app, request, send_file  # noqa: E402
-from flask_login import current_user  # noqa: E402
-
-from ..extensions import db  # noqa: E402
-from ..jsonapi import json_body, login_required  # noqa: E402
-from ..schemas import visits as visit_schemas  # noqa: E402
-from ..services import access, photos, visits  # noqa: E402
-from ..models import Household, Visit  # noqa: E402
-from ..services.errors import NotFound, ValidationFailed  # noqa: E402
+# --- visits and photos -----------------------------------------------------------------------
 
 
 @bp.get("/me/households")
 @login_required
 def my_households():
     """The helper's current households with id, name, location and last visit."""
-    rows = db.session.scalars(access.households(current_user).order_by(Household.head_name, Household.id)).all()
     last = visits.last_visits(current_user.id) if current_user.role == "helper" else {}
-    return jsonify(households=[{
-        "id": hh.id,
-        "name": hh.head_name,
-        "village": hh.village.name,
-        "address": hh.address,
-        "latitude": hh.latitude,
-        "longitude": hh.longitude,
-        "location_source": hh.location_source,
-        "last_visit": last[hh.id].isoformat() if hh.id in last else None,
-    } for hh in rows])
+    return jsonify(households=[visit_schemas.household_json(hh, last.get(hh.id))
+                               for hh in lookups.my_households(current_user)])
 
 
 @bp.post("/visits")
@@ -58,10 +46,7 @@ def create_visit():
 @login_required
 def get_visit(client_uuid):
     """One of the caller's visible visits by its client_uuid (the outbox can ask what arrived)."""
-    found = db.session.scalar(access.visits(current_user).where(Visit.client_uuid == str(client_uuid)))
-    if found is None:
-        raise NotFound("没有这次走访，或您无权查看。")
-    return jsonify(visit_schemas.visit_json(found))
+    return jsonify(visit_schemas.visit_json(lookups.visit_by_uuid(current_user, str(client_uuid))))
 
 
 @bp.post("/visits/<uuid:client_uuid>/photos")

@@ -4,9 +4,10 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..jsonapi import json_body, login_required
-from ..schemas.validators import MAX_ID
+from ..schemas.attendance import checkin_json, team_summary_json
 from ..services import access, attendance
 from ..services.errors import ValidationFailed
+from ..web import params
 
 bp = Blueprint("api_attendance", __name__, url_prefix="/api/v1")
 
@@ -17,20 +18,7 @@ def create_checkin():
     """{client_uuid, checked_in_at, latitude, longitude, accuracy_m} → 201 new, 200 replay, 409 clash."""
     checkin, created = attendance.record_checkin(current_user, json_body())
     db.session.commit()
-    return jsonify(attendance.checkin_json(checkin)), 201 if created else 200
-
-
-def _int_arg(name: str) -> int | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed("应为整数。", field=name) from None
-    if abs(value) > MAX_ID:  # beyond the INTEGER column: the driver would overflow
-        raise ValidationFailed("编号超出范围。", field=name)
-    return value
+    return jsonify(checkin_json(checkin)), 201 if created else 200
 
 
 @bp.get("/attendance/summary")
@@ -41,17 +29,10 @@ def summary():
     `village_id` (a first secretary may omit it: their own village), and `month=YYYY-MM` or
     `quarter=YYYY-Qn` (neither: the current month). First secretary of that village and the
     unit's office admins only."""
-    village = access.attendance_village(current_user, _int_arg("village_id"))
-    period = attendance.parse_period(request.args.get("month"), request.args.get("quarter"))
-    team = attendance.team_summary(village, period)
-    resp = jsonify(
-        village_id=village.id, village=village.name, period=period.key, kind=period.kind,
-        start=period.start.isoformat(), end=period.end.isoformat(),
-        members=[m.as_json() | {
-            "quarter_days": m.progress.days, "quarter_checkins": m.progress.checkins,
-            "days_pace": m.progress.days_pace, "checkins_pace": m.progress.checkins_pace,
-        } for m in team.members],
-    )
+    village = access.attendance_village(current_user, params.id_arg("village_id", request.args))
+    period = attendance.parse_period(params.month_arg(source=request.args, default=False),
+                                     params.quarter_arg(source=request.args, default=False))
+    resp = jsonify(team_summary_json(attendance.team_summary(village, period)))
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -72,4 +53,4 @@ def checkin_photo(client_uuid):
             db.session.rollback()
             attendance.discard_photo(checkin)
             raise
-    return jsonify(attendance.checkin_json(checkin)), 201 if created else 200
+    return jsonify(checkin_json(checkin)), 201 if created else 200

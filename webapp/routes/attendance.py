@@ -1,15 +1,14 @@
 """Work-team pages: 驻村签到, leave requests (请假/销假), my calendar, and leave approvals."""
 from flask import Blueprint, abort, make_response, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from .. import htmx
-from ..extensions import db
 from ..models import LEAVE_KINDS, TEAM_ROLES, Leave
 from ..security import role_required
-from ..services import access, attendance
-from ..services.errors import DomainError
+from ..services import access, attendance, lookups, storage
 from ..services.timeutil import local_today
+from ..web import params
+from ..web.writes import attempt, error_page
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
 
@@ -45,7 +44,7 @@ def today_fragment():
 @bp.get("/calendar")
 @role_required(*TEAM_ROLES)
 def my_calendar():
-    period = attendance.parse_period(month=request.args.get("month"))
+    period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
     summary = attendance.member_summary(current_user, period)
     return htmx.render("attendance/calendar.html", "attendance/_calendar.html", s=summary,
                        weeks=attendance.calendar_weeks(summary.days), cal_endpoint="attendance.my_calendar",
@@ -54,15 +53,9 @@ def my_calendar():
 
 # --- leave ------------------------------------------------------------------------------------
 
-def _my_leaves():
-    return list(db.session.scalars(
-        access.leaves(current_user).where(Leave.user_id == current_user.id)
-        .order_by(Leave.start_date.desc(), Leave.id.desc()).limit(50)))
-
-
 def _leave_page(errors=None, form=None, created=None):
     ok = not errors
-    return htmx.render("attendance/leave.html", "attendance/_leave_panel.html", leaves=_my_leaves(),
+    return htmx.render("attendance/leave.html", "attendance/_leave_panel.html", leaves=lookups.my_leaves(current_user),
                        errors=errors or {}, form=form or {}, kinds=LEAVE_KINDS, created=created,
                        today=local_today()), _status(ok)
 
@@ -76,15 +69,8 @@ def leave_page():
 @bp.post("/leave")
 @role_required(*TEAM_ROLES)
 def leave_request():
-    try:
-        created = attendance.request_leave(current_user, request.form)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            raise
-        return _leave_page(err.errors, request.form)
-    db.session.commit()
-    return _leave_page(created=created)
+    created, err = attempt(attendance.request_leave, current_user, request.form, reraise=(403,))
+    return _leave_page(err.errors, request.form) if err else _leave_page(created=created)
 
 
 def _leave_item(leave: Leave, error: str | None = None):
@@ -94,11 +80,13 @@ def _leave_item(leave: Leave, error: str | None = None):
     return resp
 
 
-def _after_leave_action(leave: Leave, error: str | None = None, status: int = 200):
+def _after_leave_action(leave_id: int, err=None):
+    """The leave's card for htmx (with the error beside it), else the error page or the list."""
+    leave = access.leave(current_user, leave_id)
     if htmx.is_htmx():
-        return _leave_item(leave, error)
-    if error:
-        return render_template("error.html", code=status, message=error), status
+        return _leave_item(leave, err and err.message)
+    if err:
+        return error_page(err.message, err.status)
     target = "attendance.leave_page" if leave.user_id == current_user.id else "attendance.approvals"
     return htmx.redirect_to(url_for(target))
 
@@ -106,38 +94,22 @@ def _after_leave_action(leave: Leave, error: str | None = None, status: int = 20
 @bp.post("/leave/<int:leave_id>/cancel")
 @role_required(*TEAM_ROLES)
 def leave_cancel(leave_id: int):
-    leave = access.leave(current_user, leave_id)
-    try:
-        attendance.cancel(current_user, leave)
-    except DomainError as err:
-        db.session.rollback()
-        return _after_leave_action(access.leave(current_user, leave_id), err.message, err.status)
-    db.session.commit()
-    return _after_leave_action(leave)
+    _, err = attempt(attendance.cancel, current_user, access.leave(current_user, leave_id))
+    return _after_leave_action(leave_id, err)
 
 
 @bp.post("/leave/<int:leave_id>/return")
 @role_required(*TEAM_ROLES, "office_admin")
 def leave_return(leave_id: int):
-    leave = access.leave(current_user, leave_id)
-    try:
-        attendance.record_return(current_user, leave)
-    except DomainError as err:
-        db.session.rollback()
-        return _after_leave_action(access.leave(current_user, leave_id), err.message, err.status)
-    db.session.commit()
-    return _after_leave_action(leave)
+    _, err = attempt(attendance.record_return, current_user, access.leave(current_user, leave_id))
+    return _after_leave_action(leave_id, err)
 
 
 @bp.get("/approvals")
 @role_required(*DECIDERS)
 def approvals():
-    pending = list(db.session.scalars(access.leaves_to_decide(current_user).options(joinedload(Leave.user))))
-    decided = list(db.session.scalars(
-        access.leaves(current_user).where(Leave.approver_id == current_user.id, Leave.status != "pending")
-        .options(joinedload(Leave.user)).order_by(Leave.decided_at.desc()).limit(20)))
-    villages = db.session.scalars(access.villages(current_user)).all() if current_user.role == "office_admin" else []
-    return render_template("attendance/approvals.html", pending=pending, decided=decided, villages=villages,
+    return render_template("attendance/approvals.html", pending=lookups.leaves_to_decide(current_user),
+                           decided=lookups.leaves_decided_by(current_user), villages=lookups.villages_to_pick(current_user),
                            today=local_today())
 
 
@@ -148,15 +120,9 @@ def leave_decide(leave_id: int):
     decision = request.form.get("decision")
     if decision not in ("approve", "reject"):
         abort(400)
-    try:
-        attendance.decide(current_user, leave, decision == "approve", request.form.get("comment"))
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            raise
-        return _after_leave_action(access.leave(current_user, leave_id), err.message, err.status)
-    db.session.commit()
-    return _after_leave_action(leave)
+    _, err = attempt(attendance.decide, current_user, leave, decision == "approve", request.form.get("comment"),
+                     reraise=(403,))
+    return _after_leave_action(leave_id, err)
 
 
 @bp.app_context_processor
@@ -182,14 +148,9 @@ def _leave_helpers():
 @role_required(*TEAM_ROLES, "office_admin")
 def checkin_photo(checkin_id: int, thumb: bool = False):
     """A check-in's photo, for those who may read the member's attendance; never a static file."""
-    from ..models import Checkin
-    from ..services import storage
-
-    found = db.session.scalar(access.checkins(current_user).where(Checkin.id == checkin_id))
-    if found is None or not found.photo_key:
-        abort(404)
+    key = access.checkin_photo_key(current_user, checkin_id, thumb)
     try:
-        f = storage.get().open(attendance.thumb_key(found) if thumb else found.photo_key)
+        f = storage.get().open(key)
     except FileNotFoundError:
         abort(404)
     resp = send_file(f, mimetype="image/jpeg", max_age=0)

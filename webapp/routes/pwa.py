@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, make_response, render_template, url_for
 from flask_login import current_user, login_required
 
+from .. import jsonapi
+
 bp = Blueprint("pwa", __name__)
 
 SKIP = (".map", "LICENSE")
@@ -95,10 +97,9 @@ def outbox():
 
 
 @bp.get("/api/v1/me")
+@jsonapi.login_required
 def me():
     """Who the session belongs to: the outbox sends only the items its user queued."""
-    if not current_user.is_authenticated:
-        return jsonify(errors={"_session": ["登录已过期，请重新登录。"]}), 401
     resp = jsonify(id=current_user.id, username=current_user.username, display_name=current_user.display_name,
                    role=current_user.role)
     resp.headers["Cache-Control"] = "no-store"

@@ -11,14 +11,16 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+
 from .. import htmx, jobs
 from ..extensions import db
 from ..models import Village
-from ..schemas.validators import MAX_ID
 from ..security import role_required
-from ..services import access, pdf, printjobs
+from ..services import access, lookups, pdf, printjobs
 from ..services.errors import ValidationFailed
-from ..services.timeutil import local_today, month_key, parse_month
+from ..services.timeutil import local_today, month_key
+from ..web import params
+from ..web.writes import attempt
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -43,35 +45,26 @@ def _pdf_response(doc: pdf.Document, data: bytes) -> Response:
 @login_required
 def diary(user_id: int, month: str):
     helper = access.diary_helper(current_user, user_id)
-    return _pdf_response(*pdf.diary_pdf(helper, pdf.check_month(month), viewer=current_user))
+    return _pdf_response(*pdf.diary_pdf(helper, params.month_in_path(month), viewer=current_user))
 
 
 @bp.get("/attendance/<int:village_id>/<month>.pdf")
 @login_required
 def attendance(village_id: int, month: str):
     village = access.attendance_village(current_user, village_id)
-    return _pdf_response(*pdf.attendance_pdf(village, pdf.check_month(month)))
-
-
-def _month_arg() -> str:
-    month = (request.values.get("month") or "").strip()
-    try:
-        parse_month(month)
-        return month
-    except ValueError:
-        return month_key(local_today())
+    return _pdf_response(*pdf.attendance_pdf(village, params.month_in_path(month)))
 
 
 def _sheet_villages() -> list[Village]:
     if current_user.role not in ("first_secretary", "office_admin"):
         return []
-    return list(db.session.scalars(access.villages(current_user)))
+    return lookups.villages(current_user)
 
 
 def _batch_context(month: str, errors: dict | None = None, form=None) -> dict:
     rows = db.session.scalars(access.print_jobs(current_user).limit(10)).all()
     return {"month": month, "errors": errors or {}, "form": form or {}, "jobs": rows,
-            "villages": list(db.session.scalars(access.villages(current_user))),
+            "villages": lookups.villages(current_user),
             "formats": printjobs.FORMATS, "status_labels": printjobs.STATUS_LABELS,
             "active": any(j.status in printjobs.ACTIVE for j in rows), "job_label": printjobs.job_label}
 
@@ -79,7 +72,7 @@ def _batch_context(month: str, errors: dict | None = None, form=None) -> dict:
 @bp.get("/")
 @login_required
 def index():
-    month = _month_arg()
+    month = params.month_arg()
     ctx = {"month": month, "helpers": db.session.scalars(access.diary_helpers(current_user)).all(),
            "sheet_villages": _sheet_villages()}
     if current_user.role == "office_admin":
@@ -87,38 +80,38 @@ def index():
     return render_template("reports/page.html", **ctx)
 
 
+def _start_batch(month: str) -> int:
+    job = printjobs.start(current_user, month, params.id_arg("village_id", request.form),
+                          request.form.get("format", "pdf"))
+    return job.id
+
+
 @bp.post("/batch")
 @role_required("office_admin")
 def batch():
     month = (request.form.get("month") or "").strip()
-    raw_village = (request.form.get("village_id") or "").strip()
-    try:
-        village_id = int(raw_village) if raw_village else None
-        if village_id is not None and not 0 < village_id <= MAX_ID:
-            raise ValueError(village_id)  # beyond the id column: no such village
-        job = printjobs.start(current_user, month, village_id, request.form.get("format", "pdf"))
-        job_id = job.id
-        db.session.commit()
-    except ValidationFailed as err:
-        db.session.rollback()
-        ctx = _batch_context(month or month_key(local_today()), err.errors, request.form)
-        if htmx.is_htmx():
-            return htmx.render("reports/_batch.html", "reports/_batch.html", **ctx)
-        return render_template("reports/page.html", helpers=db.session.scalars(access.diary_helpers(current_user)).all(),
-                               sheet_villages=_sheet_villages(), **ctx), 422
-    except ValueError:
-        db.session.rollback()
-        raise ValidationFailed("请选择村。", field="village_id") from None
+    job_id, err = attempt(_start_batch, month, only=ValidationFailed)
+    if err is not None:
+        return _batch_form(month, err)
     jobs.enqueue(jobs.print_diaries, job_id)  # queued for the consumer (runs at once in immediate mode)
     if htmx.is_htmx():
         return htmx.render("reports/_batch.html", "reports/_batch.html", **_batch_context(month))
     return htmx.redirect_to(url_for("reports.index", month=month))
 
 
+def _batch_form(month: str, err: ValidationFailed):
+    """The batch form again with its errors (htmx: the fragment, 200; else the page, 422)."""
+    ctx = _batch_context(month or month_key(local_today()), err.errors, request.form)
+    if htmx.is_htmx():
+        return htmx.render("reports/_batch.html", "reports/_batch.html", **ctx)
+    return render_template("reports/page.html", helpers=db.session.scalars(access.diary_helpers(current_user)).all(),
+                           sheet_villages=_sheet_villages(), **ctx), 422
+
+
 @bp.get("/jobs")
 @role_required("office_admin")
 def job_list():
-    return htmx.render("reports/_jobs.html", "reports/_jobs.html", **_batch_context(_month_arg()))
+    return htmx.render("reports/_jobs.html", "reports/_jobs.html", **_batch_context(params.month_arg()))
 
 
 @bp.get("/jobs/<int:job_id>/download")

@@ -3,10 +3,9 @@ from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 
 from .. import htmx
-from ..extensions import db
 from ..security import role_required
-from ..services import reviews
-from ..services.errors import DomainError
+from ..services import access, reviews
+from ..web.writes import attempt, error_page
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
@@ -20,24 +19,11 @@ def index():
 @bp.post("/<int:visit_id>/fixed")
 @role_required("helper")
 def fixed(visit_id: int):
-    error = None
-    try:
-        visit = reviews.mark_fixed(current_user, visit_id)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            raise
-        error = err.message
-        from ..services import access
-
-        visit = access.review_visit(current_user, visit_id)
-    else:
-        db.session.commit()
+    visit, err = attempt(reviews.mark_fixed, current_user, visit_id, reraise=(403, 404))
     if not htmx.is_htmx():
-        if error:
-            return render_template("error.html", code=409, message=error), 409
-        return htmx.redirect_to(url_for("reviews.index"))
-    return render_template("reviews/_feedback_item.html", v=visit, error=error)
+        return error_page(err.message, 409) if err else htmx.redirect_to(url_for("reviews.index"))
+    return render_template("reviews/_feedback_item.html", v=visit or access.review_visit(current_user, visit_id),
+                           error=err and err.message)
 
 
 @bp.app_context_processor

@@ -1,15 +1,14 @@
 """The village team's home, the first secretary's team table and calendars, and helpers' work."""
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from .. import htmx
-from ..extensions import db
-from ..models import TEAM_ROLES, User
+from ..models import TEAM_ROLES
 from ..security import role_required
-from ..services import access, attendance, households, reviews
-from ..services.errors import DomainError
+from ..services import access, attendance, households, lookups, reviews
 from ..services.timeutil import local_today
+from ..web import params
+from ..web.writes import attempt, error_page
 
 bp = Blueprint("secretary", __name__, url_prefix="/village")
 
@@ -18,9 +17,7 @@ bp = Blueprint("secretary", __name__, url_prefix="/village")
 @role_required(*TEAM_ROLES)
 def home():
     rows = households.listing(current_user)
-    team = db.session.scalars(
-        select(User).where(User.village_id == current_user.village_id, User.role.in_(TEAM_ROLES)).order_by(User.role, User.id)
-    ).all()
+    team = lookups.village_team(current_user.village_id)
     helpers: dict[int, tuple] = {}
     for r in rows:
         if r.helper is not None:
@@ -29,13 +26,18 @@ def home():
     return render_template("secretary/home.html", rows=rows, team=team, helpers=list(helpers.values()))
 
 
-# --- the first secretary's view of the team and of helpers' work (issue 5) ----------------------
+# --- the first secretary's view of the team and of helpers' work ---------------------------------
 VIEWERS = ("first_secretary", "office_admin")
 
 
 def _village_arg() -> int | None:
-    raw = request.args.get("village_id", "")
-    return int(raw) if raw.isdigit() else None
+    return params.id_arg("village_id", request.args)
+
+
+def _period() -> attendance.Period:
+    """`?month=YYYY-MM` or `?quarter=YYYY-Qn`; neither: the current month."""
+    return attendance.parse_period(params.month_arg(source=request.args, default=False),
+                                   params.quarter_arg(source=request.args, default=False))
 
 
 @bp.get("/team")
@@ -43,11 +45,11 @@ def _village_arg() -> int | None:
 def team():
     """The team for a month (?month=YYYY-MM) or a quarter (?quarter=YYYY-Qn)."""
     village = access.attendance_village(current_user, _village_arg())
-    period = attendance.parse_period(request.args.get("month"), request.args.get("quarter"))
+    period = _period()
     summary = attendance.team_summary(village, period)
-    pending = db.session.scalar(select(func.count()).select_from(access.leaves_to_decide(current_user).subquery())) or 0
+    pending = lookups.pending_leave_count(current_user)
     args = {"village_id": village.id} if current_user.role == "office_admin" else {}
-    villages = db.session.scalars(access.villages(current_user)).all() if current_user.role == "office_admin" else []
+    villages = lookups.villages_to_pick(current_user)
     key, today = period.kind, local_today()
     urls = {
         "month": url_for("secretary.team", month=(today if period.start <= today <= period.end else period.start)
@@ -64,7 +66,7 @@ def team():
 @role_required(*VIEWERS)
 def member_calendar(user_id: int):
     person = access.team_person(current_user, user_id)
-    period = attendance.parse_period(month=request.args.get("month"))
+    period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
     summary = attendance.member_summary(person, period)
     return htmx.render("secretary/member.html", "attendance/_calendar.html", s=summary,
                        weeks=attendance.calendar_weeks(summary.days), cal_endpoint="secretary.member_calendar",
@@ -83,19 +85,10 @@ def helpers_work():
 @bp.post("/visits/<int:visit_id>/review")
 @role_required("first_secretary")
 def review_visit(visit_id: int):
-    error = None
-    try:
-        visit = reviews.review(current_user, visit_id, request.form.get("action", ""), request.form.get("comment"))
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            raise
-        error = err.message
-        visit = access.review_visit(current_user, visit_id)
-    else:
-        db.session.commit()
+    comment = request.form.get("comment")
+    visit, err = attempt(reviews.review, current_user, visit_id, request.form.get("action", ""), comment,
+                         reraise=(403, 404))
     if not htmx.is_htmx():
-        if error:
-            return render_template("error.html", code=422, message=error), 422
-        return htmx.redirect_to(url_for("secretary.helpers_work"))
-    return render_template("secretary/_review_visit.html", v=visit, error=error, comment=request.form.get("comment", ""))
+        return error_page(err.message, 422) if err else htmx.redirect_to(url_for("secretary.helpers_work"))
+    return render_template("secretary/_review_visit.html", v=visit or access.review_visit(current_user, visit_id),
+                           error=err and err.message, comment=request.form.get("comment", ""))

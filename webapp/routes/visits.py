@@ -6,13 +6,13 @@ requests the offline outbox replays; these routes only render.
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..htmx import render
-from ..input_guard import bounded_id
+from ..htmx import is_htmx, render
 from ..models import MEASURE_CATEGORIES, Household
 from ..services import access, measures, subsidies, visits
 from ..services.errors import ValidationFailed
-from ..services.timeutil import local_today, month_key, parse_month
+from ..services.timeutil import local_today, month_key
+from ..web import params
+from ..web.writes import attempt
 
 bp = Blueprint("visits", __name__)
 
@@ -27,12 +27,11 @@ def _template_globals(state):
 
 def household_context(hh: Household) -> dict:
     """What the household page shows of visits: the task list, the history, the check-in entry."""
-    can_visit = current_user.role == "helper" and db.session.scalar(
-        access.households(current_user).where(Household.id == hh.id).with_only_columns(Household.id)) is not None
+    can_plan = access.can_plan(current_user, hh)  # a helper: exactly their current households
     return {
         "measures": measures.for_household(hh.id),
-        "can_plan": access.can_plan(current_user, hh),
-        "can_visit": can_visit,
+        "can_plan": can_plan,
+        "can_visit": current_user.role == "helper" and can_plan,
         "history": visits.history(current_user, hh.id),
         "categories": MEASURE_CATEGORIES,
         "measure_errors": {},
@@ -63,18 +62,12 @@ def history(household_id: int):
 @login_required
 def measure_list(household_id: int):
     hh = access.household(current_user, household_id)
-    errors: dict = {}
-    status = 200
+    err = None
     if request.method == "POST":
-        try:
-            measures.add(current_user, hh, request.form.get("category", ""), request.form.get("title", ""),
-                         request.form.get("due_date", ""))
-            db.session.commit()
-        except ValidationFailed as err:
-            db.session.rollback()
-            errors = err.errors
-            # htmx swaps only 2xx by default: the form comes back with its messages
-            status = 200 if request.headers.get("HX-Request") else 422
+        _, err = attempt(measures.add, current_user, hh, request.form.get("category", ""),
+                         request.form.get("title", ""), request.form.get("due_date", ""), only=ValidationFailed)
+    errors = err.errors if err else {}
+    status = 422 if err and not is_htmx() else 200  # htmx swaps only 2xx: the form comes back with its messages
     ctx = {"hh": hh, "measures": measures.for_household(hh.id), "can_plan": access.can_plan(current_user, hh),
            "categories": MEASURE_CATEGORIES, "measure_errors": errors,
            "measure_form": request.form if errors else {}}
@@ -92,15 +85,8 @@ def show(visit_id: int):
 @bp.get("/visits/month")
 @login_required
 def month():
-    raw = request.args.get("month") or month_key(local_today())
-    try:
-        year, mon = parse_month(raw)
-    except ValueError as err:
-        raise ValidationFailed(str(err), field="month") from None
-    raw_helper = (request.args.get("helper_id") or "").strip()
-    helper_id = bounded_id(raw_helper) if raw_helper else None
-    if raw_helper and helper_id is None:
-        raise ValidationFailed("应为帮扶责任人的编号。", field="helper_id")
+    year, mon = map(int, params.month_arg(source=request.args).split("-"))
+    helper_id = params.id_arg("helper_id", request.args)
     if helper_id is not None and helper_id != current_user.id:
         helper = access.person(current_user, helper_id)
     elif current_user.role == "helper":

@@ -1,6 +1,9 @@
-"""Attendance input: a check-in as the phone (or its offline outbox) sends it."""
+"""Attendance in the API: a check-in as the phone (or its offline outbox) sends it, and what it gets back."""
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..services.timeutil import local_date
 from . import validators
 
 REQUIRED_MSG = {"required": "必填。", "null": "必填。"}
@@ -23,3 +26,41 @@ class CheckinSchema(Schema):
     longitude = fields.Float(required=True, validate=validators.longitude, error_messages=NUMBER_MSG)
     accuracy_m = fields.Float(required=True, validate=validate.Range(min=0, error="精度不能为负数。"),
                               error_messages=NUMBER_MSG)
+
+
+def checkin_json(c) -> dict[str, Any]:
+    """A check-in as `POST /api/v1/attendance` (and its photo) answer it."""
+    return {
+        "id": c.id, "client_uuid": c.client_uuid, "user_id": c.user_id, "village_id": c.village_id,
+        "checked_in_at": c.checked_in_at.isoformat(), "received_at": c.received_at.isoformat(),
+        "local_date": local_date(c.checked_in_at).isoformat(),
+        "latitude": c.latitude, "longitude": c.longitude, "accuracy_m": c.accuracy_m,
+        "distance_m": c.distance_m, "within_geofence": c.within_geofence, "has_photo": bool(c.photo_key),
+    }
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+def member_json(m) -> dict[str, Any]:
+    """One member's days in a period (services.attendance.MemberSummary)."""
+    return {
+        "user_id": m.user.id, "username": m.user.username, "display_name": m.user.display_name,
+        "role": m.user.role, "days_in_village": m.days_in_village, "checkins": m.checkins,
+        "leave_days": _num(m.leave_days), "absent_days": _num(m.absent_days),
+        "working_days": m.working_days,
+    }
+
+
+def team_summary_json(team) -> dict[str, Any]:
+    """`GET /api/v1/attendance/summary`: the village, the period and each member with their quarter pace."""
+    village, period = team.village, team.period
+    return {
+        "village_id": village.id, "village": village.name, "period": period.key, "kind": period.kind,
+        "start": period.start.isoformat(), "end": period.end.isoformat(),
+        "members": [member_json(m) | {
+            "quarter_days": m.progress.days, "quarter_checkins": m.progress.checkins,
+            "days_pace": m.progress.days_pace, "checkins_pace": m.progress.checkins_pace,
+        } for m in team.members],
+    }

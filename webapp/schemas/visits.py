@@ -154,3 +154,17 @@ def visit_json(visit, household_location_set: bool = False) -> dict:
         "household_location_set": household_location_set,
         "review_status": visit.review_status,
     }
+
+
+def household_json(hh, last_visit=None) -> dict:
+    """A household in `GET /api/v1/me/households`: where it is and when it was last visited."""
+    return {
+        "id": hh.id,
+        "name": hh.head_name,
+        "village": hh.village.name,
+        "address": hh.address,
+        "latitude": hh.latitude,
+        "longitude": hh.longitude,
+        "location_source": hh.location_source,
+        "last_visit": last_visit.isoformat() if last_visit else None,
+    }

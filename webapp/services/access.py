@@ -289,6 +289,17 @@ def checkins(user: User) -> Select:
     return select(Checkin).where(Checkin.user_id.in_(team_people(user).with_only_columns(User.id)))
 
 
+def checkin_photo_key(user: User, checkin_id: int, thumb: bool = False) -> str:
+    """The storage key of a check-in's photo (or thumbnail) the user may see, else NotFound."""
+    from ..models import Checkin
+    from .attendance import thumb_key
+
+    found = db.session.scalar(checkins(user).where(Checkin.id == checkin_id))
+    if found is None or not found.photo_key:
+        raise NotFound("没有这张签到照片，或您无权查看。")
+    return thumb_key(found) if thumb else found.photo_key
+
+
 def review_visits(user: User) -> Select:
     """Visits for the review workflow: a first secretary those at the village's households,
     an office admin the unit's, a helper their own."""

@@ -234,16 +234,6 @@ def record_checkin(user: User, data: dict[str, Any], photo_key: str | None = Non
     return row, True
 
 
-def checkin_json(c: Checkin) -> dict[str, Any]:
-    return {
-        "id": c.id, "client_uuid": c.client_uuid, "user_id": c.user_id, "village_id": c.village_id,
-        "checked_in_at": c.checked_in_at.isoformat(), "received_at": c.received_at.isoformat(),
-        "local_date": local_date(c.checked_in_at).isoformat(),
-        "latitude": c.latitude, "longitude": c.longitude, "accuracy_m": c.accuracy_m,
-        "distance_m": c.distance_m, "within_geofence": c.within_geofence, "has_photo": bool(c.photo_key),
-    }
-
-
 def checkins_on(user: User, day: date) -> list[Checkin]:
     start = datetime.combine(day, time.min, tz()).astimezone(timezone.utc)
     end = start + timedelta(days=1)
@@ -504,14 +494,6 @@ class MemberSummary:
     def working_days(self) -> int:
         return sum(1 for d in self.days if d.working)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "user_id": self.user.id, "username": self.user.username, "display_name": self.user.display_name,
-            "role": self.user.role, "days_in_village": self.days_in_village, "checkins": self.checkins,
-            "leave_days": _num(self.leave_days), "absent_days": _num(self.absent_days),
-            "working_days": self.working_days,
-        }
-
 
 @dataclass
 class TeamSummary:
@@ -523,10 +505,6 @@ class TeamSummary:
     @property
     def behind(self) -> list[MemberSummary]:
         return [m for m in self.members if m.progress and m.progress.behind]
-
-
-def _num(x: float) -> float | int:
-    return int(x) if float(x).is_integer() else x
 
 
 def _fixed_offset(start: date, end: date) -> timedelta | None:

@@ -282,11 +282,6 @@ class HelperMonth:
             setattr(hm, k, d.get(k, 0))
         return hm
 
-    def api(self) -> dict[str, Any]:
-        return {"username": self.username, "display_name": self.display_name, "score": self.score,
-                "rating": self.rating, "households": self.households, "households_visited": self.households_visited,
-                "visits": self.visits, "flagged_visits": self.flagged_visits,
-                "flags": [f.to_dict() for f in self.flags], "closed": self.closed}
 
 
 def _cfg(name: str):

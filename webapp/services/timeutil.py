@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+# ASCII digits only: `\d` would also match full-width "２０２６" and other scripts' digits
+MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+QUARTER_RE = re.compile(r"([0-9]{4})-Q([1-4])")
 # months and quarters people may ask for: beyond these, date arithmetic (next month, UTC ranges)
 # overflows Python's date, and no record of the programme can be there anyway
 MIN_YEAR, MAX_YEAR = 2000, 2099
@@ -30,7 +31,7 @@ def local_date(value: datetime) -> date:
 
 
 def parse_month(text: str) -> tuple[int, int]:
-    m = MONTH_RE.match(text or "")
+    m = MONTH_RE.fullmatch(text or "")
     if not m:
         raise ValueError("月份格式应为 YYYY-MM")
     if not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
@@ -58,7 +59,7 @@ def month_key(d: date) -> str:
 
 
 def parse_quarter(text: str) -> tuple[int, int]:
-    m = QUARTER_RE.match(text or "")
+    m = QUARTER_RE.fullmatch(text or "")
     if not m:
         raise ValueError("季度格式应为 YYYY-Qn")
     if not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:

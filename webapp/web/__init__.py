@@ -1,0 +1,1 @@
+"""The web boundary shared by every blueprint: request parameters, error pages, the write choreography."""
