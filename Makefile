@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-browser venv os-deps migrate seed worker clean
+.PHONY: run test test-browser lint venv os-deps migrate seed worker clean
 
 $(BIN)/activate: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: venv
 test-browser: venv
 	@WITH_BROWSER=1 bash scripts/os-deps.sh
 	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+# lint and import order (pyproject.toml [tool.ruff]); `$(BIN)/ruff check --fix .` sorts the imports
+lint: venv
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) *.egg-info

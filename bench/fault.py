@@ -38,7 +38,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     CST, DEFAULT_PG, ROOT, free_port, gunicorn, instance_env, kill, login, prepare_instance,
     scratch_database, scratch_dir, stop, visit_body, wait_up,
 )

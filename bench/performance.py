@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
@@ -323,7 +323,7 @@ def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
             db.session.rollback()
             results = performance.compute_month(month, access.helper_ids(admin), NOW, wide=True)
             for r in results:
-                r.rules, r.flags  # noqa: B018 — build every explanation
+                r.rules, r.flags  # build every explanation
             return results
 
         def page():

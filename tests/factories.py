@@ -112,7 +112,7 @@ def world() -> World:
 
 
 def second_unit(w: World) -> World:
-    """world()'s other unit 别的乡 made a whole township (issue 11: isolation between units): beside
+    """world()'s other unit 别的乡 made a whole township (isolation between units): beside
     its office admin admin_x and village 外村 (vx), a first secretary sec_x and a team member team_x
     in vx, a helper h_x paired with household hhx1 (赵外) of vx. Names differ from unit 1's, so a
     page that shows unit 1's names to these people is caught."""
@@ -125,7 +125,7 @@ def second_unit(w: World) -> World:
     return w
 
 
-# --- visits, photos, check-ins, leave, closed months (issue 7: printed documents) ---
+# --- visits, photos, check-ins, leave, closed months (printed documents) ---
 
 def thumb_jpeg(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:
     """A real small JPEG (coloured blocks), like a stored thumbnail."""

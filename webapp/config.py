@@ -1,6 +1,6 @@
 """Defaults. instance/config.py overrides these; environment variables override both.
 
-Every number that comes from the rules (DOMAIN.md) is a default here, not a constant in code.
+Every number that comes from the programme's rules is a default here, not a constant in code.
 """
 from datetime import timedelta
 

@@ -54,7 +54,7 @@ def enqueue(task, *args) -> None:
 def _app() -> Flask:
     global _consumer_app
     if has_app_context():
-        return current_app._get_current_object()  # noqa: SLF001 — immediate mode: the caller's app
+        return current_app._get_current_object()  # immediate mode: the caller's app
     if _consumer_app is None:
         from . import create_app
 

@@ -466,7 +466,7 @@ def test_the_month_takes_the_same_number_of_queries_for_3_or_23_helpers(w, app):
     def run():
         results = performance.month_results(w["admin"], MARCH, now=AFTER)
         for r in results:
-            r.rules, r.flags  # noqa: B018
+            r.rules, r.flags
         return results
 
     few = count_queries(run)

@@ -41,7 +41,7 @@ def longitude(value: float) -> None:
         raise ValidationError("经度应在 -180 到 180 之间。")
 
 
-# --- hostile input (issue 8) ----------------------------------------------------------------------
+# --- hostile input ----------------------------------------------------------------------
 MAX_ID = 2**31 - 1  # every id column is a 32-bit INTEGER (PostgreSQL)
 
 

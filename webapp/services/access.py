@@ -81,7 +81,7 @@ def can_see_full_id(user: User) -> bool:
     return user.role in ("office_admin", "first_secretary")
 
 
-# --- performance: the helpers whose months a user may read (issue 6) ---
+# --- performance: the helpers whose months a user may read ---
 
 def helper_ids(user: User, first: date | None = None, last: date | None = None, village_id: int | None = None) -> Select:
     """Ids of the helpers whose assessment the user may read.
@@ -133,7 +133,7 @@ def spot_check_item(user: User, item_id: int) -> SpotCheckItem:
     return found
 
 
-# --- visits and photos (issue 3) ---
+# --- visits and photos ---
 # A visit is seen by the helper who made it, by the team of the household's village, and by the
 # office admins of the unit the village belongs to. Its photos follow the visit.
 from ..models import Photo, Visit  # noqa: E402
@@ -205,7 +205,7 @@ def can_plan(user: User, household: Household) -> bool:
     return False
 
 
-# --- attendance (issue 5): team people, leave, check-ins; the first secretary's review of visits
+# --- attendance: team people, leave, check-ins; the first secretary's review of visits
 
 def team_people(user: User) -> Select:
     """Work-team people whose attendance the user may read: a team member only themself,
@@ -322,10 +322,10 @@ def review_visit(user: User, visit_id: int):
     if found is None:
         raise NotFound("没有这次走访，或您无权查看。")
     return found
-# --- end attendance (issue 5)
+# --- end attendance
 
 
-# --- printed documents (issue 7): diaries and batch print jobs; the attendance sheet uses
+# --- printed documents: diaries and batch print jobs; the attendance sheet uses
 # attendance_village() above, like the attendance pages.
 
 def diary_helpers(user: User) -> Select:
@@ -378,4 +378,4 @@ def helper_households(viewer: User, helper: User) -> Select | None:
     if viewer.id == helper.id:
         return None
     return households(viewer).with_only_columns(Household.id)
-# --- end printed documents (issue 7)
+# --- end printed documents

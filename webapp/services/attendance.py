@@ -1,6 +1,6 @@
 """Work-team attendance: check-ins in the village, days in the village, leave, absences.
 
-Rules (DOMAIN.md, issue 5):
+Rules:
 - A day (a calendar day in the configured time zone, Asia/Shanghai) is a day in the village when
   it has at least one check-in inside the village geofence. Every check-in counts as a check-in.
 - Working days are Monday to Friday, minus config HOLIDAYS, plus config MAKEUP_WORKDAYS.

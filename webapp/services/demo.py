@@ -94,9 +94,9 @@ def seed(rng: random.Random | None = None) -> None:
             db.session.add(Pairing(helper_id=helper.id, household_id=hh.id, start_date=date(today.year - 1, 3, 1),
                                    reason="乡扶贫办统一结对", created_by_id=admin.id))
     db.session.flush()
-    from . import demo_visits  # issue 3: two months of visits with photos, measures, a few flagged
+    from . import demo_visits  # two months of visits with photos, measures, a few flagged
 
     demo_visits.seed(rng)
-    from . import demo_attendance  # issue 5: two months of team check-ins and leave, one member behind
+    from . import demo_attendance  # two months of team check-ins and leave, one member behind
 
     demo_attendance.seed(rng)

@@ -151,7 +151,7 @@ def run(job_id: int) -> None:
             status="done", done=len(parts), result_key=key, finished_at=finished, expires_at=finished + ttl))
         db.session.commit()
         log.info("print job %s: %s documents, %s bytes", job_id, len(parts), len(data))
-    except Exception as err:  # noqa: BLE001 — the job records any failure for the page
+    except Exception as err:  # the job records any failure for the page
         db.session.rollback()
         log.exception("print job %s failed", job_id)
         db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(

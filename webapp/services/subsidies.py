@@ -1,4 +1,4 @@
-"""Education-subsidy items a helper teacher confirms per student, by stage (DOMAIN.md, seed 000).
+"""Education-subsidy items a helper teacher confirms per student, by stage.
 
 The catalogue lives here and only here: the visit form, the API validation, the demo data and
 the printed diary all read it. Item codes are stable (stored in SubsidyAnswer.item).
