@@ -19,3 +19,8 @@ def redirect_to(url: str):
         resp.headers["HX-Redirect"] = url
         return resp
     return redirect(url)
+
+
+def form_status(ok: bool) -> int:
+    """A form sent back with its errors: 422, but 200 for htmx, which swaps only 2xx responses."""
+    return 200 if ok or is_htmx() else 422

@@ -4,8 +4,22 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from ..web import errors
-    from . import (admin, api, api_attendance, api_performance, attendance, auth, households, main, performance,
-                   pwa, reports, reviews, secretary, visits)
+    from . import (
+        admin,
+        api,
+        api_attendance,
+        api_performance,
+        attendance,
+        auth,
+        households,
+        main,
+        performance,
+        pwa,
+        reports,
+        reviews,
+        secretary,
+        visits,
+    )
 
     for module in (auth, main, households, secretary, admin, api, visits, pwa, attendance, api_attendance, reviews,
                    reports, performance, api_performance):

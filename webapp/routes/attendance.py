@@ -15,11 +15,6 @@ bp = Blueprint("attendance", __name__, url_prefix="/attendance")
 DECIDERS = ("first_secretary", "office_admin")
 
 
-def _status(ok: bool) -> int:
-    """Form errors: htmx swaps only 2xx by default, so an htmx form gets 200 with the errors."""
-    return 200 if ok or htmx.is_htmx() else 422
-
-
 @bp.get("/")
 @role_required(*TEAM_ROLES)
 def checkin_page():
@@ -57,7 +52,7 @@ def _leave_page(errors=None, form=None, created=None):
     ok = not errors
     return htmx.render("attendance/leave.html", "attendance/_leave_panel.html", leaves=lookups.my_leaves(current_user),
                        errors=errors or {}, form=form or {}, kinds=LEAVE_KINDS, created=created,
-                       today=local_today()), _status(ok)
+                       today=local_today()), htmx.form_status(ok)
 
 
 @bp.get("/leave")

@@ -2,10 +2,9 @@
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 
-from .. import htmx
 from ..security import role_required
 from ..services import access, reviews
-from ..web.writes import attempt, error_page
+from ..web.writes import attempt, fragment_or_done
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
@@ -20,10 +19,8 @@ def index():
 @role_required("helper")
 def fixed(visit_id: int):
     visit, err = attempt(reviews.mark_fixed, current_user, visit_id, reraise=(403, 404))
-    if not htmx.is_htmx():
-        return error_page(err.message, 409) if err else htmx.redirect_to(url_for("reviews.index"))
-    return render_template("reviews/_feedback_item.html", v=visit or access.review_visit(current_user, visit_id),
-                           error=err and err.message)
+    return fragment_or_done(err, url_for("reviews.index"), "reviews/_feedback_item.html", status=409,
+                            v=visit or access.review_visit(current_user, visit_id))
 
 
 @bp.app_context_processor

@@ -8,7 +8,7 @@ from ..security import role_required
 from ..services import access, attendance, households, lookups, reviews
 from ..services.timeutil import local_today
 from ..web import params
-from ..web.writes import attempt, error_page
+from ..web.writes import attempt, fragment_or_done
 
 bp = Blueprint("secretary", __name__, url_prefix="/village")
 
@@ -85,10 +85,7 @@ def helpers_work():
 @bp.post("/visits/<int:visit_id>/review")
 @role_required("first_secretary")
 def review_visit(visit_id: int):
-    comment = request.form.get("comment")
-    visit, err = attempt(reviews.review, current_user, visit_id, request.form.get("action", ""), comment,
-                         reraise=(403, 404))
-    if not htmx.is_htmx():
-        return error_page(err.message, 422) if err else htmx.redirect_to(url_for("secretary.helpers_work"))
-    return render_template("secretary/_review_visit.html", v=visit or access.review_visit(current_user, visit_id),
-                           error=err and err.message, comment=request.form.get("comment", ""))
+    visit, err = attempt(reviews.review, current_user, visit_id, request.form.get("action", ""),
+                         request.form.get("comment"), reraise=(403, 404))
+    return fragment_or_done(err, url_for("secretary.helpers_work"), "secretary/_review_visit.html", status=422,
+                            v=visit or access.review_visit(current_user, visit_id), comment=request.form.get("comment", ""))

@@ -6,7 +6,7 @@ requests the offline outbox replays; these routes only render.
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from ..htmx import is_htmx, render
+from ..htmx import form_status, render
 from ..models import MEASURE_CATEGORIES, Household
 from ..services import access, measures, subsidies, visits
 from ..services.errors import ValidationFailed
@@ -67,11 +67,10 @@ def measure_list(household_id: int):
         _, err = attempt(measures.add, current_user, hh, request.form.get("category", ""),
                          request.form.get("title", ""), request.form.get("due_date", ""), only=ValidationFailed)
     errors = err.errors if err else {}
-    status = 422 if err and not is_htmx() else 200  # htmx swaps only 2xx: the form comes back with its messages
     ctx = {"hh": hh, "measures": measures.for_household(hh.id), "can_plan": access.can_plan(current_user, hh),
            "categories": MEASURE_CATEGORIES, "measure_errors": errors,
            "measure_form": request.form if errors else {}}
-    return render("visits/measures.html", "visits/_measures.html", **ctx), status
+    return render("visits/measures.html", "visits/_measures.html", **ctx), form_status(err is None)
 
 
 @bp.get("/visits/<int:visit_id>")

@@ -9,7 +9,7 @@ from typing import Any
 from flask import render_template
 
 from ..extensions import db
-from ..htmx import redirect_to
+from ..htmx import is_htmx, redirect_to
 from ..services.errors import DomainError
 
 
@@ -39,3 +39,11 @@ def done(err: DomainError | None, url: str, status: int | None = None):
     if err is not None:
         return error_page(err.message, status or err.status, back=url)
     return redirect_to(url)
+
+
+def fragment_or_done(err: DomainError | None, url: str, fragment: str, status: int | None = None, **context):
+    """After attempt() on a button inside a list: htmx gets the item's fragment again (with the
+    error beside it, 200 so that htmx swaps it); a plain form post gets done()."""
+    if is_htmx():
+        return render_template(fragment, error=err and err.message, **context)
+    return done(err, url, status)
