@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, make_response, render_templat
 from flask_login import current_user, login_required
 
 from .. import jsonapi
+from ..schemas.account import me_json
 
 bp = Blueprint("pwa", __name__)
 
@@ -100,7 +101,6 @@ def outbox():
 @jsonapi.login_required
 def me():
     """Who the session belongs to: the outbox sends only the items its user queued."""
-    resp = jsonify(id=current_user.id, username=current_user.username, display_name=current_user.display_name,
-                   role=current_user.role)
+    resp = jsonify(me_json(current_user))
     resp.headers["Cache-Control"] = "no-store"
     return resp

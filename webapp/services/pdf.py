@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Village, Visit
 from . import access, pdf_render, redact, storage
-from .errors import NotFound
 from .pdf_render import STATIC_PREFIX, THUMB_PREFIX, AppURLFetcher, FetchRefused, render_pdf  # noqa: F401
 from .timeutil import month_days, month_utc_range, now_utc, parse_month, tz
 
@@ -320,11 +319,3 @@ def attendance_document(village: Village, month: str) -> Document:
 def attendance_pdf(village: Village, month: str) -> tuple[Document, bytes]:
     doc = attendance_document(village, month)
     return doc, render_pdf(doc.html, AppURLFetcher())
-
-
-def check_month(month: str) -> str:
-    try:
-        parse_month(month)
-    except ValueError:
-        raise NotFound("月份格式应为 YYYY-MM。") from None
-    return month
