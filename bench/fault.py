@@ -219,7 +219,8 @@ def check(outcome: Outcome, db: dict) -> tuple[list[str], dict]:
     acked = {s.body["client_uuid"]: s for s in outcome.acked}
     never = [s for s in outcome.sent if s.acked_id is None]
     if never:
-        bad.append(f"{len(never)} visits never acknowledged (answers: {Counter(str(s.attempts[-1]) for s in never if s.attempts)})")
+        answers = Counter(str(s.attempts[-1]) for s in never if s.attempts)
+        bad.append(f"{len(never)} visits never acknowledged (answers: {answers})")
     lost = [u for u in acked if u not in stored]
     if lost:
         bad.append(f"{len(lost)} acknowledged visits missing from the database")

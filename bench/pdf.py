@@ -90,7 +90,8 @@ def seed(n_helpers: int) -> int:
         v = villages[i % 3]
         hhs = []
         for k in range(2):
-            hh = Household(village_id=v.id, head_name=rng.choice("王李张刘陈杨黄赵吴周") + rng.choice(["建国", "秀英", "德福", "桂兰", "志刚"]), citizen_id=f"4228011970{i:04d}{k:04d}",
+            head = rng.choice("王李张刘陈杨黄赵吴周") + rng.choice(["建国", "秀英", "德福", "桂兰", "志刚"])
+            hh = Household(village_id=v.id, head_name=head, citizen_id=f"4228011970{i:04d}{k:04d}",
                            latitude=30.3, longitude=109.5)
             db.session.add(hh)
             db.session.flush()

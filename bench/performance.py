@@ -56,7 +56,8 @@ GROUP BY helper_id
 RAW_SQLITE = """
 WITH pm AS (
   SELECT p.helper_id, p.household_id,
-         sum(max(0, CAST(julianday(min(coalesce(p.end_date, :last), :last)) - julianday(max(p.start_date, :first)) AS INTEGER) + 1)) AS days
+         sum(max(0, CAST(julianday(min(coalesce(p.end_date, :last), :last))
+                         - julianday(max(p.start_date, :first)) AS INTEGER) + 1)) AS days
   FROM pairing p JOIN user u ON u.id = p.helper_id
   WHERE u.unit_id = :unit AND u.role = 'helper' AND p.start_date <= :last AND (p.end_date IS NULL OR p.end_date >= :first)
   GROUP BY p.helper_id, p.household_id),
@@ -72,7 +73,8 @@ mh AS (
          sum(coalesce(due AND NOT done_end AND due_date < :cutoff, 0)) AS overdue,
          group_concat(CASE WHEN due AND NOT done_end AND due_date < :cutoff THEN title END, char(30)) AS titles
   FROM (SELECT household_id, title, due_date,
-               due_date <= :last AND (due_date >= :first OR NOT (status = 'done' AND (done_at IS NULL OR done_at < :start))) AS due,
+               due_date <= :last AND (due_date >= :first
+                                      OR NOT (status = 'done' AND (done_at IS NULL OR done_at < :start))) AS due,
                status = 'done' AND (done_at IS NULL OR done_at < :end) AS done_end
         FROM measure WHERE created_at < :end)
   GROUP BY household_id),
@@ -119,7 +121,8 @@ vhh AS (
   GROUP BY helper_id, household_id),
 m AS (
   SELECT household_id, title, due_date,
-         coalesce(due_date <= :last AND (due_date >= :first OR NOT (status = 'done' AND (done_at IS NULL OR done_at < :start))), false) AS due,
+         coalesce(due_date <= :last AND (due_date >= :first
+                                         OR NOT (status = 'done' AND (done_at IS NULL OR done_at < :start))), false) AS due,
          status = 'done' AND (done_at IS NULL OR done_at < :end) AS done_end
   FROM measure WHERE created_at < :end),
 mh AS (
@@ -417,7 +420,8 @@ def main() -> None:
     print()
     print(f"month {args.month}, {args.helpers:,} helpers, median of {args.repeats} interleaved rounds; "
           f"load average before/after: {load_before} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print("| database | helpers | visits in month | hand-written raw query | compute_month | ratio | with all explanations | ranking (month_results) | bare visit aggregate |")
+    print("| database | helpers | visits in month | hand-written raw query | compute_month | ratio "
+          "| with all explanations | ranking (month_results) | bare visit aggregate |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(f"| {r['db']} | {r['helpers']:,} | {r['month_visits']:,} | {r['raw_s']:.3f} s | {r['compute_s']:.3f} s | "

@@ -54,6 +54,7 @@ def test_seed_demo_builds_a_township_once(app):
         stages = set(db.session.scalars(select(Member.education_stage).where(Member.education_stage.is_not(None))))
         assert {"学前教育", "小学", "初中", "高中", "中职", "本科"} <= stages
         for role in ("first_secretary", "team_member"):
-            assert db.session.scalar(select(func.count()).select_from(User).where(User.role == role)) == 3 * (1 if role == "first_secretary" else 2)
+            expected = 3 * (1 if role == "first_secretary" else 2)
+            assert db.session.scalar(select(func.count()).select_from(User).where(User.role == role)) == expected
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "未重新生成" in again.output

@@ -43,7 +43,8 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or str(Path(__file__).resolve().parent.parent / "instance"))
+    instance = os.environ.get("INSTANCE_PATH") or str(Path(__file__).resolve().parent.parent / "instance")
+    app = Flask(__name__, instance_path=instance)
     _load_config(app, test_config)
 
     from . import database, security

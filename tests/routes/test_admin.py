@@ -46,7 +46,8 @@ def test_sixth_household_is_refused_with_a_clear_message(world, client, app):
         db.session.commit()
     client.login("admin")
     for hid in extra[:3]:  # h1 holds 2 → 5
-        assert client.post(f"/admin/households/{hid}/pairing", data={"helper_id": world["h1"], "reason": "新结对"}).status_code == 302
+        resp = client.post(f"/admin/households/{hid}/pairing", data={"helper_id": world["h1"], "reason": "新结对"})
+        assert resp.status_code == 302
     resp = client.post(f"/admin/households/{extra[3]}/pairing", data={"helper_id": world["h1"], "reason": "新结对"})
     assert resp.status_code == 422 and "已帮扶 5 户，达到上限" in resp.get_data(as_text=True)
     with app.app_context():
@@ -56,7 +57,8 @@ def test_sixth_household_is_refused_with_a_clear_message(world, client, app):
 
 def test_admin_cannot_pair_with_another_units_user_or_household(world, client):
     client.login("admin_x")
-    assert client.post(f"/admin/households/{world['hh6']}/pairing", data={"helper_id": world["h1"], "reason": "x"}).status_code == 404
+    resp = client.post(f"/admin/households/{world['hh6']}/pairing", data={"helper_id": world["h1"], "reason": "x"})
+    assert resp.status_code == 404
     client.post("/logout")
     client.login("admin")
     assert client.post(f"/admin/users/{world['admin_x']}/active", data={"active": "0"}).status_code == 404

@@ -166,7 +166,8 @@ def test_close_reopen_recompute_through_the_pages(client, make_client, app, marc
     assert client.post("/performance/unit/reopen", data={"month": MARCH, "reason": "复核"},
                        headers={"HX-Request": "true"}).headers["HX-Redirect"].startswith("/performance/unit")
     with app.app_context():
-        actions = db.session.scalars(select(AuditLog.action).where(AuditLog.entity == "month_closure").order_by(AuditLog.id)).all()
+        actions = db.session.scalars(
+            select(AuditLog.action).where(AuditLog.entity == "month_closure").order_by(AuditLog.id)).all()
     assert actions == ["month.close", "month.recompute", "month.reopen"]
     assert "重新打开" in client.get(f"/performance/unit?month={MARCH}").get_data(as_text=True)
     # the running month cannot be closed; the other unit's admin closes only their own unit
@@ -231,7 +232,8 @@ def test_api_fields_and_scoping(client, make_client, march):
     assert {"username", "score", "rating", "households", "households_visited", "visits", "flagged_visits", "flags"} <= set(h1)
     assert (h1["score"], h1["rating"], h1["households"], h1["households_visited"], h1["visits"], h1["flagged_visits"]) == (
         65.0, "合格", 2.0, 1, 1, 0)
-    assert {"code": "not_visited", "rule": "不按要求进村入户", "action": "通报批评", "evidence": "本月未走访：张二"} in h1["flags"]
+    assert {"code": "not_visited", "rule": "不按要求进村入户", "action": "通报批评",
+            "evidence": "本月未走访：张二"} in h1["flags"]
 
     sec = make_client()
     sec.login("sec1")

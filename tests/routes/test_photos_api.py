@@ -125,7 +125,8 @@ def _png_bomb(width: int, height: int) -> bytes:
             + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
 
 
-SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><rect width="10" height="10"/></svg>'
+SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+       b'<script>alert(1)</script><rect width="10" height="10"/></svg>')
 
 
 def _bad_uploads():

@@ -47,7 +47,8 @@ def test_service_worker_is_served_at_the_root_and_never_cached(app, client):
     with app.app_context():
         version = pwa.version()
     assert f'var VERSION = "{version}"' in js
-    for url in ("/static/css/app.css", "/static/js/outbox.js", "/static/js/visit-form.js", "/static/icons/icon-192.png", "/offline"):
+    for url in ("/static/css/app.css", "/static/js/outbox.js", "/static/js/visit-form.js", "/static/icons/icon-192.png",
+                "/offline"):
         assert f'"{url}"' in js
     assert "importScripts('/static/js/api.js', '/static/js/outbox.js')" in js
     assert "'sync'" in js and "bangfu-outbox" in js

@@ -33,7 +33,8 @@ def test_household_page_has_the_check_in_entry_for_its_helper_only(client, make_
 
 def test_household_page_shows_history_newest_first_with_thumbnails_and_flags(client, world):
     client.login("h1")
-    old = _visit(client, world["hh1"], checked_in_at=(datetime.now(CST) - timedelta(days=2)).isoformat(), notes="第一次走访的记录内容")
+    old = _visit(client, world["hh1"], checked_in_at=(datetime.now(CST) - timedelta(days=2)).isoformat(),
+                 notes="第一次走访的记录内容")
     new = _visit(client, world["hh1"], photos=2, latitude=30.346, notes="第二次走访的记录内容")
     page = client.get(f"/households/{world['hh1']}").get_data(as_text=True)
     assert page.index("第二次走访") < page.index("第一次走访")
@@ -115,7 +116,8 @@ def test_a_visit_page_shows_everything_recorded(app, client, make_client, world)
     client.login("h1")
     v = _visit(client, world["hh1"], photos=1, measures_done=[mid], problems="屋顶漏雨", next_steps="联系危房改造")
     page = client.get(f"/visits/{v['id']}").get_data(as_text=True)
-    for text in ("屋顶漏雨", "联系危房改造", "办理慢病卡", "饮水安全有保障", "雨季水浑", f"/api/v1/photos/{v['photos'][0]['id']}/thumb"):
+    for text in ("屋顶漏雨", "联系危房改造", "办理慢病卡", "饮水安全有保障", "雨季水浑",
+                 f"/api/v1/photos/{v['photos'][0]['id']}/thumb"):
         assert text in page
     other = make_client()
     other.login("h2")

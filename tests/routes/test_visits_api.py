@@ -248,7 +248,8 @@ def test_impossible_travel_flags_both_visits(app, client, world):
     t = _now() - timedelta(hours=1)
     first = post(client, visit_body(world["hh1"], checked_in_at=t.isoformat())).get_json()
     # 20 km away ten minutes later: 120 km/h is the limit
-    second = post(client, visit_body(world["hh2"], latitude=30.302 + 0.18, checked_in_at=(t + timedelta(minutes=10)).isoformat())).get_json()
+    second = post(client, visit_body(world["hh2"], latitude=30.302 + 0.18,
+                                     checked_in_at=(t + timedelta(minutes=10)).isoformat())).get_json()
     assert "impossible_travel" in second["flags"]
     with app.app_context():
         assert "impossible_travel" in db.session.get(Visit, first["id"]).flags
@@ -259,7 +260,8 @@ def test_plausible_travel_is_not_flagged(app, client, world):
     t = _now() - timedelta(hours=3)
     post(client, visit_body(world["hh1"], checked_in_at=t.isoformat()))
     # 20 km in an hour is 20 km/h
-    out = post(client, visit_body(world["hh2"], latitude=30.302 + 0.18, checked_in_at=(t + timedelta(hours=1)).isoformat())).get_json()
+    out = post(client, visit_body(world["hh2"], latitude=30.302 + 0.18,
+                                  checked_in_at=(t + timedelta(hours=1)).isoformat())).get_json()
     assert "impossible_travel" not in out["flags"]
 
 
@@ -310,7 +312,8 @@ def test_a_household_without_location_gets_it_only_when_the_helper_confirms(app,
     with app.app_context():
         assert db.session.get(Household, world["hh5"]).latitude is None
     # poor accuracy: not good enough to become the household's position
-    out = post(client, visit_body(world["hh5"], latitude=30.41, longitude=109.61, accuracy_m=500, confirm_location=True)).get_json()
+    out = post(client, visit_body(world["hh5"], latitude=30.41, longitude=109.61, accuracy_m=500,
+                                  confirm_location=True)).get_json()
     assert out["household_location_set"] is False
     out = post(client, visit_body(world["hh5"], latitude=30.41, longitude=109.61, confirm_location=True)).get_json()
     assert out["household_location_set"] is True

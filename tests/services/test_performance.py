@@ -57,7 +57,8 @@ def test_full_marks(w):
     assert [(x.code, x.points, x.missing) for x in r.rules] == [
         ("coverage", 50.0, None), ("diary", 20.0, None), ("measures", 20.0, None), ("timeliness", 10.0, None),
         ("flags", 0.0, None)]
-    assert (r.households, r.households_count, r.households_visited, r.visits, r.measures_due, r.measures_done) == (1.0, 1, 1, 1, 1, 1)
+    numbers = (r.households, r.households_count, r.households_visited, r.visits, r.measures_due, r.measures_done)
+    assert numbers == (1.0, 1, 1, 1, 1, 1)
     assert not r.provisional and not r.closed
 
 
