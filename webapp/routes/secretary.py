@@ -40,26 +40,28 @@ def _period() -> attendance.Period:
                                    params.quarter_arg(source=request.args, default=False))
 
 
+def _period_urls(period: attendance.Period, args: dict) -> dict[str, str]:
+    """The team page's switches: this month, the quarter, the previous and the next period."""
+    key, today = period.kind, local_today()
+    month = today if period.start <= today <= period.end else period.start
+    return {
+        "month": url_for("secretary.team", month=month.strftime("%Y-%m"), **args),
+        "quarter": url_for("secretary.team", quarter=period.quarter().key, **args),
+        "prev": url_for("secretary.team", **{key: period.previous().key}, **args),
+        "next": url_for("secretary.team", **{key: period.next().key}, **args),
+    }
+
+
 @bp.get("/team")
 @role_required(*VIEWERS)
 def team():
     """The team for a month (?month=YYYY-MM) or a quarter (?quarter=YYYY-Qn)."""
     village = access.attendance_village(current_user, _village_arg())
     period = _period()
-    summary = attendance.team_summary(village, period)
-    pending = lookups.pending_leave_count(current_user)
     args = {"village_id": village.id} if current_user.role == "office_admin" else {}
-    villages = lookups.villages_to_pick(current_user)
-    key, today = period.kind, local_today()
-    urls = {
-        "month": url_for("secretary.team", month=(today if period.start <= today <= period.end else period.start)
-                         .strftime("%Y-%m"), **args),
-        "quarter": url_for("secretary.team", quarter=period.quarter().key, **args),
-        "prev": url_for("secretary.team", **{key: period.previous().key}, **args),
-        "next": url_for("secretary.team", **{key: period.next().key}, **args),
-    }
-    return htmx.render("secretary/team.html", "secretary/_team.html", t=summary, pending=pending, urls=urls,
-                       villages=villages)
+    return htmx.render("secretary/team.html", "secretary/_team.html", t=attendance.team_summary(village, period),
+                       pending=lookups.pending_leave_count(current_user), urls=_period_urls(period, args),
+                       villages=lookups.villages_to_pick(current_user))
 
 
 @bp.get("/team/<int:user_id>/calendar")
