@@ -27,6 +27,19 @@ def _rated(results: list, rating: str | None) -> list:
     return [r for r in results if r.rating == rating] if rating else results
 
 
+def _unit_month():
+    """The office admin's month ranking as asked: (month, village_id, rating, results)."""
+    month, village_id, rating = params.month_arg(), params.id_arg("village_id"), _rating()
+    return month, village_id, rating, _rated(performance.month_results(current_user, month, village_id), rating)
+
+
+def _unit_quarter():
+    """The office admin's quarter ranking as asked: (quarter, village_id, rating, months, results)."""
+    quarter, village_id, rating = params.quarter_arg(), params.id_arg("village_id"), _rating()
+    months, results = performance.quarter_results(current_user, quarter, village_id)
+    return quarter, village_id, rating, months, _rated(results, rating)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -93,30 +106,22 @@ def village():
 @bp.get("/unit")
 @role_required("office_admin")
 def unit():
-    month = params.month_arg()
-    village_id, rating = params.id_arg("village_id"), _rating()
-    results = performance.month_results(current_user, month, village_id)
-    results = _rated(results, rating)
-    closure = performance.closure(current_user.unit_id, performance.period(month).key)
-    villages = lookups.villages(current_user)
+    month, village_id, rating, results = _unit_month()
+    period = performance.period(month)
     return render("performance/unit.html", "performance/_ranking.html", month=month, results=results,
-                  village_id=village_id, rating=rating, ratings=performance.RATINGS, all_villages=villages,
-                  villages=performance.village_names(results), closure=closure, detail=True,
-                  log=performance.closure_log(current_user.unit_id, performance.period(month).key),
-                  ended=performance.period(month).ended)
+                  village_id=village_id, rating=rating, ratings=performance.RATINGS,
+                  all_villages=lookups.villages(current_user), villages=performance.village_names(results),
+                  closure=performance.closure(current_user.unit_id, period.key), detail=True,
+                  log=performance.closure_log(current_user.unit_id, period.key), ended=period.ended)
 
 
 @bp.get("/unit/quarter")
 @role_required("office_admin")
 def unit_quarter():
-    quarter = params.quarter_arg()
-    village_id, rating = params.id_arg("village_id"), _rating()
-    months, results = performance.quarter_results(current_user, quarter, village_id)
-    results = _rated(results, rating)
-    villages = lookups.villages(current_user)
+    quarter, village_id, rating, months, results = _unit_quarter()
     return render_template("performance/quarter.html", quarter=quarter, months=months, results=results,
-                           village_id=village_id, rating=rating, ratings=performance.RATINGS, all_villages=villages,
-                           villages=performance.village_names(results))
+                           village_id=village_id, rating=rating, ratings=performance.RATINGS,
+                           all_villages=lookups.villages(current_user), villages=performance.village_names(results))
 
 
 # ---------------------------------------------------------------- exports
@@ -140,10 +145,7 @@ def _download(kind: str, name: str, headers, rows) -> Response:
 @bp.get("/unit/export")
 @role_required("office_admin")
 def export_month():
-    month = params.month_arg()
-    village_id, rating = params.id_arg("village_id"), _rating()
-    results = performance.month_results(current_user, month, village_id)
-    results = _rated(results, rating)
+    month, _, _, results = _unit_month()
     rows = performance.month_rows(results, performance.village_names(results))
     return _download("performance", performance.period(month).key, performance.MONTH_HEADERS, rows)
 
@@ -151,38 +153,36 @@ def export_month():
 @bp.get("/unit/quarter/export")
 @role_required("office_admin")
 def export_quarter():
-    quarter = params.quarter_arg()
-    village_id, rating = params.id_arg("village_id"), _rating()
-    months, results = performance.quarter_results(current_user, quarter, village_id)
-    results = _rated(results, rating)
+    quarter, _, _, months, results = _unit_quarter()
     rows = performance.quarter_rows(months, results, performance.village_names(results))
     return _download("performance", quarter, performance.quarter_headers(months), rows)
 
 
 # ---------------------------------------------------------------- closing a month
 
+def _month_action(action, *args):
+    """Close, reopen or recompute the month; back to the unit's ranking (or the error page leading there)."""
+    month = params.month_arg()
+    _, err = attempt(action, current_user, month, *args)
+    return done(err, url_for("performance.unit", month=month), status=422)
+
+
 @bp.post("/unit/close")
 @role_required("office_admin")
 def close_month():
-    month = params.month_arg()
-    _, err = attempt(performance.close_month, current_user, month)
-    return done(err, url_for("performance.unit", month=month), status=422)
+    return _month_action(performance.close_month)
 
 
 @bp.post("/unit/reopen")
 @role_required("office_admin")
 def reopen_month():
-    month = params.month_arg()
-    _, err = attempt(performance.reopen_month, current_user, month, request.form.get("reason", ""))
-    return done(err, url_for("performance.unit", month=month), status=422)
+    return _month_action(performance.reopen_month, request.form.get("reason", ""))
 
 
 @bp.post("/unit/recompute")
 @role_required("office_admin")
 def recompute_month():
-    month = params.month_arg()
-    _, err = attempt(performance.recompute_month, current_user, month, request.form.get("reason", ""))
-    return done(err, url_for("performance.unit", month=month), status=422)
+    return _month_action(performance.recompute_month, request.form.get("reason", ""))
 
 
 # ---------------------------------------------------------------- spot checks
