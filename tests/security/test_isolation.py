@@ -1,4 +1,4 @@
-"""Isolation between units (townships) and between villages (issue 11).
+"""Isolation between units (townships) and between villages.
 
 A world with two units (factories.world + second_unit) and a helper shared by two villages: h1 is
 paired with 张一/张二 of 东村 (v1) since 2024 and, from March 2026, with 李七 of 西村 (v2). The first
