@@ -203,8 +203,8 @@ def _records(app) -> dict:
         db.session.flush()
         ids = w.ids()
         ids.update(citizen_ids=[o[k].citizen_id for k in ("hh1", "hh2", "hh3", "hh4", "hh5", "hh6")])
-        ids.update(citizen_id=o["hh1"].citizen_id, visit=visit.id, visit_uuid=visit.client_uuid, photo=photo.id, returned_visit=returned.id,
-                   checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
+        ids.update(citizen_id=o["hh1"].citizen_id, visit=visit.id, visit_uuid=visit.client_uuid, photo=photo.id,
+                   returned_visit=returned.id, checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
                    approved_leave=approved.id, spot_item=item.id, job=job.id, month=month_key(today))
         db.session.commit()
         db.session.remove()
