@@ -40,6 +40,9 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'app.sqlite'}"
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(instance / "uploads")
+    if not app.config.get("ROSTER_PENDING_DIR"):
+        # beside the photos, not among them (a backup copies UPLOAD_DIR)
+        app.config["ROSTER_PENDING_DIR"] = str(Path(app.config["UPLOAD_DIR"]).parent / "roster_pending")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

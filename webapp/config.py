@@ -30,6 +30,38 @@ class Default:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
 
+    # roster import (issue 14). Header names as offices write them, for each field the import knows
+    # (the key is the name this app uses). Spaces, line breaks, full-width brackets, a leading * and a
+    # trailing unit in brackets (家庭人口（人）) are ignored when comparing. An office adds its own
+    # names in instance/config.py without copying this table:
+    #   ROSTER_HEADER_SYNONYMS_EXTRA = {"村名": ["所属村组"], "帮扶责任人": ["包户干部"]}
+    ROSTER_HEADER_SYNONYMS = {
+        "序号": ["序号", "序", "No."],
+        "村名": ["村名", "行政村", "所在村", "村（社区）", "村", "村别", "所属村", "村名称", "行政村名称", "所在行政村"],
+        "户主姓名": ["户主姓名", "户主", "户主名称"],
+        "身份证号": ["身份证号", "身份证号码", "证件号码", "公民身份号码", "身份证", "公民身份证号码", "证件号"],
+        "户主身份证号": ["户主身份证号", "户主身份证号码", "户主证件号码", "户主公民身份号码"],
+        "家庭人口": ["家庭人口", "人数", "家庭人口数", "人口数", "家庭人数", "户人口数", "家庭成员数"],
+        "致贫原因": ["致贫原因", "主要致贫原因", "致贫原因1"],
+        "脱贫状态": ["脱贫状态", "脱贫属性", "户类型", "贫困户属性", "户属性", "贫困户状态"],
+        "联系电话": ["联系电话", "户联系电话", "手机号码", "手机号", "电话", "联系方式", "电话号码"],
+        "家庭住址": ["家庭住址", "住址", "家庭地址", "详细地址", "地址"],
+        "经度": ["经度"],
+        "纬度": ["纬度"],
+        "帮扶责任人": ["帮扶责任人", "帮扶人", "帮扶干部", "帮扶责任人用户名"],
+        "姓名": ["姓名", "成员姓名", "家庭成员姓名"],
+        "与户主关系": ["与户主关系", "与户主的关系"],
+        "出生日期": ["出生日期", "出生年月日", "出生年月"],
+        "在读学段": ["在读学段", "在校生状况", "在校生情况", "就读学段", "学段", "在校情况"],
+        "就读学校": ["就读学校", "学校", "就读学校名称"],
+        "户编号": ["户编号", "户码"],
+    }
+    ROSTER_HEADER_SYNONYMS_EXTRA: dict = {}
+    ROSTER_MAX_ROWS = 120_000  # rows read from one file (all sheets, blank rows too); the rest is refused
+    ROSTER_MAX_FILE_MB = 12  # one file (the CLI too; the web page is also bound by MAX_CONTENT_LENGTH)
+    ROSTER_PENDING_MINUTES = 120  # an uploaded roster waits this long for the office admin to confirm
+    ROSTER_PENDING_DIR = None  # set in create_app: instance/roster_pending
+
     # pairing (003: 帮扶责任人帮扶不超过5户)
     HOUSEHOLD_LIMIT = 5
 
