@@ -42,3 +42,16 @@ def xlsx_bytes(rows: list[dict], members: list[dict] | None = None, headers=None
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def upload(client, data: bytes, filename: str = "花名册.xlsx", confirm: bool = True, **form):
+    """The office admin's two steps: upload (the preview), then confirm. Returns (preview, result);
+    result is None when the preview refused rows or confirm is False."""
+    import re
+
+    preview = client.post("/admin/roster", data={"files": (io.BytesIO(data), filename), **form},
+                          content_type="multipart/form-data")
+    match = re.search(r'name="token" value="([^"]+)"', preview.get_data(as_text=True))
+    if not confirm or match is None:
+        return preview, None
+    return preview, client.post("/admin/roster/confirm", data={"token": match[1]})

@@ -32,26 +32,66 @@ def _unit(name: str | None) -> Unit:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--unit", "unit_name", help="单位（乡镇）名称；只有一个单位时可省略。")
 @click.option("--no-create-villages", is_flag=True, help="村名不存在时报错，而不是新建。")
-def roster_import(paths: tuple[Path, ...], unit_name: str | None, no_create_villages: bool) -> None:
-    """导入花名册：PATH 为 .xlsx（可含“家庭成员”表）或 .csv（可再给一个家庭成员 .csv）。"""
-    from .services.roster import RosterFormatError, import_roster
+@click.option("--dry-run", is_flag=True, help="只预览（识别的工作表和列、新增/更新/跳过、不能导入的行），不写入。")
+@click.option("--confirm-000", is_flag=True, help="以 000 结尾的身份证号已逐一核对无误（否则拒绝：Excel 可能截断了它们）。")
+def roster_import(paths: tuple[Path, ...], unit_name: str | None, no_create_villages: bool, dry_run: bool,
+                  confirm_000: bool) -> None:
+    """导入花名册：PATH 为 .xlsx、.xls 或 .csv（可多个）。先预览；没有不能导入的行时才写入（全部或全不）。"""
+    from flask import current_app
 
-    unit = _unit(unit_name)
+    from .services import roster
+
+    settings = roster.settings_from(current_app.config)
+    files = []
+    for p in paths:
+        if p.stat().st_size > settings.limits.max_bytes:
+            click.echo(f"导入失败：{p.name} 太大（上限 {settings.limits.max_bytes // 1048576} MB），请分批导入。", err=True)
+            sys.exit(1)
+        files.append((p.name, p.read_bytes()))
+    options = roster.Options(create_villages=not no_create_villages, confirm_000=confirm_000)
     try:
-        result = import_roster([(p.name, p.read_bytes()) for p in paths], unit, None, create_villages=not no_create_villages)
-    except RosterFormatError as err:
-        db.session.rollback()
+        parsed = roster.read(files, settings, options)  # before any transaction: nothing is locked meanwhile
+    except roster.RosterFormatError as err:
         click.echo(f"导入失败：{err}", err=True)
         sys.exit(1)
-    if not result.ok:
-        db.session.rollback()
-        click.echo(f"导入失败：{len(result.errors)} 行有错误，未导入任何数据。", err=True)
-        for e in result.errors:
+    unit = _unit(unit_name)
+    plan = roster.preview(parsed, unit, settings)
+    _echo_preview(plan)
+    if not plan.ok:
+        if plan.foreign:  # the attempt is written to the audit log
+            roster.record_refusals(plan, unit, None)
+            db.session.commit()
+        else:
+            db.session.rollback()
+        click.echo(f"导入失败：{len(plan.errors)} 行不能导入，未导入任何数据。", err=True)
+        for e in plan.errors:
             click.echo(f"  {e}", err=True)
         sys.exit(1)
+    if dry_run:
+        db.session.rollback()
+        click.echo("预览完毕（--dry-run），未写入。")
+        return
+    result = roster.write(plan, unit, None)
     db.session.commit()
-    click.echo(f"导入成功：新增 {result.created} 户，更新 {result.updated} 户，家庭成员 {result.members} 人，"
-               f"新建村 {len(result.villages_created)} 个，结对变更 {result.pairings_changed} 处。")
+    click.echo(f"导入成功：新增 {result.created} 户，更新 {result.updated} 户，无变化 {result.unchanged} 户，"
+               f"家庭成员 {result.members} 人，新建村 {len(result.villages_created)} 个，结对变更 {result.pairings_changed} 处。")
+
+
+def _echo_preview(plan) -> None:
+    for s in plan.parsed.sheets:
+        if s.skipped:
+            click.echo(f"[{s.file} · {s.sheet}] {s.skipped}")
+            continue
+        lines = s.header_lines
+        head = f"第 {lines[0]} 行" if lines[0] == lines[1] else f"第 {lines[0]}–{lines[1]} 行"
+        click.echo(f"[{s.file} · {s.sheet}] {s.kind}，表头{head}：新增 {s.new}，更新 {s.updated}，无变化 {s.unchanged}，"
+                   f"成员 {s.members}，跳过空行 {s.empty}、表尾 {s.footer}，不能导入 {s.refused}")
+        click.echo("  列：" + "，".join(f"{w}→{lab}" if w != lab else w for w, lab in s.mapping)
+                   + ("；不导入的列：" + "，".join(s.unknown) if s.unknown else ""))
+    if plan.villages_new:
+        click.echo("将新建的村：" + "、".join(plan.villages_new))
+    for w in plan.parsed.warnings:
+        click.echo(f"提示：{w}")
 
 
 @users_cli.command("create")

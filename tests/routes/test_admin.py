@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.models import Household, Pairing, User
 from tests import factories
-from tests.roster_files import csv_bytes, household_row
+from tests.roster_files import csv_bytes, household_row, upload
 
 
 def test_create_user_and_refuse_bad_input(world, client, app):
@@ -79,17 +79,16 @@ def test_roster_upload_shows_every_bad_row_and_imports_nothing(world, client, ap
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Household))
     bad = csv_bytes([household_row(), household_row(身份证号="123"), household_row(帮扶责任人="ghost")])
-    resp = client.post("/admin/roster", data={"files": (io.BytesIO(bad), "花名册.csv"), "create_villages": "1"},
-                       content_type="multipart/form-data")
+    resp, _ = upload(client, bad, "花名册.csv", create_villages="1")
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "未导入任何数据" in page
+    assert resp.status_code == 422 and "未导入任何数据" in page and "确认导入" not in page
     assert "<td>3</td>" in page and "18 位" in page and "<td>4</td>" in page and "ghost" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Household)) == before
     good = csv_bytes([household_row(户主姓名="导入户")])
-    resp = client.post("/admin/roster", data={"files": (io.BytesIO(good), "花名册.csv")},
-                       content_type="multipart/form-data")
-    assert resp.status_code == 200 and "导入成功" in resp.get_data(as_text=True)
+    preview, result = upload(client, good, "花名册.csv")
+    assert preview.status_code == 200 and "预览（尚未写入）" in preview.get_data(as_text=True)
+    assert result.status_code == 200 and "导入成功" in result.get_data(as_text=True)
 
 
 def test_roster_upload_is_for_office_admins_only(world, client):

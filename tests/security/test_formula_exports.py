@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tests import factories
-from tests.roster_files import HOUSEHOLD_HEADERS, csv_bytes, household_row
+from tests.roster_files import HOUSEHOLD_HEADERS, csv_bytes, household_row, upload
 from webapp.extensions import db
 from webapp.models import Household, Unit, Village
 from webapp.services.timeutil import local_today, month_key, quarter_of
@@ -63,9 +63,8 @@ def formula_roster(request, app, world, client):
                              "身份证号": factories.citizen_id()}) for i, text in enumerate(FORMULAS)]
     rows.append(household_row(**{"村名": "东村", "帮扶责任人": "-2", "身份证号": factories.citizen_id()}))
     data = csv_bytes(rows) if request.param.endswith(".csv") else _xlsx_text(rows)
-    resp = client.post("/admin/roster", data={"files": (io.BytesIO(data), request.param), "create_villages": "1"},
-                       content_type="multipart/form-data")
-    assert resp.status_code == 200, resp.get_data(as_text=True)[:1000]
+    preview, resp = upload(client, data, request.param, create_villages="1")
+    assert resp is not None and resp.status_code == 200, preview.get_data(as_text=True)[:3000]
     with app.app_context():
         stored = set(db.session.scalars(select(Village.name)))
         db.session.remove()
@@ -145,9 +144,8 @@ def test_a_formula_cell_in_a_required_roster_column_is_refused(app, world, clien
     login(client, app, "admin")
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Household))
-    resp = client.post("/admin/roster", data={"files": (io.BytesIO(_xlsx_with_formula_cells(column, formula)), "r.xlsx"),
-                                              "create_villages": "1"}, content_type="multipart/form-data")
-    assert resp.status_code == 422
+    resp, result = upload(client, _xlsx_with_formula_cells(column, formula), "r.xlsx", create_villages="1")
+    assert resp.status_code == 422 and result is None
     assert column in resp.get_data(as_text=True)  # the row error names the column
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Household)) == before
@@ -157,9 +155,8 @@ def test_a_formula_cell_in_a_required_roster_column_is_refused(app, world, clien
 def test_a_formula_cell_in_an_optional_roster_column_is_not_taken(app, world, client):
     """Formulas are read as their (absent) cached value, never as their text."""
     login(client, app, "admin")
-    resp = client.post("/admin/roster", data={"files": (io.BytesIO(_xlsx_with_formula_cells("家庭住址", FORMULAS[0])), "r.xlsx")},
-                       content_type="multipart/form-data")
-    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    preview, resp = upload(client, _xlsx_with_formula_cells("家庭住址", FORMULAS[0]), "r.xlsx")
+    assert resp is not None and resp.status_code == 200, preview.get_data(as_text=True)[:500]
     with app.app_context():
         addresses = db.session.scalars(select(Household.address)).all()
     assert not [a for a in addresses if a and a.startswith(DANGEROUS)], addresses

@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.factories import citizen_id
-from tests.roster_files import household_row, xlsx_bytes
+from tests.roster_files import household_row, upload, xlsx_bytes
 from tests.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import Household, Leave, Measure, User
@@ -224,9 +224,9 @@ def poisoned(app, world, make_client):
         if i < 6:
             members.append({"户主身份证号": row["身份证号"], "姓名": PAYLOADS[-1 - i], "与户主关系": "子女",
                             "出生日期": "2014-03-01", "在读学段": "小学", "就读学校": PAYLOADS[i]})
-    resp = admin.post("/admin/roster", data={"files": (io.BytesIO(xlsx_bytes(rows, members)), "花名册.xlsx"),
-                                             "create_villages": "1"}, content_type="multipart/form-data")
-    assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
+    preview, resp = upload(admin, xlsx_bytes(rows, members), "花名册.xlsx", create_villages="1")
+    assert resp is not None and resp.status_code == 200, preview.get_data(as_text=True)[:2000]
+    crawl.check("admin", preview, "roster import preview")
     crawl.check("admin", resp, "roster import result")
     with app.app_context():
         poisoned_ids = db.session.scalars(select(Household.id).where(Household.head_name.in_(PAYLOADS))).all()

@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
         pwa,
         reports,
         reviews,
+        roster,
         secretary,
         visits,
     )
@@ -25,3 +26,4 @@ def register_blueprints(app: Flask) -> None:
                    reports, performance, api_performance):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    assert roster.bp is admin.bp  # the roster views are on the admin blueprint (same URLs, admin.* names)

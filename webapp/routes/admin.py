@@ -1,4 +1,4 @@
-"""Office admin: villages, users, pairings, roster import."""
+"""Office admin: villages, users, pairings (roster import: routes/roster.py, on this blueprint)."""
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -7,7 +7,6 @@ from ..models import ROLE_LABELS, ROLES
 from ..security import role_required
 from ..services import access, households, lookups, pairings, users, villages
 from ..services.errors import ValidationFailed
-from ..services.roster import RosterFormatError, import_roster
 from ..web import params
 from ..web.writes import attempt, done
 
@@ -106,23 +105,3 @@ def change_pairing(household_id: int):
     hh = access.household(current_user, household_id)
     _, err = attempt(_pair_or_end, hh, request.form.get("reason", ""))
     return done(err, url_for("households.show", household_id=hh.id))
-
-
-@bp.route("/roster", methods=["GET", "POST"])
-def roster():
-    if request.method == "GET":
-        return render_template("admin/roster.html")
-    files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f and f.filename]
-    if not files:
-        return render_template("admin/roster.html", format_error="请选择花名册文件（.xlsx 或 .csv）。"), 400
-    try:
-        result = import_roster(files, current_user.unit, current_user,
-                               create_villages=request.form.get("create_villages") == "1")
-    except RosterFormatError as err:
-        db.session.rollback()
-        return render_template("admin/roster.html", format_error=str(err)), 400
-    if not result.ok:
-        db.session.rollback()
-        return render_template("admin/roster.html", result=result), 422
-    db.session.commit()
-    return render_template("admin/roster.html", result=result)

@@ -66,7 +66,7 @@ def text(value, label: str, max_len: int, required: bool = False, number_ok: boo
         raise Refused(f"{label}应为文字，表格里却是日期。")
     if value is not None and not isinstance(value, str):
         value = str(value)
-    value = (value or "").strip().replace("\u200b", "").replace("\ufeff", "")
+    value = (value or "").strip()
     if not value:
         if required:
             raise Refused(f"{label}：必填。")
