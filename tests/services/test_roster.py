@@ -1,18 +1,20 @@
-"""Roster import: a good file, every bad-row reason, re-import, members, all-or-nothing."""
+"""Roster import: a good file, every bad-row reason, re-import, members, all-or-nothing, and the
+import scoped to the importing unit (issue 11)."""
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Household, Member, Pairing, Unit
-from webapp.services.roster import RosterFormatError, import_roster
 from tests import factories
 from tests.roster_files import csv_bytes, household_row, xlsx_bytes
+from webapp.extensions import db
+from webapp.models import AuditLog, Household, Member, Pairing, Unit, Village
+from webapp.services.roster import RosterFormatError, Settings, import_roster, record_refusals
+from webapp.services.roster.importing import FOREIGN
 
 
-def _unit():
-    return db.session.scalar(select(Unit).where(Unit.name == "测试乡"))
+def _unit(name: str = "测试乡"):
+    return db.session.scalar(select(Unit).where(Unit.name == name))
 
 
 def _count(model) -> int:
@@ -22,17 +24,19 @@ def _count(model) -> int:
 def test_good_csv_imports_households_villages_and_pairings(world, ctx):
     rows = [household_row(), household_row(村名="新村", 户主姓名="钱二", 经度="", 纬度="", 帮扶责任人="")]
     before = _count(Household)
-    result = import_roster([("roster.csv", csv_bytes(rows))], _unit(), None)
-    assert result.ok, result.errors
-    assert (result.created, result.updated, result.villages_created) == (2, 0, ["新村"])
+    plan = import_roster([("roster.csv", csv_bytes(rows))], _unit(), None)
+    assert plan.ok, plan.errors
+    assert (plan.result.created, plan.result.updated, plan.result.villages_created) == (2, 0, ["新村"])
     zhao = db.session.scalar(select(Household).where(Household.head_name == "赵大"))
     assert zhao.village.name == "东村" and zhao.size == 4 and zhao.latitude == pytest.approx(30.3012)
     assert zhao.status == "已脱贫" and zhao.poverty_cause == "因病" and zhao.location_source == "roster"
     qian = db.session.scalar(select(Household).where(Household.head_name == "钱二"))
-    assert qian.latitude is None and qian.village.name == "新村"
+    assert qian.latitude is None and qian.village.name == "新村" and qian.village.unit.name == "测试乡"
     assert _count(Household) == before + 2
     pairing = db.session.scalar(select(Pairing).where(Pairing.household_id == zhao.id))
-    assert pairing.helper.username == "h1" and pairing.end_date is None
+    assert pairing.helper.username == "h1" and pairing.end_date is None and pairing.reason == "花名册导入"
+    starts = db.session.scalars(select(AuditLog).where(AuditLog.action == "pairing.start")).all()
+    assert [(a.entity_id, a.details["household_id"]) for a in starts] == [(pairing.id, zhao.id)]
 
 
 def test_csv_without_bom_and_xlsx_in_any_column_order_with_members(world, ctx):
@@ -42,36 +46,41 @@ def test_csv_without_bom_and_xlsx_in_any_column_order_with_members(world, ctx):
          "在读学段": "初中", "就读学校": "清江中学"},
         {"户主身份证号": hh["身份证号"], "姓名": "孙大", "与户主关系": "户主", "出生日期": "1965/03/12"},
     ]
-    result = import_roster([("r.xlsx", xlsx_bytes([hh], members))], _unit(), None)
-    assert result.ok, result.errors
-    assert result.members == 2
+    plan = import_roster([("r.xlsx", xlsx_bytes([hh], members))], _unit(), None)
+    assert plan.ok, plan.errors
+    assert plan.result.members == 2
     sun = db.session.scalar(select(Household).where(Household.head_name == "孙三"))
-    kid = db.session.scalar(select(Member).where(Member.household_id == sun.id, Member.name == "孙小明"))
-    assert kid.education_stage == "初中" and kid.birth_date == date(2012, 5, 1)
-    result = import_roster([("plain.csv", csv_bytes([household_row(户主姓名="周四")], bom=False))], _unit(), None)
-    assert result.ok and result.created == 1
+    kids = {m.name: (m.relation, m.birth_date, m.education_stage, m.school) for m in sun.members}
+    assert kids == {"孙小明": ("子女", date(2012, 5, 1), "初中", "清江中学"), "孙大": ("户主", date(1965, 3, 12), None, None)}
+    plan = import_roster([("plain.csv", csv_bytes([household_row(户主姓名="周四")], bom=False))], _unit(), None)
+    assert plan.ok and plan.result.created == 1
 
 
 def test_reimport_updates_and_creates_no_duplicates(world, ctx):
     row = household_row()
-    data = csv_bytes([row])
-    assert import_roster([("a.csv", data)], _unit(), None).ok
+    assert import_roster([("a.csv", csv_bytes([row]))], _unit(), None).ok
     db.session.flush()
     n = _count(Household)
+    same = import_roster([("a.csv", csv_bytes([row]))], _unit(), None)
+    assert (same.result.created, same.result.updated, same.result.unchanged, same.result.pairings_changed) == (0, 0, 1, 0)
     again = import_roster([("a.csv", csv_bytes([dict(row, 家庭人口="6", 帮扶责任人="h2")]))], _unit(), None)
-    assert again.ok and (again.created, again.updated) == (0, 1)
+    assert again.ok and (again.result.created, again.result.updated) == (0, 1)
     assert _count(Household) == n
     hh = db.session.scalar(select(Household).where(Household.citizen_id == row["身份证号"]))
     assert hh.size == 6
     history = db.session.scalars(select(Pairing).where(Pairing.household_id == hh.id).order_by(Pairing.id)).all()
     assert [p.helper.username for p in history] == ["h1", "h2"]
     assert history[0].end_date is not None and history[1].end_date is None
+    ends = db.session.scalars(select(AuditLog).where(AuditLog.action == "pairing.end")).all()
+    assert [(a.entity_id, a.details["household_id"], a.details["helper_id"]) for a in ends] == \
+        [(history[0].id, hh.id, history[0].helper_id)]
 
 
 BAD_ROWS = [
     ({"身份证号": "42280119650312001X"}, "校验位"),
     ({"身份证号": "4228011965"}, "18 位"),
     ({"身份证号": "422801196513320014"}, "出生日期"),
+    ({"身份证号": ""}, "身份证号：必填"),
     ({"帮扶责任人": "nobody"}, "未知帮扶责任人"),
     ({"帮扶责任人": "sec1"}, "未知帮扶责任人"),
     ({"纬度": "95", "经度": "109"}, "纬度应在"),
@@ -92,10 +101,10 @@ BAD_ROWS = [
 def test_each_bad_row_reason_is_reported_and_nothing_imported(world, ctx, change, reason):
     before = _count(Household)
     rows = [household_row(户主姓名="好人"), household_row(**change)]
-    result = import_roster([("bad.csv", csv_bytes(rows))], _unit(), None)
-    assert not result.ok
-    assert [e.line for e in result.errors] == [3]
-    assert reason in str(result.errors[0]), str(result.errors[0])
+    plan = import_roster([("bad.csv", csv_bytes(rows))], _unit(), None)
+    assert not plan.ok and plan.result is None
+    assert [e.line for e in plan.errors] == [3]
+    assert reason in str(plan.errors[0]), str(plan.errors[0])
     db.session.rollback()
     assert _count(Household) == before
 
@@ -105,8 +114,8 @@ def test_duplicate_id_in_file_unknown_village_and_helper_over_limit(world, ctx):
     rows = [dup, dict(dup, 户主姓名="重复"), household_row(村名="没有的村")]
     # h1 already holds 2; three more would make 5 (allowed), a fourth is one too many
     rows += [household_row(户主姓名=f"户{i}") for i in range(3)]
-    result = import_roster([("bad.csv", csv_bytes(rows))], _unit(), None, create_villages=False)
-    text = {e.line: str(e) for e in result.errors}
+    plan = import_roster([("bad.csv", csv_bytes(rows))], _unit(), None, create_villages=False)
+    text = {e.line: str(e) for e in plan.errors}
     assert "与第 2 行重复" in text[3]
     assert "未知村名「没有的村」" in text[4]
     assert "超过 5 户" in text[7]
@@ -116,25 +125,95 @@ def test_duplicate_id_in_file_unknown_village_and_helper_over_limit(world, ctx):
 def test_member_sheet_errors_are_reported_with_their_sheet_and_line(world, ctx):
     hh = household_row()
     members = [{"户主身份证号": factories.citizen_id(), "姓名": "无主"},
-               {"户主身份证号": hh["身份证号"], "姓名": "", "在读学段": "幼儿园"}]
-    result = import_roster([("r.xlsx", xlsx_bytes([hh], members))], _unit(), None)
-    assert [(e.sheet, e.line) for e in result.errors] == [("家庭成员", 2), ("家庭成员", 3)]
-    assert "不在户表中" in str(result.errors[0])
-    assert "姓名" in str(result.errors[1]) and "在读学段" in str(result.errors[1])
+               {"户主身份证号": hh["身份证号"], "姓名": "", "在读学段": "幼儿班"}]
+    plan = import_roster([("r.xlsx", xlsx_bytes([hh], members))], _unit(), None)
+    assert [(e.sheet, e.line) for e in plan.errors] == [("家庭成员", 2), ("家庭成员", 3)]
+    assert "不在户表中" in str(plan.errors[0])
+    assert "姓名" in str(plan.errors[1]) and "在读学段「幼儿班」无法识别" in str(plan.errors[1])
+
+
+def test_members_of_a_household_imported_earlier_are_added_to_it(world, ctx):
+    hh = household_row(户主姓名="先导户")
+    assert import_roster([("a.csv", csv_bytes([hh]))], _unit(), None).ok
+    members = [{"户主身份证号": hh["身份证号"], "姓名": "后来的成员", "与户主关系": "子女", "在读学段": "高一"}]
+    plan = import_roster([("m.xlsx", xlsx_bytes([household_row(户主姓名="别户")], members))], _unit(), None)
+    assert plan.ok, plan.errors
+    kid = db.session.scalar(select(Member).where(Member.name == "后来的成员"))
+    assert kid.household.citizen_id == hh["身份证号"] and kid.education_stage == "高中"
 
 
 def test_unreadable_files_are_refused(world, ctx):
-    with pytest.raises(RosterFormatError, match="UTF-8"):
-        import_roster([("gbk.csv", "村名,户主姓名\n东村,张".encode("gbk"))], _unit(), None)
-    with pytest.raises(RosterFormatError, match="xlsx"):
+    with pytest.raises(RosterFormatError, match="不是有效的 Excel 文件"):
         import_roster([("fake.xlsx", b"not a zip")], _unit(), None)
-    with pytest.raises(RosterFormatError, match="缺少表头"):
-        import_roster([("h.csv", "村名,户主姓名,身份证号\n".encode())], _unit(), None)
-    with pytest.raises(RosterFormatError, match=".xlsx 或 .csv"):
-        import_roster([("r.txt", b"x")], _unit(), None)
+    plan = import_roster([("h.csv", "村名,户主姓名,身份证号\n".encode())], _unit(), None)
+    assert [str(e) for e in plan.errors] == ["h 第 1 行：户表缺少这些列：家庭人口、致贫原因、脱贫状态。"]
+    with pytest.raises(RosterFormatError, match=r"\.xlsx、\.xls 或 \.csv"):
+        import_roster([("r.txt2", b"x")], _unit(), None)
+    with pytest.raises(RosterFormatError, match="找不到户表"):
+        import_roster([("notes.csv", "说明,内容\n这是,一张说明\n".encode())], _unit(), None)
 
 
-def test_helper_limit_is_configurable(world, ctx, app):
-    app.config["HOUSEHOLD_LIMIT"] = 2
-    result = import_roster([("a.csv", csv_bytes([household_row()]))], _unit(), None)
-    assert not result.ok and "超过 2 户" in str(result.errors[0])
+def test_helper_limit_is_configurable(world, ctx):
+    plan = import_roster([("a.csv", csv_bytes([household_row()]))], _unit(), None, settings=Settings(helper_limit=2))
+    assert not plan.ok and "超过 2 户" in str(plan.errors[0])
+
+
+def test_a_helper_is_found_by_display_name_when_only_one_has_it(world, ctx):
+    plan = import_roster([("a.csv", csv_bytes([household_row(帮扶责任人="帮扶二")]))], _unit(), None)
+    assert plan.ok, plan.errors
+    hh = db.session.scalar(select(Household).where(Household.citizen_id == plan.new[0]["citizen_id"]))
+    assert hh.pairings[0].helper.username == "h2"
+
+
+# ---------------------------------------------------------------- one unit's import stays in that unit
+
+def test_an_id_registered_in_another_unit_is_refused_without_naming_it_and_audited(world, ctx):
+    unit_a, unit_b = _unit(), _unit("别的乡")
+    theirs = db.session.get(Household, world["hh1"])
+    before = (theirs.village_id, theirs.head_name, theirs.size, len(theirs.members))
+    rows = [household_row(村名="外村", 户主姓名="冒名", 身份证号=theirs.citizen_id, 帮扶责任人=""),
+            household_row(村名="外村", 户主姓名="新户", 帮扶责任人="")]
+    members = [{"户主身份证号": theirs.citizen_id, "姓名": "冒名成员"}]
+    plan = import_roster([("b.xlsx", xlsx_bytes(rows, members))], unit_b, None)
+    messages = {(e.sheet, e.line): str(e) for e in plan.errors}
+    assert FOREIGN in messages[("户表", 2)]
+    assert unit_a.name not in messages[("户表", 2)] and "东村" not in messages[("户表", 2)]
+    # the row is in no count: neither new nor updated
+    sheet = plan.parsed.sheets[0]
+    assert (sheet.new, sheet.updated, sheet.unchanged, sheet.refused) == (1, 0, 0, 1)
+    record_refusals(plan, unit_b, None)
+    db.session.commit()
+    log = db.session.scalar(select(AuditLog).where(AuditLog.action == "roster.foreign_id"))
+    assert log.entity_id == unit_b.id and log.details["count"] == 1
+    assert log.details["rows"][0]["household_id"] == theirs.id
+    assert theirs.citizen_id not in str(log.details)  # masked there too
+    db.session.expire_all()
+    theirs = db.session.get(Household, world["hh1"])
+    assert (theirs.village_id, theirs.head_name, theirs.size, len(theirs.members)) == before
+
+
+def test_a_member_row_naming_another_units_household_reads_as_unknown(world, ctx):
+    theirs = db.session.get(Household, world["hh1"]).citizen_id
+    nobody = factories.citizen_id()
+    members = [{"户主身份证号": theirs, "姓名": "甲"}, {"户主身份证号": nobody, "姓名": "乙"}]
+    plan = import_roster([("b.xlsx", xlsx_bytes([household_row(村名="外村", 帮扶责任人="")], members))],
+                         _unit("别的乡"), None)
+    first, second = (str(e).split("：", 1)[1] for e in plan.errors)
+    assert first.replace(theirs[-4:], "####") == second.replace(nobody[-4:], "####")  # the same words
+
+
+def test_a_helper_of_another_unit_is_refused_like_an_unknown_one(world, ctx):
+    unit_b = _unit("别的乡")
+    factories.user(unit_b, "hb", "helper")
+    db.session.flush()
+    plan = import_roster([("a.csv", csv_bytes([household_row(帮扶责任人="hb")]))], _unit(), None)
+    assert not plan.ok and "未知帮扶责任人「hb」" in str(plan.errors[0])
+    plan = import_roster([("a.csv", csv_bytes([household_row(帮扶责任人="hb")]))], unit_b, None)
+    assert plan.ok, plan.errors  # the same file in hb's own unit
+
+
+def test_a_village_of_the_same_name_in_another_unit_is_not_used(world, ctx):
+    plan = import_roster([("a.csv", csv_bytes([household_row(村名="外村", 帮扶责任人="")]))], _unit(), None)
+    assert plan.ok and plan.result.villages_created == ["外村"]
+    villages = db.session.execute(select(Village.unit_id).where(Village.name == "外村")).scalars().all()
+    assert sorted(villages) == sorted([world["unit"], world["unit_x"]])

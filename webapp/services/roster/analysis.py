@@ -244,7 +244,7 @@ def _link_members(out: Parsed) -> None:
         first[h["citizen_id"]] = (h["_sheet"], h["_line"])
         kept.append(h)
     out.households = kept
-    out.warnings += [f"值的对应：{line}" for line in out.notes.lines()]
+    out.warnings += out.notes.lines()
 
 
 def counts_by_sheet(rows: list[dict]) -> Counter:

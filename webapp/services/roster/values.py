@@ -42,8 +42,8 @@ class Notes:
             self.mapped[(label, written, stored or "（不在校）")] += 1
 
     def lines(self) -> list[str]:
-        out = [f"{label}：{written} → {stored}（{n} 行）" for (label, written, stored), n in sorted(self.mapped.items())]
-        out += [f"{text}（{n} 行）" for text, n in sorted(self.other.items())]
+        out = [f"值的对应：{label} {written} → {stored}（{n} 行）" for (label, written, stored), n in sorted(self.mapped.items())]
+        out += [f"{text}（{n} 行）。" for text, n in sorted(self.other.items())]
         return out
 
 
