@@ -165,7 +165,7 @@ def find_table(raw: RawSheet, table: dict[str, str]) -> Table | None:
             other = seen[lab]
             tab.errors.append(RowError(raw.name, last, [
                 f"「{tab.mapping[other][0]}」（{_letters(tab.columns[lab])} 列）和「{written}」（{_letters(c)} 列）"
-                f"都是“{lab}”，不知道该用哪一列。请删去或改名其中一列（例如“配偶{lab}”）后重新上传。"]))
+                f"都是“{lab}”，不知道该用哪一列。请删去或改名其中一列（例如在列名前加“配偶”）后重新上传。"]))
             continue
         seen[lab] = len(tab.mapping) - 1
         tab.columns[lab] = c
