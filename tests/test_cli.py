@@ -58,3 +58,35 @@ def test_seed_demo_builds_a_township_once(app):
             assert db.session.scalar(select(func.count()).select_from(User).where(User.role == role)) == expected
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "未重新生成" in again.output
+
+
+def test_roster_import_dry_run_previews_and_writes_nothing(world, app, tmp_path):
+    from tests.roster_files import real_workbook
+
+    path = tmp_path / "花名册.xlsx"
+    path.write_bytes(real_workbook())
+    runner = app.test_cli_runner()
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Household))
+    result = runner.invoke(args=["roster", "import", str(path), "--unit", "测试乡", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "[花名册.xlsx · 2019年底数据] 隐藏的工作表，未导入" in result.output
+    assert "[花名册.xlsx · 东村] 户表，表头第 4 行：新增 4，更新 0，无变化 0，成员 0，跳过空行 990、表尾 2，不能导入 0" in result.output
+    assert "主要致贫原因→致贫原因" in result.output and "未写入" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Household)) == before
+    result = runner.invoke(args=["roster", "import", str(path), "--unit", "测试乡"])
+    assert result.exit_code == 0 and "导入成功：新增 12 户" in result.output
+    result = runner.invoke(args=["roster", "import", str(path), "--unit", "测试乡"])
+    assert result.exit_code == 0 and "新增 0 户，更新 0 户，无变化 12 户" in result.output
+
+
+def test_roster_import_of_a_damaged_file_prints_one_chinese_line(world, app, tmp_path):
+    from tests.roster_files import cut_sheet_xml
+
+    path = tmp_path / "坏.xlsx"
+    path.write_bytes(cut_sheet_xml(xlsx_bytes([household_row(户主姓名=f"断{i}") for i in range(40)])))
+    result = app.test_cli_runner().invoke(args=["roster", "import", str(path), "--unit", "测试乡"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "导入失败：坏.xlsx 已损坏，无法读取（可能没有上传完整，或被其他程序改坏）。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。"
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -1,0 +1,117 @@
+"""The office admin's roster page: preview first, then confirm (issue 14); damaged files answer in
+Chinese; another unit's households and another admin's preview are out of reach (issue 11)."""
+import re
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from tests import factories
+from tests.roster_files import csv_bytes, cut_sheet_xml, household_row, real_workbook, upload, xlsx_bytes
+from webapp.extensions import db
+from webapp.models import AuditLog, Household, Unit
+
+
+def _count(app, **where) -> int:
+    with app.app_context():
+        q = select(func.count()).select_from(Household)
+        for k, v in where.items():
+            q = q.where(getattr(Household, k) == v)
+        n = db.session.scalar(q)
+        db.session.remove()
+        return n
+
+
+def _token(resp) -> str:
+    return re.search(r'name="token" value="([^"]+)"', resp.get_data(as_text=True))[1]
+
+
+def test_the_preview_shows_what_would_happen_and_writes_nothing_until_confirmed(world, client, app):
+    client.login("admin")
+    before = _count(app)
+    preview, _ = upload(client, real_workbook(), "花名册.xlsx", confirm=False, create_villages="1")
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "预览（尚未写入）" in page and "确认导入" in page
+    assert "新增 12 户" in page and "将新建的村：南村" in page
+    assert "隐藏的工作表「2019年底数据」未导入" in page and "跳过 2 行合计、填表人等表尾" in page
+    assert "值的对应：脱贫状态 脱贫户 → 已脱贫" in page and "主要致贫原因 → 致贫原因" in page
+    assert _count(app) == before  # nothing written yet
+    result = client.post("/admin/roster/confirm", data={"token": _token(preview)})
+    assert result.status_code == 200 and "导入成功：新增 12 户" in result.get_data(as_text=True)
+    assert _count(app) == before + 12
+    again = client.post("/admin/roster/confirm", data={"token": _token(preview)})
+    assert again.status_code == 400 and "已过期或不存在" in again.get_data(as_text=True)
+    assert _count(app) == before + 12
+    pending = Path(app.config["ROSTER_PENDING_DIR"])
+    assert _token(preview) not in {p.name for p in pending.iterdir()}  # the file is deleted once imported
+
+
+def test_a_preview_can_only_be_confirmed_by_the_admin_who_uploaded_it(world, client, make_client, app):
+    with app.app_context():
+        factories.user(db.session.get(Unit, world["unit"]), "admin2", "office_admin")
+        db.session.commit()
+        db.session.remove()
+    client.login("admin")
+    preview, _ = upload(client, csv_bytes([household_row(户主姓名="令牌户")]), "r.csv", confirm=False)
+    token = _token(preview)
+    for other in ("admin2", "admin_x"):
+        c = make_client()
+        c.login(other)
+        resp = c.post("/admin/roster/confirm", data={"token": token})
+        assert resp.status_code == 400, other
+        assert _count(app, head_name="令牌户") == 0
+    for bad in ("../" * 5 + "etc", "x" * 32, ""):
+        assert client.post("/admin/roster/confirm", data={"token": bad}).status_code == 400
+    assert client.post("/admin/roster/confirm", data={"token": token}).status_code == 200
+    assert _count(app, head_name="令牌户") == 1
+
+
+def test_confirm_imports_only_what_was_previewed(world, client, app):
+    client.login("admin")
+    row = household_row(户主姓名="预览户", 帮扶责任人="")
+    preview, _ = upload(client, csv_bytes([row]), "r.csv", confirm=False)
+    with app.app_context():  # meanwhile someone else imports the same household
+        from webapp.services.roster import import_roster
+
+        assert import_roster([("x.csv", csv_bytes([dict(row, 户主姓名="别人先导")]))],
+                             db.session.get(Unit, world["unit"]), None).ok
+        db.session.commit()
+        db.session.remove()
+    resp = client.post("/admin/roster/confirm", data={"token": _token(preview)})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "预览之后本单位的数据有变化" in page and "更新" in page
+    assert _count(app, head_name="预览户") == 0
+    resp = client.post("/admin/roster/confirm", data={"token": _token(resp)})
+    assert resp.status_code == 200 and _count(app, head_name="预览户") == 1
+
+
+def test_a_damaged_xlsx_gets_a_chinese_message_not_a_500(world, client, app):
+    client.login("admin")
+    resp, _ = upload(client, cut_sheet_xml(xlsx_bytes([household_row(户主姓名=f"断{i}") for i in range(40)])), "r.xlsx")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "r.xlsx 已损坏，无法读取" in page
+    assert "Internal Server Error" not in page and "Traceback" not in page
+
+
+def test_another_units_household_named_by_id_is_refused_and_audited(world, make_client, app):
+    with app.app_context():
+        theirs = db.session.get(Household, world["hh1"])
+        cid, name = theirs.citizen_id, theirs.head_name
+        db.session.remove()
+    b = make_client()
+    b.login("admin_x")
+    resp, result = upload(b, csv_bytes([household_row(村名="外村", 户主姓名="冒名", 身份证号=cid, 帮扶责任人="")]), "r.csv")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and result is None
+    assert "该身份证号已在其他单位登记" in page and "测试乡" not in page and cid not in page
+    with app.app_context():
+        hh = db.session.get(Household, world["hh1"])
+        assert (hh.head_name, hh.village_id) == (name, world["v1"])
+        log = db.session.scalar(select(AuditLog).where(AuditLog.action == "roster.foreign_id"))
+        assert log.user_id == world["admin_x"] and log.details["rows"][0]["household_id"] == world["hh1"]
+        db.session.remove()
+
+
+def test_the_page_accepts_xls_and_offers_the_000_confirmation(world, client):
+    client.login("admin")
+    page = client.get("/admin/roster").get_data(as_text=True)
+    assert 'accept=".xlsx,.xls,.csv"' in page and 'name="confirm_000"' in page
