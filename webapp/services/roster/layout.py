@@ -186,9 +186,15 @@ def _letters(c: int) -> str:
     return out
 
 
+_FOOTER_STARTS = frozenset(w[0] for w in FOOTER_WORDS)
+
+
 def _is_footer(values: tuple) -> bool:
-    texts = [normalise_header(v) for v in values if v is not None][:3]
-    return any(t.startswith(FOOTER_WORDS) for t in texts if isinstance(t, str))
+    """A 合计 / 填表人 row: one of its first three non-empty cells starts with such a word."""
+    for v in [v for v in values if v is not None][:3]:
+        if isinstance(v, str) and v.lstrip()[:1] in _FOOTER_STARTS and normalise_header(v).startswith(FOOTER_WORDS):
+            return True
+    return False
 
 
 def _records(tab: Table, rows: list[tuple[int, tuple]], header_last: int) -> None:
@@ -207,7 +213,8 @@ def _records(tab: Table, rows: list[tuple[int, tuple]], header_last: int) -> Non
         if not any(c < len(values) and values[c] is not None for _, c in content):
             tab.empty += 1
             continue
-        if id_col is not None and id_col < len(values) and normalise_header(values[id_col]) in id_headers:
+        cid = values[id_col] if id_col is not None and id_col < len(values) else None
+        if isinstance(cid, str) and not cid.strip()[:1].isdigit() and normalise_header(cid) in id_headers:
             tab.empty += 1  # the header again (a sheet printed with repeated headers)
             continue
         tab.records.append((line, {lab: values[c] if c < len(values) else None for lab, c in cols.items()}))

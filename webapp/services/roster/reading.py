@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import xlsx
 from .errors import RosterFormatError
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -130,7 +131,7 @@ def _xlsx_merges(zf: zipfile.ZipFile, path: str) -> list[tuple[int, int, int, in
     """The merged ranges of a sheet, by streaming its XML (openpyxl's read-only mode has none)."""
     merges = []
     tail = b""
-    with zf.open(path.lstrip("/")) as src:
+    with zf.open(path) as src:
         while chunk := src.read(1 << 20):
             buf = tail + chunk
             for m in _MERGE_RE.finditer(buf):
@@ -142,42 +143,42 @@ def _xlsx_merges(zf: zipfile.ZipFile, path: str) -> list[tuple[int, int, int, in
 
 
 def _xlsx(name: str, data: bytes, limits: Limits, warnings: list[str]) -> list[RawSheet]:
-    from openpyxl import load_workbook
-
     damaged = f"{name} 已损坏，无法读取（可能没有上传完整，或被其他程序改坏）。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。"
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         _check_zip(name, zf, limits)
-        if "xl/workbook.xml" not in zf.namelist():
+        if "xl/workbook.xml" not in zf.NameToInfo:
             raise RosterFormatError(f"{name} 不是 Excel 工作簿（可能是 Word 或其他文件改了扩展名）。")
     except zipfile.BadZipFile:
         raise RosterFormatError(damaged) from None
-    sheets = []
+    out = []
     read = 0
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        for ws in wb.worksheets:
-            if not hasattr(ws, "iter_rows"):
-                continue  # a chart sheet
-            sheet = RawSheet(name, ws.title, hidden=ws.sheet_state != "visible")
-            sheets.append(sheet)
+        entries = xlsx.sheets(zf)
+        strings = xlsx.shared_strings(zf)
+        dates = xlsx.date_styles(zf)
+        base = xlsx.epoch(zf)
+        for entry in entries:
+            sheet = RawSheet(name, entry.name, hidden=entry.hidden)
+            out.append(sheet)
             if sheet.hidden:
                 continue  # never read: it is reported as skipped
-            ws.reset_dimensions()  # export tools write <dimension ref="A1"/>, which read-only mode trusts
-            merges = _xlsx_merges(zf, ws._worksheet_path)
-            rows = ((line, _trim(values)) for line, values in
-                    enumerate(ws.iter_rows(max_col=limits.max_columns, values_only=True), start=1))
-            for line, values in _fill_merges(rows, merges, limits.max_columns):
+            merges = _xlsx_merges(zf, entry.path)
+            found = xlsx.rows(zf, entry.path, strings, dates, base, limits.max_columns)
+            for line, values in _fill_merges(found, merges, limits.max_columns):
                 read += 1
                 if read > limits.max_rows:
                     raise _too_many_rows(name, limits)
                 sheet.rows.append((line, _trim(values)))
-        wb.close()
-    except RosterFormatError:
+    except RosterFormatError as err:
+        if str(err).startswith("XML:"):
+            raise RosterFormatError(damaged) from None
         raise
-    except Exception:  # openpyxl raises many kinds on a damaged part (XML cut off, bad styles…)
+    except Exception:  # a damaged part: XML cut off, a bad number, a missing part, a CRC error…
         raise RosterFormatError(damaged) from None
-    return sheets
+    if not entries:
+        raise RosterFormatError(damaged)
+    return out
 
 
 def _trim(values) -> tuple:
