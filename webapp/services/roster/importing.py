@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from ...extensions import db
 from ...models import AuditLog, Household, Member, Pairing, Unit, User, Village, mask_citizen_id
@@ -222,20 +222,20 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
     assert p.ok, "a plan with refused rows is never written"
     now = datetime.now(timezone.utc)
     by_id = by.id if by else None
-    for name in p.villages_new:
-        v = Village(unit_id=unit.id, name=name)
-        db.session.add(v)
-        db.session.flush()
-        p._villages[name] = v.id
+    created = [Village(unit_id=unit.id, name=name) for name in p.villages_new]
+    db.session.add_all(created)
+    db.session.flush()
+    p._villages.update({v.name: v.id for v in created})
     ids: dict[str, int] = {c: rec["id"] for c, rec in p._existing.items()}
     if p.new:
         rows = [{"citizen_id": r["citizen_id"], "village_id": p._villages[r["village"]],
                  **{f: r[f] for f in HOUSEHOLD_FIELDS}, "latitude": r["latitude"], "longitude": r["longitude"],
                  "location_source": "roster" if r["latitude"] is not None else None,
                  "created_at": now, "updated_at": now} for r in p.new]
-        for chunk in _chunks(rows, 2000):
+        table = Household.__table__
+        for chunk in _chunks(rows, 2000):  # Core executemany: one multi-row INSERT … RETURNING per page
             ids.update({c: i for i, c in db.session.execute(
-                insert(Household).returning(Household.id, Household.citizen_id), chunk)})
+                insert(table).returning(table.c.id, table.c.citizen_id), chunk)})
     if p.updates:
         rows = []
         for u in p.updates:
@@ -254,18 +254,19 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
                  "details": {"household_id": hid, "helper_id": helper, "reason": REASON}} for old, hid, helper in ended]
         started = [{"helper_id": helper, "household_id": ids[r["citizen_id"]], "start_date": today, "reason": REASON,
                     "created_by_id": by_id, "created_at": now} for r, _, _, helper in p.pairings]
+        table = Pairing.__table__
         for chunk in _chunks(started, 2000):
             for pid, hid, helper in db.session.execute(
-                    insert(Pairing).returning(Pairing.id, Pairing.household_id, Pairing.helper_id), chunk):
+                    insert(table).returning(table.c.id, table.c.household_id, table.c.helper_id), chunk):
                 logs.append({"user_id": by_id, "at": now, "action": "pairing.start", "entity": "pairing", "entity_id": pid,
                              "details": {"household_id": hid, "helper_id": helper, "reason": REASON}})
         for chunk in _chunks(logs, 2000):
-            db.session.execute(insert(AuditLog), chunk)
+            db.session.execute(insert(AuditLog.__table__), chunk)
     if p.members_new:
         rows = [{"household_id": ids[m["head_citizen_id"]], "name": m["name"], **{f: m[f] for f in MEMBER_FIELDS}}
                 for m in p.members_new]
         for chunk in _chunks(rows, 2000):
-            db.session.execute(insert(Member), chunk)
+            db.session.execute(insert(Member.__table__), chunk)
     if p.members_updates:
         _bulk_update(Member, p.members_updates)
     result = Result(len(p.new), len(p.updates), p.unchanged, len(p.members_new) + len(p.members_updates) + p.members_unchanged,
@@ -281,12 +282,14 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
 
 def _bulk_update(model, rows: list[dict]) -> None:
     """UPDATE … WHERE id = ? for each row, grouped by the columns it sets (one executemany each)."""
+    table = model.__table__
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault(tuple(sorted(r)), []).append(r)
-    for group in groups.values():
+        groups.setdefault(tuple(sorted(k for k in r if k != "id")), []).append(r)
+    for columns, group in groups.items():
+        stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
         for chunk in _chunks(group, 2000):
-            db.session.execute(update(model), chunk)
+            db.session.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in columns}} for r in chunk])
 
 
 def _today():
