@@ -9,7 +9,9 @@ holding 4,000 helpers:
 - import: read, plan and write everything (households, members, pairings, audit), commit;
 - re-import: the same file again (every row found, nothing changed).
 
-Memory: the process's peak resident size after each step (ru_maxrss, so it only grows), and the
+Each database runs in a process of its own. Times are wall clock and the process's CPU time (the
+machine may be shared: CPU time is what the import itself costs; PostgreSQL's own work is not in
+it). Memory: the process's peak resident size (ru_maxrss) before and after the import, and the
 peak of Python allocations during one extra preview under tracemalloc (not timed).
 
     .venv/bin/python bench/roster.py                  # both databases
@@ -22,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +37,8 @@ import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -86,18 +91,19 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(label: str, url: str, data: bytes, helpers: int, tmp: str) -> dict:
+def run(label: str, url: str, path: str, helpers: int, tmp: str) -> dict:
+    """One database, in this (fresh) process: preview, import, re-import."""
     from flask_migrate import upgrade
 
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.models import Household, Member, Pairing, Unit, User
+    from webapp.models import Unit, User
     from webapp.services import roster
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "DATABASE_URL": url,
                       "UPLOAD_DIR": os.path.join(tmp, "uploads")})
     out = {"db": label}
-    files = [("county.xlsx", data)]
+    files = [("county.xlsx", Path(path).read_bytes())]
     with app.app_context():
         upgrade()
         unit = Unit(name="清江县")
@@ -109,41 +115,48 @@ def run(label: str, url: str, data: bytes, helpers: int, tmp: str) -> dict:
         db.session.commit()
         settings = roster.settings_from(app.config)
         unit_id = unit.id
+        out["rss_start_mb"] = _rss_mb()
 
-        def step(write: bool):
-            t0 = time.perf_counter()
+        def step(name: str, write: bool):
+            wall, cpu = time.perf_counter(), time.process_time()
             parsed = roster.read(files, settings, roster.Options())
-            t1 = time.perf_counter()
+            t_read = time.perf_counter()
             u = db.session.get(Unit, unit_id)
             plan = roster.preview(parsed, u, settings)
             assert plan.ok, plan.errors[:5]
+            t_plan = time.perf_counter()
             result = roster.write(plan, u, None) if write else None
             db.session.commit()
-            return t1 - t0, time.perf_counter() - t0, plan, result
+            end = time.perf_counter()
+            out[name] = {"total": end - wall, "read": t_read - wall, "plan": t_plan - t_read, "write": end - t_plan,
+                         "cpu": time.process_time() - cpu, "rss": _rss_mb()}
+            print(f"{label} {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in out[name].items()), flush=True)
+            return result
 
-        out["rss_start_mb"] = _rss_mb()
-        read_s, out["preview_s"], plan, _ = step(False)
-        out["read_s"] = read_s
-        out["rss_preview_mb"] = _rss_mb()
-        print(f"{label}: preview {out['preview_s']:.1f} s (reading {read_s:.1f} s): new {len(plan.new)}", flush=True)
-        _, out["import_s"], _, result = step(True)
-        out["rss_import_mb"] = _rss_mb()
-        print(f"{label}: import {out['import_s']:.1f} s: {result}", flush=True)
-        _, out["reimport_s"], _, again = step(True)
-        out["rss_reimport_mb"] = _rss_mb()
-        print(f"{label}: re-import {out['reimport_s']:.1f} s: {again}", flush=True)
+        step("preview", False)
+        result = step("import", True)
+        again = step("reimport", True)
         assert (again.created, again.updated, again.unchanged) == (0, 0, result.created)
         counts = [db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("household", "member", "pairing")]
         assert counts == [result.created, result.members, result.pairings_changed], counts
-        out["counts"] = counts
         tracemalloc.start()
-        step(False)
+        step("traced", False)
         out["py_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1048576
         tracemalloc.stop()
-        del Household, Member, Pairing
         db.session.remove()
         db.engine.dispose()
     return out
+
+
+def _child(label: str, url: str, path: str, helpers: int, tmp: str) -> dict:
+    """Each database in its own process, so that its memory figures are its own."""
+    cmd = [sys.executable, __file__, "--child", json.dumps([label, url, path, helpers, tmp])]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines = [line for line in proc.stdout.splitlines() if not line.startswith("INFO")]
+    print("\n".join(lines[:-1]), flush=True)
+    if proc.returncode:
+        raise SystemExit(proc.stderr[-3000:])
+    return json.loads(lines[-1])
 
 
 def main() -> None:
@@ -152,7 +165,11 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=20_000)
     ap.add_argument("--members", type=int, default=50_000)
     ap.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        print(json.dumps(run(*json.loads(args.child))))
+        return
     helpers = max(1, args.households // 5)
     load_before = f"{os.getloadavg()[0]:.2f}"
     t0 = time.perf_counter()
@@ -162,8 +179,10 @@ def main() -> None:
           flush=True)
     results = []
     tmp = tempfile.mkdtemp(prefix="bangfu-roster-bench-")
+    path = os.path.join(tmp, "county.xlsx")
+    Path(path).write_bytes(data)
     if args.db in ("sqlite", "both"):
-        results.append(run("SQLite", f"sqlite:///{tmp}/bench.sqlite", data, helpers, tmp))
+        results.append(_child("SQLite", f"sqlite:///{tmp}/bench.sqlite", path, helpers, tmp))
     if args.db in ("postgres", "both"):
         base = make_url(args.pg)
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -172,8 +191,8 @@ def main() -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            results.append(run("PostgreSQL", base.set(database=name).render_as_string(hide_password=False), data,
-                               helpers, tmp))
+            results.append(_child("PostgreSQL", base.set(database=name).render_as_string(hide_password=False), path,
+                                  helpers, tmp))
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
@@ -186,12 +205,13 @@ def main() -> None:
     print(f"{args.households:,} households, {args.members:,} members, {helpers:,} helpers; file {len(data) / 1048576:.1f} MB "
           f"({unzipped / 1048576:.0f} MB unzipped); load average before/after: {load_before} / "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print("| database | preview (of which reading the file) | import | re-import | peak RSS after preview / import / re-import | Python peak during a preview |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| database | preview: wall (CPU) | of which reading the file | import: wall (CPU) | of which writing + commit | re-import: wall (CPU) | peak RSS (start → after import) | Python peak, one preview |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        print(f"| {r['db']} | {r['preview_s']:.1f} s ({r['read_s']:.1f} s) | {r['import_s']:.1f} s | {r['reimport_s']:.1f} s | "
-              f"{r['rss_preview_mb']:.0f} / {r['rss_import_mb']:.0f} / {r['rss_reimport_mb']:.0f} MB "
-              f"(start {r['rss_start_mb']:.0f} MB) | {r['py_peak_mb']:.0f} MB |")
+        p, i, a = r["preview"], r["import"], r["reimport"]
+        print(f"| {r['db']} | {p['total']:.1f} s ({p['cpu']:.1f} s) | {p['read']:.1f} s | {i['total']:.1f} s ({i['cpu']:.1f} s) | "
+              f"{i['write']:.1f} s | {a['total']:.1f} s ({a['cpu']:.1f} s) | {r['rss_start_mb']:.0f} → {i['rss']:.0f} MB | "
+              f"{r['py_peak_mb']:.0f} MB |")
 
 
 if __name__ == "__main__":
