@@ -1,5 +1,4 @@
 """Office admin: users, pairings (history, limit), villages, roster upload."""
-import io
 
 from sqlalchemy import func, select
 

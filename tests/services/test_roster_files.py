@@ -8,8 +8,19 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from tests.roster_files import (csv_bytes, cut_excel_id, cut_sheet_xml, fixed_id, household_row, person_export,
-                                real_workbook, stale_dimension, village_households, xlsx_bytes, zip_bomb)
+from tests.roster_files import (
+    csv_bytes,
+    cut_excel_id,
+    cut_sheet_xml,
+    fixed_id,
+    household_row,
+    person_export,
+    real_workbook,
+    stale_dimension,
+    village_households,
+    xlsx_bytes,
+    zip_bomb,
+)
 from webapp.config import Default
 from webapp.extensions import db
 from webapp.models import Household, Member, Unit

@@ -8,8 +8,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ...schemas.validators import citizen_id as check_citizen_id
 from marshmallow import ValidationError
+
+from ...schemas.validators import citizen_id as check_citizen_id
 
 EXCEL_CUT = "Excel 只保留 15 位有效数字，请把该列设为文本后重新录入"
 # every kind of space a copied cell may hold: ordinary, no-break, full-width, zero-width, BOM

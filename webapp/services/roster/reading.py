@@ -28,7 +28,7 @@ class Limits:
     max_bytes: int = 12 * 1024 * 1024       # one file as uploaded
     max_rows: int = 120_000                 # rows read from one file, all sheets together
     max_columns: int = 100                  # columns read from a sheet (the rest are ignored)
-    max_unzipped: int = 200 * 1024 * 1024   # an .xlsx's parts, all together, once unzipped
+    max_unzipped: int = 100 * 1024 * 1024   # an .xlsx's parts, all together, once unzipped
     max_ratio: int = 100                    # unzipped / zipped size of one large part
 
 
