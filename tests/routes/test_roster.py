@@ -115,3 +115,60 @@ def test_the_page_accepts_xls_and_offers_the_000_confirmation(world, client):
     client.login("admin")
     page = client.get("/admin/roster").get_data(as_text=True)
     assert 'accept=".xlsx,.xls,.csv"' in page and 'name="confirm_000"' in page
+
+
+def _write_lock_free(database_url: str) -> bool:
+    """Whether another connection can take SQLite's write lock right now (without waiting)."""
+    import sqlite3
+
+    conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+def test_the_file_is_read_while_no_write_lock_is_held(world, client, app, monkeypatch):
+    """SQLite has one writer: a roster being unzipped and parsed must not hold it (other users' POSTs
+    would wait, then fail with "database is locked")."""
+    import pytest
+
+    from webapp.services import roster
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's single write lock")
+    seen = []
+    real_read = roster.read
+
+    def read_and_look(*args, **kwargs):
+        seen.append(_write_lock_free(url))
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(roster, "read", read_and_look)
+    client.login("admin")
+    preview, result = upload(client, csv_bytes([household_row(户主姓名="锁外户")]), "r.csv")
+    assert result.status_code == 200 and _count(app, head_name="锁外户") == 1
+    assert seen == [True, True]  # while previewing and while confirming
+    runner = app.test_cli_runner()
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".csv") as f:
+        f.write(csv_bytes([household_row(户主姓名="命令行锁外户")]))
+        f.flush()
+        assert runner.invoke(args=["roster", "import", f.name, "--unit", "测试乡"]).exit_code == 0
+    assert seen == [True, True, True]
+    # and the check can fail: while a write transaction is open, the lock is not free
+    import sqlite3
+
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert not _write_lock_free(url)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
