@@ -175,6 +175,24 @@ def real_workbook(villages=VILLAGES, per_village: int = 4, hidden_old_copy: bool
     return _save(wb)
 
 
+MEMBER_DATES = [  # (出生日期 as written, 在读学段 as written, date stored, stage stored)
+    ("date", "小学三年级", "2014-09-01", "小学"), (41883, "初二", "2014-09-01", "初中"),
+    ("2014/9/1", "高一", "2014-09-01", "高中"), ("2009.9.1", "普高", "2009-09-01", "高中"),
+    ("1975年6月18日", "非在校生", "1975-06-18", None), ("20060517", "中职", "2006-05-17", "中职"),
+    (20060517, "大专", "2006-05-17", "高职"), (None, "学前", None, "学前教育"),
+]
+DATES_HEAD = fixed_id("19650312", 777)
+
+
+def member_dates_workbook() -> bytes:
+    """A 户表 with one household and a 家庭成员 sheet with dates written every way offices do."""
+    from datetime import datetime
+
+    members = [{"户主身份证号": DATES_HEAD, "姓名": f"成员{i}", "出生日期": datetime(2014, 9, 1) if d == "date" else d,
+                "在读学段": s} for i, (d, s, _, _) in enumerate(MEMBER_DATES)]
+    return xlsx_bytes([household_row(户主姓名="日期户", 身份证号=DATES_HEAD, 帮扶责任人="")], members)
+
+
 def person_export() -> tuple[bytes, dict]:
     """The national system's person-level export: one row per person, households by 户编号."""
     wb = Workbook()

@@ -1,7 +1,7 @@
 """Roster files as township offices have them (issue 14): real layouts, .xls, GB18030 CSV, the
 national person-level export, IDs that Excel cut, and damaged or hostile files."""
 import io
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -9,11 +9,14 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from tests.roster_files import (
+    DATES_HEAD,
+    MEMBER_DATES,
     csv_bytes,
     cut_excel_id,
     cut_sheet_xml,
     fixed_id,
     household_row,
+    member_dates_workbook,
     person_export,
     real_workbook,
     stale_dimension,
@@ -159,19 +162,16 @@ def test_gb18030_csv_from_chinese_excel(world, ctx):
     assert any("GBK/GB18030" in w for w in plan.parsed.warnings)
 
 
-def test_member_dates_and_school_stages_as_offices_write_them(world, ctx):
-    hh = household_row(户主姓名="日期户", 帮扶责任人="")
-    written = [(datetime(2014, 9, 1), "小学三年级", date(2014, 9, 1), "小学"),
-               (41883, "初二", date(2014, 9, 1), "初中"),  # an Excel serial day number
-               ("2014/9/1", "高一", date(2014, 9, 1), "高中"), ("2009.9.1", "普高", date(2009, 9, 1), "高中"),
-               ("1975年6月18日", "非在校生", date(1975, 6, 18), None), ("20060517", "中职", date(2006, 5, 17), "中职"),
-               (20060517, "大专", date(2006, 5, 17), "高职"), (None, "学前", None, "学前教育")]
-    members = [{"户主身份证号": hh["身份证号"], "姓名": f"成员{i}", "出生日期": d, "在读学段": s}
-               for i, (d, s, _, _) in enumerate(written)]
-    plan = import_roster([("r.xlsx", xlsx_bytes([hh], members))], _unit(), None)
+@pytest.mark.parametrize("saved_by", ["openpyxl", "LibreOffice"])
+def test_member_dates_and_school_stages_as_offices_write_them(world, ctx, saved_by):
+    """openpyxl writes inline strings; office suites write shared strings and date styles."""
+    data = member_dates_workbook() if saved_by == "openpyxl" else (XLS.parent / "member_dates.xlsx").read_bytes()
+    plan = import_roster([("r.xlsx", data)], _unit(), None)
     assert plan.ok, plan.errors
-    got = {m.name: (m.birth_date, m.education_stage) for m in db.session.scalars(select(Member).where(Member.name.like("成员%")))}
-    assert got == {f"成员{i}": (d, s) for i, (_, _, d, s) in enumerate(written)}
+    got = {m.name: (m.birth_date and m.birth_date.isoformat(), m.education_stage)
+           for m in db.session.scalars(select(Member).where(Member.name.like("成员%")))}
+    assert got == {f"成员{i}": (d, s) for i, (_, _, d, s) in enumerate(MEMBER_DATES)}
+    assert {m.household.citizen_id for m in db.session.scalars(select(Member).where(Member.name.like("成员%")))} == {DATES_HEAD}
 
 
 def test_numbers_where_text_is_expected_are_read_as_text_or_refused_in_chinese(world, ctx):
@@ -270,3 +270,51 @@ def test_wide_sheets_are_read_up_to_the_column_limit(world, ctx):
     wb.save(out)
     plan = import_roster([("r.xlsx", out.getvalue())], _unit(), None)
     assert plan.ok and plan.result.created == 1
+
+
+def test_an_export_tools_workbook_with_prefixes_inline_strings_and_no_cell_references(world, ctx):
+    """As some systems write .xlsx by hand: x: prefixes, inline strings, no r attributes, no
+    dimension, no shared strings or styles, an absolute relationship target."""
+    import zipfile
+
+    row = household_row(户主姓名="导出户", 帮扶责任人="")
+    headers = ["村名", "户主姓名", "身份证号", "家庭人口", "致贫原因", "脱贫状态"]
+
+    def cells(values):
+        return "".join(f'<x:c t="inlineStr"><x:is><x:t>{v}</x:t></x:is></x:c>' for v in values)
+
+    ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><x:worksheet {ns}><x:sheetData>'
+             f"<x:row>{cells(headers)}</x:row><x:row>{cells(row[h] for h in headers)}</x:row>"
+             "</x:sheetData></x:worksheet>")
+    workbook = (f'<?xml version="1.0"?><x:workbook {ns} xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                '<x:sheets><x:sheet name="导出" sheetId="1" r:id="rId1"/></x:sheets></x:workbook>')
+    rels = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+            'Target="/xl/worksheets/data.xml"/></Relationships>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", workbook)
+        z.writestr("xl/_rels/workbook.xml.rels", rels)
+        z.writestr("xl/worksheets/data.xml", sheet)
+    plan = import_roster([("导出.xlsx", buf.getvalue())], _unit(), None)
+    assert plan.ok, plan.errors
+    assert _stored([row["身份证号"]])[row["身份证号"]][:3] == ("导出户", "东村", 4)
+
+
+def test_xml_with_a_doctype_is_refused(world, ctx):
+    import zipfile
+
+    data = xlsx_bytes([household_row()])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                doctype = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                body = body.replace(b"?>", b"?>" + doctype, 1) if body.startswith(b"<?xml") else doctype + body
+                assert doctype in body
+            z.writestr(info.filename, body)
+    with pytest.raises(RosterFormatError, match="已损坏"):
+        import_roster([("r.xlsx", buf.getvalue())], _unit(), None)
