@@ -217,3 +217,11 @@ def test_a_village_of_the_same_name_in_another_unit_is_not_used(world, ctx):
     assert plan.ok and plan.result.villages_created == ["外村"]
     villages = db.session.execute(select(Village.unit_id).where(Village.name == "外村")).scalars().all()
     assert sorted(villages) == sorted([world["unit"], world["unit_x"]])
+
+
+def test_members_of_a_refused_household_say_so(world, ctx):
+    hh = household_row(家庭人口="很多")
+    members = [{"户主身份证号": hh["身份证号"], "姓名": "甲"}]
+    plan = import_roster([("r.xlsx", xlsx_bytes([hh], members))], _unit(), None)
+    assert [(e.sheet, e.line) for e in plan.errors] == [("家庭成员", 2), ("户表", 2)]
+    assert "所在的户在户表中有误" in str(plan.errors[0])

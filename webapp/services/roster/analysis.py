@@ -51,6 +51,7 @@ class Parsed:
     notes: Notes = field(default_factory=Notes)
     digest: str = ""
     options: Options = Options()
+    refused_heads: set[str] = field(default_factory=set)  # ID numbers of households refused in the file
 
 
 @dataclass
@@ -122,6 +123,8 @@ def _parse_file(out: Parsed, name: str, data: bytes, synonyms, limits: Limits, o
             elif value.text:
                 r.data[_ID_KEYS[label]] = value.text
         if r.problems:
+            if r.kind == "household" and r.ids.get("身份证号") and r.ids["身份证号"].text:
+                out.refused_heads.add(r.ids["身份证号"].text)
             key = (id(r.table), r.line)
             if key in refused:  # the head's row of a person-level export: once as household, once as member
                 refused[key].messages += [m for m in r.problems if m not in refused[key].messages]

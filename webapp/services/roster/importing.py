@@ -191,7 +191,10 @@ def _plan_members(p: Plan) -> None:
     for m in members:
         head = m["head_citizen_id"]
         if head not in in_file and head not in p._existing:
-            _refuse(p, m, f"户主身份证号 {mask_citizen_id(head)} 不在户表中，也不是本单位已登记的户。")
+            if head in p.parsed.refused_heads:
+                _refuse(p, m, f"户主身份证号 {mask_citizen_id(head)} 所在的户在户表中有误，本行一并未导入。")
+            else:
+                _refuse(p, m, f"户主身份证号 {mask_citizen_id(head)} 不在户表中，也不是本单位已登记的户。")
             continue
         m["_report"].members += 1
         before = old.get((p._existing[head]["id"], m["name"])) if head in p._existing else None
