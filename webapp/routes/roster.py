@@ -7,6 +7,7 @@ number registered in another unit.
 """
 from flask import current_app, render_template, request
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..database import end_read_transaction
 from ..extensions import db
@@ -88,7 +89,11 @@ def roster_confirm():
         db.session.commit()
         return _page(409, plan=plan, token=token,
                      changed="预览之后本单位的数据有变化，导入结果会与刚才的预览不同。请核对下面新的预览后再确认。")
-    result = roster.write(plan, unit, user)
-    db.session.commit()
+    try:
+        result = roster.write(plan, unit, user)
+        db.session.commit()
+    except IntegrityError:  # PostgreSQL: another import registered one of these ID numbers just now
+        db.session.rollback()
+        return _page(409, format_error="导入时数据正好被其他人修改（例如同一身份证号刚被导入），未导入任何数据。请重新上传预览。")
     pending.discard(_dir(), kept.token)
     return _page(200, result=result, plan=plan)
