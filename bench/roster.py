@@ -200,11 +200,13 @@ def main() -> None:
     print(f"{args.households:,} households, {args.members:,} members, {helpers:,} helpers; file {len(data) / 1048576:.1f} MB "
           f"({unzipped / 1048576:.0f} MB unzipped); load average before/after: {load_before} / "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print("| database | preview: wall (CPU) | of which reading the file | import: wall (CPU) | of which writing + commit | re-import: wall (CPU) | peak RSS: start → preview → import → re-import |")
+    print("| database | preview: wall (CPU) | of which reading the file | import: wall (CPU) | of which writing + commit "
+          "| re-import: wall (CPU) | peak RSS: start → preview → import → re-import |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         p, i, a = r["preview"], r["import"], r["reimport"]
-        print(f"| {r['db']} | {p['total']:.1f} s ({p['cpu']:.1f} s) | {p['read']:.1f} s | {i['total']:.1f} s ({i['cpu']:.1f} s) | "
+        print(f"| {r['db']} | {p['total']:.1f} s ({p['cpu']:.1f} s) | {p['read']:.1f} s | "
+              f"{i['total']:.1f} s ({i['cpu']:.1f} s) | "
               f"{i['write']:.1f} s | {a['total']:.1f} s ({a['cpu']:.1f} s) | "
               f"{r['rss_start_mb']:.0f} → {p['rss']:.0f} → {i['rss']:.0f} → {a['rss']:.0f} MB |")
 

@@ -71,7 +71,8 @@ def test_roster_import_dry_run_previews_and_writes_nothing(world, app, tmp_path)
     result = runner.invoke(args=["roster", "import", str(path), "--unit", "测试乡", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "[花名册.xlsx · 2019年底数据] 隐藏的工作表，未导入" in result.output
-    assert "[花名册.xlsx · 东村] 户表，表头第 4 行：新增 4，更新 0，无变化 0，成员 0，跳过空行 990、表尾 2，不能导入 0" in result.output
+    assert ("[花名册.xlsx · 东村] 户表，表头第 4 行：新增 4，更新 0，无变化 0，成员 0，"
+            "跳过空行 990、表尾 2，不能导入 0") in result.output
     assert "主要致贫原因→致贫原因" in result.output and "未写入" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Household)) == before
@@ -88,5 +89,6 @@ def test_roster_import_of_a_damaged_file_prints_one_chinese_line(world, app, tmp
     path.write_bytes(cut_sheet_xml(xlsx_bytes([household_row(户主姓名=f"断{i}") for i in range(40)])))
     result = app.test_cli_runner().invoke(args=["roster", "import", str(path), "--unit", "测试乡"])
     assert result.exit_code == 1
-    assert result.output.strip() == "导入失败：坏.xlsx 已损坏，无法读取（可能没有上传完整，或被其他程序改坏）。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。"
+    assert result.output.strip() == ("导入失败：坏.xlsx 已损坏，无法读取（可能没有上传完整，或被其他程序改坏）。"
+                                     "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。")
     assert result.exception is None or isinstance(result.exception, SystemExit)

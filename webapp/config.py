@@ -30,7 +30,7 @@ class Default:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
 
-    # roster import (issue 14). Header names as offices write them, for each field the import knows
+    # roster import. Header names as offices write them, for each field the import knows
     # (the key is the name this app uses). Spaces, line breaks, full-width brackets, a leading * and a
     # trailing unit in brackets (家庭人口（人）) are ignored when comparing. An office adds its own
     # names in instance/config.py without copying this table:

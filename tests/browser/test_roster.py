@@ -1,4 +1,4 @@
-"""The office admin imports a real roster on a phone: preview first, then confirm (issue 14)."""
+"""The office admin imports a real roster on a phone: preview first, then confirm."""
 import os
 
 from sqlalchemy import func, select

@@ -1,5 +1,5 @@
-"""The office admin's roster page: preview first, then confirm (issue 14); damaged files answer in
-Chinese; another unit's households and another admin's preview are out of reach (issue 11)."""
+"""The office admin's roster page: preview first, then confirm; damaged files answer in
+Chinese; another unit's households and another admin's preview are out of reach."""
 import re
 from pathlib import Path
 

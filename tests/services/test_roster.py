@@ -1,5 +1,5 @@
 """Roster import: a good file, every bad-row reason, re-import, members, all-or-nothing, and the
-import scoped to the importing unit (issue 11)."""
+import scoped to the importing unit."""
 from datetime import date
 
 import pytest

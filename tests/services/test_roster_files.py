@@ -1,4 +1,4 @@
-"""Roster files as township offices have them (issue 14): real layouts, .xls, GB18030 CSV, the
+"""Roster files as township offices have them: real layouts, .xls, GB18030 CSV, the
 national person-level export, IDs that Excel cut, and damaged or hostile files."""
 import io
 from datetime import date

@@ -1,6 +1,7 @@
 """Roster vocabulary (花名册): the headers this app writes, and the values offices write for its
 fields, mapped to the values it stores."""
-HOUSEHOLD_HEADERS = ("村名", "户主姓名", "身份证号", "家庭人口", "致贫原因", "脱贫状态", "联系电话", "家庭住址", "经度", "纬度", "帮扶责任人")
+HOUSEHOLD_HEADERS = ("村名", "户主姓名", "身份证号", "家庭人口", "致贫原因", "脱贫状态", "联系电话", "家庭住址", "经度", "纬度",
+                     "帮扶责任人")
 MEMBER_HEADERS = ("户主身份证号", "姓名", "与户主关系", "出生日期", "在读学段", "就读学校")
 PERSON_HEADERS = ("户编号", "行政村", "姓名", "与户主关系", "证件号码", "人数", "致贫原因", "脱贫属性", "联系电话",
                   "出生日期", "在校生状况")

@@ -215,7 +215,8 @@ def _person_rows(table: Table, report: SheetReport, notes: Notes) -> list[_Row]:
                 m.data["birth_date"] = _catch(m.problems, values.birth_date, f"{t[6:10]}-{t[10:12]}-{t[12:14]}")
             if hh.problems:
                 if line != head_line:  # the head's row is refused once, as the household
-                    out.append(_Row(table, report, line, "member", {}, {}, [f"所在户的户主（第 {head_line} 行）有误，本行一并未导入。"]))
+                    why = f"所在户的户主（第 {head_line} 行）有误，本行一并未导入。"
+                    out.append(_Row(table, report, line, "member", {}, {}, [why]))
                 continue
             out.append(m)
     return out

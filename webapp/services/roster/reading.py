@@ -50,7 +50,8 @@ class RawFile:
 
 def read_file(name: str, data: bytes, limits: Limits) -> RawFile:
     if len(data) > limits.max_bytes:
-        raise RosterFormatError(f"{name} 太大（{len(data) / 1048576:.1f} MB，上限 {limits.max_bytes / 1048576:.0f} MB），请分批导入。")
+        raise RosterFormatError(f"{name} 太大（{len(data) / 1048576:.1f} MB，"
+                                f"上限 {limits.max_bytes / 1048576:.0f} MB），请分批导入。")
     if not data.strip():
         raise RosterFormatError(f"{name} 是空文件。")
     suffix = Path(name).suffix.lower()
@@ -60,7 +61,8 @@ def read_file(name: str, data: bytes, limits: Limits) -> RawFile:
     elif data.startswith(OLE_MAGIC):
         kind = "xls"
     elif suffix in (".xlsx", ".xls", ".xlsm", ".et"):
-        raise RosterFormatError(f"{name} 不是有效的 Excel 文件（文件已损坏，或只是改了扩展名）。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。")
+        raise RosterFormatError(f"{name} 不是有效的 Excel 文件（文件已损坏，或只是改了扩展名）。"
+                                "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。")
     elif suffix in (".csv", ".txt"):
         kind = "csv"
     else:
@@ -122,7 +124,8 @@ def _check_zip(name: str, zf: zipfile.ZipFile, limits: Limits) -> None:
     for info in zf.infolist():
         total += info.file_size
         if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise RosterFormatError(f"{name} 中的 {info.filename} 解压后异常地大（压缩比超过 {limits.max_ratio} 倍），不像真正的花名册，已拒绝。")
+            raise RosterFormatError(f"{name} 中的 {info.filename} 解压后异常地大（压缩比超过 {limits.max_ratio} 倍），"
+                                    "不像真正的花名册，已拒绝。")
     if total > limits.max_unzipped:
         raise RosterFormatError(f"{name} 解压后超过 {limits.max_unzipped // 1048576} MB，请删去多余的行或分批导入。")
 

@@ -22,7 +22,8 @@ _DATE_RES = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
-_GRADE = re.compile(r"^(小学|初中|高中|中职|中专|职高|大专|高职|本科|大学)?[一二三四五六1-6]?年级$|^(小学|初中|高中|中职|大学|本科)")
+_GRADE = re.compile(r"^(小学|初中|高中|中职|中专|职高|大专|高职|本科|大学)?[一二三四五六1-6]?年级$"
+                    r"|^(小学|初中|高中|中职|大学|本科)")
 EMPTY_WORDS = {"无", "暂无", "-", "--", "—", "/", "空", "0"}
 
 
@@ -120,7 +121,8 @@ def status(value, notes: Notes) -> str:
     written = text(value, "脱贫状态", 100, required=True, number_ok=False)
     stored = STATUS_ALIASES.get(squash(written))
     if stored is None:
-        raise Refused(f"脱贫状态「{written}」无法识别，应为 已脱贫、未脱贫、监测户 或其常见写法（脱贫户、稳定脱贫、监测对象等）。")
+        raise Refused(f"脱贫状态「{written}」无法识别，应为 已脱贫、未脱贫、监测户 "
+                      "或其常见写法（脱贫户、稳定脱贫、监测对象等）。")
     notes.map("脱贫状态", written, stored)
     return stored
 
