@@ -2,6 +2,7 @@
 from .assessment import SPOT_RESULTS, MonthClosure, MonthResult, SpotCheckDraw, SpotCheckItem
 from .attendance import LEAVE_KINDS, LEAVE_STATUSES, Checkin, Leave
 from .audit import AuditLog
+from .evidence import PhotoHashBand, VisitAmendment
 from .household import EDUCATION_STAGES, POVERTY_CAUSES, STATUSES, Household, Member, Pairing, mask_citizen_id
 from .jobs import PrintJob
 from .org import ROLE_LABELS, ROLES, TEAM_ROLES, LoginAttempt, Unit, User, Village
@@ -10,7 +11,7 @@ from .visit import MEASURE_CATEGORIES, REVIEW_STATUSES, Measure, Photo, SubsidyA
 
 __all__ = [
     "SPOT_RESULTS", "MonthClosure", "MonthResult", "SpotCheckDraw", "SpotCheckItem",
-    "LEAVE_KINDS", "LEAVE_STATUSES", "Checkin", "Leave", "AuditLog",
+    "LEAVE_KINDS", "LEAVE_STATUSES", "Checkin", "Leave", "AuditLog", "PhotoHashBand", "VisitAmendment",
     "EDUCATION_STAGES", "POVERTY_CAUSES", "STATUSES", "Household", "Member", "Pairing", "mask_citizen_id",
     "PrintJob", "ROLE_LABELS", "ROLES", "TEAM_ROLES", "LoginAttempt", "Unit", "User", "Village",
     "UTCDateTime", "utcnow", "MEASURE_CATEGORIES", "REVIEW_STATUSES", "Measure", "Photo", "SubsidyAnswer", "Visit",

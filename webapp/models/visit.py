@@ -38,10 +38,17 @@ class Visit(db.Model):
     review_comment: Mapped[Optional[str]] = mapped_column(Text)
     reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # issue 13: the evidence behind each flag (code → numbers), stored when the flags are computed;
+    # a flagged visit counts once accepted (已核实, with a note) by the first secretary or office
+    flag_details: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, default=dict)
+    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    verify_note: Mapped[Optional[str]] = mapped_column(Text)
 
     household: Mapped[Household] = relationship()
     helper: Mapped[User] = relationship(foreign_keys=[helper_id])
     reviewed_by: Mapped[Optional[User]] = relationship(foreign_keys=[reviewed_by_id])
+    verified_by: Mapped[Optional[User]] = relationship(foreign_keys=[verified_by_id])
     photos: Mapped[list["Photo"]] = relationship(back_populates="visit", order_by="Photo.id")
     subsidy_answers: Mapped[list["SubsidyAnswer"]] = relationship(back_populates="visit")
     measures_done: Mapped[list["Measure"]] = relationship(back_populates="done_visit")
@@ -59,6 +66,7 @@ class Photo(db.Model):
     size_bytes: Mapped[int]
     captured_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    phash: Mapped[Optional[str]] = mapped_column(String(16))  # whole-frame pHash, hex (issue 13)
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
 

@@ -1,0 +1,305 @@
+"""Bench: near-duplicate photos (issue 13 item 3) — detection, false matches, lookup time.
+
+1. Detection and false matches. A corpus of distinct generated scenes (Pillow-drawn: sky and
+   ground gradients, hills, houses, trees, fields, noise, in varied colours and layouts — many of
+   them alike, as rural photos are) goes through the same path as an upload (re-encoded to the
+   stored 1600 px JPEG and 320 px thumbnail, hashed from the thumbnail). Each scene is then copied
+   with one transformation — resized, recompressed hard, cropped 5% or 10% (one side or all
+   round), brightened / darkened, or re-photographed from a screen (slight perspective, blur,
+   noise, colour cast, a dark border) — and each copy is looked up among the stored scenes.
+   - detection rate: copies that match their own scene;
+   - false-match rate: fresh scenes (never stored) that match any stored scene, and copies that
+     match a scene other than their own.
+2. Lookup time against 1,000,000 stored hashes (band rows for 1,000,000 hashes, in one unit) on
+   SQLite and PostgreSQL: the query the app runs (`visit_flags.similar_photos`' SQL), median and
+   p95 over 200 lookups.
+
+    .venv/bin/python bench/photo_dupes.py                       # both parts, SQLite + PostgreSQL
+    .venv/bin/python bench/photo_dupes.py --scenes 400 --no-db
+    .venv/bin/python bench/photo_dupes.py --db sqlite --hashes 1000000
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from webapp.services import phash  # noqa: E402
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+# --- scenes ----------------------------------------------------------------------------------------
+
+def _gradient(w: int, h: int, top: tuple, bottom: tuple) -> Image.Image:
+    col = Image.new("RGB", (1, h))
+    for y in range(h):
+        t = y / max(1, h - 1)
+        col.putpixel((0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+    return col.resize((w, h))
+
+
+def scene(seed: int, size: tuple[int, int] = (1600, 1200)) -> Image.Image:
+    """A rural-looking scene; seeds give distinct scenes, many of them similar in layout."""
+    rng = random.Random(seed)
+    w, h = size
+    sky = (120 + rng.randrange(100), 150 + rng.randrange(90), 200 + rng.randrange(55))
+    img = _gradient(w, h, sky, (230, 230, 230))
+    d = ImageDraw.Draw(img)
+    horizon = h * rng.uniform(0.3, 0.6)
+    pts = [(0, horizon)]
+    for i in range(1, rng.randrange(3, 8)):
+        pts.append((w * i / 7 + rng.uniform(-60, 60), horizon + rng.uniform(-h * 0.15, h * 0.1)))
+    pts += [(w, horizon + rng.uniform(-80, 80)), (w, h), (0, h)]
+    ground = (60 + rng.randrange(120), 80 + rng.randrange(100), 40 + rng.randrange(80))
+    d.polygon(pts, fill=ground)
+    for _ in range(rng.randrange(0, 5)):  # fields
+        x, y = rng.uniform(0, w), rng.uniform(horizon, h)
+        d.polygon([(x, y), (x + rng.uniform(100, 500), y + rng.uniform(-30, 30)),
+                   (x + rng.uniform(100, 600), y + rng.uniform(60, 300)), (x - rng.uniform(0, 200), y + rng.uniform(60, 300))],
+                  fill=tuple(max(0, min(255, c + rng.randrange(-50, 50))) for c in ground))
+    for _ in range(rng.randrange(1, 4)):  # houses
+        x, y = rng.uniform(0, w - 300), rng.uniform(horizon - 100, h - 300)
+        bw, bh = rng.uniform(150, 450), rng.uniform(100, 300)
+        wall = (180 + rng.randrange(70), 170 + rng.randrange(70), 150 + rng.randrange(80))
+        d.rectangle([x, y, x + bw, y + bh], fill=wall, outline=(80, 60, 50), width=4)
+        d.polygon([(x - 20, y), (x + bw / 2, y - rng.uniform(50, 160)), (x + bw + 20, y)],
+                  fill=(100 + rng.randrange(80), 40 + rng.randrange(40), 40 + rng.randrange(40)))
+        d.rectangle([x + bw * 0.4, y + bh * 0.4, x + bw * 0.6, y + bh], fill=(90, 60, 40))
+        for k in range(rng.randrange(0, 3)):
+            wx = x + bw * (0.1 + 0.55 * k)
+            d.rectangle([wx, y + bh * 0.2, wx + bw * 0.15, y + bh * 0.45], fill=(60, 80, 110))
+    for _ in range(rng.randrange(2, 25)):  # trees, people, animals
+        cx, cy, r = rng.uniform(0, w), rng.uniform(horizon - 50, h), rng.uniform(10, 90)
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(20 + rng.randrange(80), 70 + rng.randrange(100), 20 + rng.randrange(60)))
+    if rng.random() < 0.4:  # a person in front
+        cx = rng.uniform(200, w - 200)
+        d.ellipse([cx - 50, h * 0.45, cx + 50, h * 0.45 + 100], fill=(200, 160, 130))
+        d.rectangle([cx - 80, h * 0.45 + 100, cx + 80, h], fill=tuple(rng.randrange(256) for _ in range(3)))
+    # sensor noise
+    noise = Image.effect_noise((w // 4, h // 4), rng.uniform(8, 30)).resize((w, h)).convert("RGB")
+    return Image.blend(img, noise, 0.06)
+
+
+def upload(img: Image.Image, quality: int = 85) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def stored_thumb(data: bytes) -> bytes:
+    """What the app hashes: the 320 px thumbnail of the re-encoded upload (services.photos)."""
+    img = Image.open(io.BytesIO(data)).convert("RGB")
+    big = img.copy()
+    big.thumbnail((1600, 1600), Image.Resampling.LANCZOS)
+    small = big.copy()
+    small.thumbnail((320, 320), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=75, optimize=True)
+    return buf.getvalue()
+
+
+# --- transformations -------------------------------------------------------------------------------
+
+def _crop(img, l, t, r, b):
+    w, h = img.size
+    return img.crop((round(l * w), round(t * h), round(r * w), round(b * h)))
+
+
+def rephotograph(img: Image.Image, rng: random.Random) -> Image.Image:
+    """A phone photo of the picture shown on a screen: slight keystone, a dark bezel around,
+    blur, colour cast, gamma, noise."""
+    w, h = img.size
+    k = rng.uniform(0.01, 0.03)
+    # perspective: map the output square onto a slightly skewed quadrilateral of the input
+    quad = (rng.uniform(-k, k) * w, rng.uniform(-k, k) * h, rng.uniform(-k, k) * w, h + rng.uniform(-k, k) * h,
+            w + rng.uniform(-k, k) * w, h + rng.uniform(-k, k) * h, w + rng.uniform(-k, k) * w, rng.uniform(-k, k) * h)
+    out = img.transform((w, h), Image.Transform.QUAD, quad, Image.Resampling.BILINEAR, fillcolor=(15, 15, 15))
+    border = int(min(w, h) * rng.uniform(0.0, 0.03))
+    if border:
+        framed = Image.new("RGB", (w + 2 * border, h + 2 * border), (20, 20, 22))
+        framed.paste(out, (border, border))
+        out = framed
+    out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 2.0)))
+    r, g, b = out.split()
+    cast = [rng.uniform(0.9, 1.1) for _ in range(3)]
+    out = Image.merge("RGB", [ch.point(lambda v, c=c: min(255, int(v * c))) for ch, c in zip((r, g, b), cast)])
+    gamma = rng.uniform(0.8, 1.25)
+    out = out.point(lambda v: int(255 * (v / 255) ** gamma))
+    noise = Image.effect_noise(out.size, 25).convert("RGB")
+    out = Image.blend(out, noise, 0.05)
+    return out.resize((int(out.width * rng.uniform(0.6, 0.9)), int(out.height * rng.uniform(0.6, 0.9))))
+
+
+TRANSFORMS = {
+    "resize 50%": lambda im, rng: im.resize((im.width // 2, im.height // 2), Image.Resampling.BILINEAR),
+    "resize 25% + q60": lambda im, rng: im.resize((im.width // 4, im.height // 4)),
+    "recompress q30": lambda im, rng: Image.open(io.BytesIO(upload(im, 30))).convert("RGB"),
+    "crop 5% all round": lambda im, rng: _crop(im, 0.025, 0.025, 0.975, 0.975),
+    "crop 10% all round": lambda im, rng: _crop(im, 0.05, 0.05, 0.95, 0.95),
+    "crop 10% one side": lambda im, rng: _crop(im, *rng.choice([(0.1, 0, 1, 1), (0, 0, 0.9, 1), (0, 0.1, 1, 1), (0, 0, 1, 0.9)])),
+    "crop 10% corner": lambda im, rng: _crop(im, *rng.choice([(0.05, 0.05, 1, 1), (0, 0.05, 0.95, 1), (0.05, 0, 1, 0.95), (0, 0, 0.95, 0.95)])),
+    "crop 7% random": lambda im, rng: _crop(im, *(lambda a, b: (a, b, 1 - (0.07 - a), 1 - (0.07 - b)))(rng.uniform(0, 0.07), rng.uniform(0, 0.07))),
+    "brighten +30%": lambda im, rng: ImageEnhance.Brightness(im).enhance(1.3),
+    "darken −25% + contrast": lambda im, rng: ImageEnhance.Contrast(ImageEnhance.Brightness(im).enhance(0.75)).enhance(1.2),
+    "resize + crop 8% + q50": lambda im, rng: Image.open(io.BytesIO(upload(_crop(im.resize((im.width * 2 // 3, im.height * 2 // 3)), 0.04, 0.04, 0.96, 0.96), 50))).convert("RGB"),
+    "re-photographed screen": rephotograph,
+}
+
+
+# --- part 1 -----------------------------------------------------------------------------------------
+
+def detection(n_scenes: int, n_fresh: int, threshold: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    stored: list[dict[str, int]] = []
+    copies: list[tuple[int, str, list[int]]] = []  # (scene index, transform, query hashes)
+    t_hash = []
+    for i in range(n_scenes):
+        img = scene(seed * 100_000 + i)
+        data = upload(img)
+        t0 = time.perf_counter()
+        stored.append(phash.from_bytes(stored_thumb(data)))
+        t_hash.append(time.perf_counter() - t0)
+        name = list(TRANSFORMS)[i % len(TRANSFORMS)]
+        copy = TRANSFORMS[name](img, rng)
+        copies.append((i, name, list(phash.from_bytes(stored_thumb(upload(copy)), phash.QUERY_VARIANTS).values())))
+    fresh = [list(phash.from_bytes(stored_thumb(upload(scene(seed * 100_000 + 50_000 + j))), phash.QUERY_VARIANTS).values())
+             for j in range(n_fresh)]
+
+    def dist(q: list[int], s: dict[str, int]) -> int:
+        return min(phash.hamming(a, b) for a in q for b in s.values())
+
+    def best(q: list[int]) -> tuple[int, int]:
+        return min((dist(q, s), idx) for idx, s in enumerate(stored))
+
+    per_t: dict[str, list[int]] = {}
+    wrong = 0
+    dists = []
+    for idx, name, h in copies:
+        own = dist(h, stored[idx])
+        dists.append(own)
+        ok = own <= threshold
+        per_t.setdefault(name, []).append(ok)
+        others = min((dist(h, s) for j, s in enumerate(stored) if j != idx), default=99)
+        if others <= threshold:
+            wrong += 1
+    fresh_hits = 0
+    fresh_best = []
+    for h in fresh:
+        d, _ = best(h)
+        fresh_best.append(d)
+        fresh_hits += d <= threshold
+    caught = sum(ok for v in per_t.values() for ok in v)
+    return {
+        "scenes": n_scenes, "copies": len(copies), "fresh": n_fresh, "threshold": threshold,
+        "detected": caught / len(copies), "per_transform": {k: sum(v) / len(v) for k, v in per_t.items()},
+        "copy_dist_median": statistics.median(dists), "copy_dist_p95": sorted(dists)[int(len(dists) * 0.95) - 1],
+        "false_fresh": fresh_hits / max(1, n_fresh), "false_copies": wrong / len(copies),
+        "fresh_best_min": min(fresh_best) if fresh_best else None,
+        "fresh_best_p1": sorted(fresh_best)[max(0, len(fresh_best) // 100 - 1)] if fresh_best else None,
+        "hash_ms": statistics.median(t_hash) * 1000,
+    }
+
+
+# --- part 2 -----------------------------------------------------------------------------------------
+
+def lookup_bench(url: str, n_hashes: int, repeats: int, threshold: int) -> dict:
+    """Fill photo_hash_band with n_hashes random hashes in one unit (plus noise units) and time the
+    app's lookup query for hashes near a stored one."""
+    from sqlalchemy import create_engine, text
+
+    from webapp.models.photo_hash import PhotoHashBand
+    from webapp.services import photo_index
+
+    engine = create_engine(url)
+    PhotoHashBand.__table__.drop(engine, checkfirst=True)
+    PhotoHashBand.__table__.create(engine)
+    rng = random.Random(7)
+    stored = [rng.getrandbits(64) for _ in range(n_hashes)]
+    t0 = time.perf_counter()
+    batch = []
+    with engine.begin() as conn:
+        for i, h in enumerate(stored):
+            batch.extend(photo_index.band_rows(unit_id=1, photo_id=i // len(phash.VARIANTS) + 1, variant=i % 11, h=h))
+            if len(batch) >= 40_000:
+                conn.execute(PhotoHashBand.__table__.insert(), batch)
+                batch = []
+        if batch:
+            conn.execute(PhotoHashBand.__table__.insert(), batch)
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE photo_hash_band"))
+        else:
+            conn.execute(text("ANALYZE"))
+    fill = time.perf_counter() - t0
+    times = []
+    found = 0
+    with engine.connect() as conn:
+        for k in range(repeats):
+            target = stored[rng.randrange(n_hashes)]
+            q = target
+            for bit in rng.sample(range(64), rng.randrange(0, threshold + 1)):
+                q ^= 1 << bit
+            t = time.perf_counter()
+            rows = photo_index.lookup(conn, unit_id=1, h=q, threshold=threshold)
+            times.append(time.perf_counter() - t)
+            found += any(phash.hamming(phash.from_signed(r[1]), target) == 0 for r in rows)
+    PhotoHashBand.__table__.drop(engine)
+    engine.dispose()
+    times.sort()
+    return {"hashes": n_hashes, "rows": n_hashes * phash.BANDS, "fill_s": fill,
+            "median_ms": statistics.median(times) * 1000, "p95_ms": times[int(len(times) * 0.95) - 1] * 1000,
+            "found": found / repeats}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scenes", type=int, default=600)
+    ap.add_argument("--fresh", type=int, default=600)
+    ap.add_argument("--threshold", type=int, default=None)
+    ap.add_argument("--hashes", type=int, default=1_000_000)
+    ap.add_argument("--repeats", type=int, default=200)
+    ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--no-db", action="store_true")
+    ap.add_argument("--no-detection", action="store_true")
+    ap.add_argument("--seed", type=int, default=13)
+    args = ap.parse_args()
+    from webapp.config import Default as Config
+
+    threshold = args.threshold if args.threshold is not None else int(Config.PHOTO_DUPLICATE_MAX_BITS)
+    if not args.no_detection:
+        r = detection(args.scenes, args.fresh, threshold, args.seed)
+        print(f"detection: {r['scenes']} scenes stored, {r['copies']} copies, {r['fresh']} fresh scenes, "
+              f"threshold {r['threshold']} bits")
+        print(f"  copies caught: {r['detected']:.1%} (distance to own scene median {r['copy_dist_median']}, "
+              f"p95 {r['copy_dist_p95']})")
+        for k, v in r["per_transform"].items():
+            print(f"    {k:28s} {v:.1%}")
+        print(f"  false matches: fresh scenes {r['false_fresh']:.2%} (closest min {r['fresh_best_min']}, "
+              f"p1 {r['fresh_best_p1']} bits); copies matching another scene {r['false_copies']:.2%}")
+        print(f"  hashing the 11 variants of one thumbnail: {r['hash_ms']:.1f} ms median")
+    if not args.no_db:
+        dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+        for name in dbs:
+            if name == "sqlite":
+                tmp = tempfile.mkdtemp(prefix="phash-bench-")
+                url = f"sqlite:///{os.path.join(tmp, 'bench.sqlite')}"
+            else:
+                url = os.environ.get("DATABASE_URL", DEFAULT_PG)
+            r = lookup_bench(url, args.hashes, args.repeats, threshold)
+            print(f"lookup on {name}: {r['hashes']:,} hashes ({r['rows']:,} band rows, filled in {r['fill_s']:.0f} s): "
+                  f"median {r['median_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms; the stored hash found {r['found']:.0%}")
+
+
+if __name__ == "__main__":
+    main()
