@@ -163,8 +163,10 @@ def test_flagged_visits_are_deducted_up_to_the_cap(w, app):
     for day in (3, 4, 5):
         visit(h2, hh3, local(2026, 3, day), flags=["outside_geofence"], within=False)
     r = month_of(h2, h2)
-    assert (r.visits, r.flagged_visits, r.visits_in_geofence) == (4, 3, 1)
-    assert rule(r, "flags").points == -6.0 and rule(r, "flags").missing == "3 次走访被标记异常 (−6)"
+    # flagged and not accepted: 待核实, not counted as visits, and each deducted
+    assert (r.visits, r.flagged_visits, r.pending_visits, r.visits_in_geofence) == (1, 3, 3, 1)
+    assert rule(r, "flags").points == -6.0 and rule(r, "flags").missing == "3 次走访待核实，尚未计入 (−6)"
+    assert rule(r, "flags").evidence == [f"{hh3.head_name}：超出范围（3 次，待核实）"]
     assert r.score == 94.0
     app.config["SCORE_FLAG_DEDUCTION"] = 5
     app.config["SCORE_FLAG_DEDUCTION_MAX"] = 12

@@ -41,5 +41,5 @@ class VisitAmendment(db.Model):
     review_comment: Mapped[str] = mapped_column(Text, default="")  # the comment it answers
     content_hash: Mapped[str] = mapped_column(String(64))
 
-    visit: Mapped[Visit] = relationship()
+    visit: Mapped[Visit] = relationship(back_populates="amendments")
     author: Mapped[User] = relationship()

@@ -52,6 +52,8 @@ class Visit(db.Model):
     photos: Mapped[list["Photo"]] = relationship(back_populates="visit", order_by="Photo.id")
     subsidy_answers: Mapped[list["SubsidyAnswer"]] = relationship(back_populates="visit")
     measures_done: Mapped[list["Measure"]] = relationship(back_populates="done_visit")
+    amendments: Mapped[list["VisitAmendment"]] = relationship(back_populates="visit",  # noqa: F821
+                                                              order_by="VisitAmendment.id")
 
 
 class Photo(db.Model):

@@ -6,7 +6,7 @@ from flask_wtf.csrf import generate_csrf
 from ..extensions import db
 from ..jsonapi import json_body, login_required
 from ..schemas import visits as visit_schemas
-from ..services import access, lookups, photos, visits
+from ..services import access, amendments, lookups, photos, visits
 from ..services.errors import NotFound, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -37,7 +37,7 @@ def my_households():
 def create_visit():
     data = visit_schemas.load(visit_schemas.VisitIn(), json_body())
     result = visits.record(current_user, data)
-    body = visit_schemas.visit_json(result.visit, result.household_location_set)  # before commit expires it
+    body = visit_schemas.visit_json(result.visit, result.household_location_set, viewer=current_user)  # before commit expires it
     db.session.commit()
     return jsonify(body), 201 if result.created else 200
 
@@ -46,7 +46,18 @@ def create_visit():
 @login_required
 def get_visit(client_uuid):
     """One of the caller's visible visits by its client_uuid (the outbox can ask what arrived)."""
-    return jsonify(visit_schemas.visit_json(lookups.visit_by_uuid(current_user, str(client_uuid))))
+    return jsonify(visit_schemas.visit_json(lookups.visit_by_uuid(current_user, str(client_uuid)), viewer=current_user))
+
+
+@bp.post("/visits/<uuid:client_uuid>/amendments")
+@login_required
+def amend_visit(client_uuid):
+    """Correct a returned visit: new notes and/or a reply to the comment. 201, replay 200."""
+    data = visit_schemas.load(visit_schemas.AmendmentIn(), json_body())
+    result = amendments.amend(current_user, str(client_uuid), data)
+    body = visit_schemas.visit_json(result.visit, viewer=current_user)
+    db.session.commit()
+    return jsonify(body), 201 if result.created else 200
 
 
 @bp.post("/visits/<uuid:client_uuid>/photos")

@@ -7,6 +7,7 @@ def helper_month_json(hm) -> dict[str, Any]:
     return {"username": hm.username, "display_name": hm.display_name, "score": hm.score,
             "rating": hm.rating, "households": hm.households, "households_visited": hm.households_visited,
             "visits": hm.visits, "flagged_visits": hm.flagged_visits,
+            "households_visited_pending": hm.households_visited_pending, "pending_visits": hm.pending_visits,
             "flags": [f.to_dict() for f in hm.flags], "closed": hm.closed}
 
 

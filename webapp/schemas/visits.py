@@ -4,7 +4,7 @@ from datetime import timezone
 from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from ..services import subsidies
+from ..services import access, amendments, subsidies, verification, visit_flags
 from ..services.visits import CHECKLIST_CODES, flag_labels, is_offline
 from . import validators
 
@@ -83,6 +83,19 @@ class PhotoIn(_Strict):
                                        error_messages=TIME_MSG)
 
 
+class AmendmentIn(_Strict):
+    """`POST /api/v1/visits/<client_uuid>/amendments`: correcting a returned visit."""
+
+    client_uuid = fields.UUID(required=True, error_messages=UUID_MSG)
+    notes = _text(5000, load_default=None, allow_none=True)
+    reply = _text(500, load_default="")
+
+    @validates("notes")
+    def _notes_long_enough(self, value: str | None, **kwargs) -> None:
+        if value is not None and len(value.strip()) < 5:
+            raise ValidationError("请填写走访内容（至少 5 个字）。")
+
+
 def load(schema: Schema, data) -> dict:
     """Validate; a marshmallow error becomes the API's 422 with the fields named."""
     from ..services.errors import ValidationFailed
@@ -127,7 +140,14 @@ def photo_json(photo) -> dict:
     }
 
 
-def visit_json(visit, household_location_set: bool = False) -> dict:
+def amendment_json(a) -> dict:
+    return {"client_uuid": a.client_uuid, "visit_id": a.visit_id, "author_id": a.author_id,
+            "created_at": _iso(a.created_at), "changed": amendments.changes(a), "notes_before": a.notes_before,
+            "notes_after": a.notes_after, "reply": a.reply, "review_comment": a.review_comment}
+
+
+def visit_json(visit, household_location_set: bool = False, viewer=None) -> dict:
+    """The visit as the API shows it; `viewer` decides which other visits the flag evidence links."""
     return {
         "id": visit.id,
         "client_uuid": visit.client_uuid,
@@ -142,6 +162,9 @@ def visit_json(visit, household_location_set: bool = False) -> dict:
         "within_geofence": visit.within_geofence,
         "flags": list(visit.flags or []),
         "flag_labels": flag_labels(visit),
+        "flag_details": flag_details_for(visit, viewer),
+        "verification": verification.summary(visit),
+        "counts": verification.counts(visit),
         "offline": is_offline(visit),
         "notes": visit.notes,
         "problems": visit.problems,
@@ -153,6 +176,8 @@ def visit_json(visit, household_location_set: bool = False) -> dict:
         "photos": [photo_json(p) for p in visit.photos],
         "household_location_set": household_location_set,
         "review_status": visit.review_status,
+        "review_comment": visit.review_comment,
+        "amendments": [amendment_json(a) for a in visit.amendments],
     }
 
 
@@ -168,3 +193,21 @@ def household_json(hh, last_visit=None) -> dict:
         "location_source": hh.location_source,
         "last_visit": last_visit.isoformat() if last_visit else None,
     }
+
+
+def flag_details_for(visit, viewer=None) -> list[dict]:
+    """flag_details with links (url) to the other visits and photos the viewer may see."""
+    ids = visit_flags.linked_ids(visit)
+    visible = access.visible_visit_ids(viewer, ids) if viewer is not None and ids else set()
+    out = visit_flags.for_viewer(visit, visible)
+    for d in out:
+        if "visit_id" in d:
+            d["visit_url"] = url_for("visits.show", visit_id=d["visit_id"])
+        for m in d.get("matches", []):
+            if "other_visit_id" in m:
+                m["other_visit_url"] = url_for("visits.show", visit_id=m["other_visit_id"])
+                m["other_photo_url"] = url_for("api.photo_thumb", photo_id=m["other_photo_id"])
+        for r in d.get("visits", []):
+            if "visit_id" in r:
+                r["visit_url"] = url_for("visits.show", visit_id=r["visit_id"])
+    return out

@@ -163,6 +163,13 @@ def photos(user: User) -> Select:
     return select(Photo).where(Photo.visit_id.in_(visits(user).with_only_columns(Visit.id)))
 
 
+def visible_visit_ids(user: User, ids: set[int]) -> set[int]:
+    """Which of these visits the user may see (flag evidence links only to those)."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(visits(user).with_only_columns(Visit.id).where(Visit.id.in_(sorted(ids)))))
+
+
 def photo(user: User, photo_id: int) -> Photo:
     found = db.session.scalar(photos(user).where(Photo.id == photo_id))
     if found is None:

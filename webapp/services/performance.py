@@ -45,13 +45,14 @@ from ..models import (
     SPOT_RESULTS, AuditLog, Household, Measure, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem,
     User, Village, Visit,
 )
-from . import access, audit, redact
+from . import access, audit, pending, redact
 from .errors import Conflict, NotFound, ValidationFailed
 from .timeutil import month_days, month_key, parse_month, parse_quarter, quarter_months, tz
 
 RATINGS = ("优秀", "合格", "不合格")
 SEP = "\x1f"  # joins names inside one aggregate; split again in Python
 SEP2 = "\x1e"
+SEP3 = "\x1d"
 
 
 # ---------------------------------------------------------------- portable SQL pieces
@@ -188,7 +189,8 @@ FLAG_RULES = {
 }
 
 NUMBERS = ("households", "households_count", "households_visited", "visits", "visits_in_geofence", "flagged_visits",
-           "late_visits", "returned_visits", "diary_households", "measures_due", "measures_done", "measures_overdue")
+           "late_visits", "returned_visits", "diary_households", "measures_due", "measures_done", "measures_overdue",
+           "pending_visits", "households_visited_pending")
 
 
 @dataclass
@@ -239,6 +241,8 @@ class HelperMonth:
     _rules: list[Rule] | None = None
     _flags: list[Flag] | None = None
     _veto: str | None = None
+    pending_visits: int = 0  # flagged, not yet accepted (待核实): not counted
+    households_visited_pending: int = 0  # households whose only visits this month are 待核实
 
     @property
     def rules(self) -> list[Rule]:
@@ -365,16 +369,22 @@ def _month_query(p: Period, scope: Select, wide: bool) -> Select:
     )
     # visits in the month per (helper, household)
     late = later_than_hours(Visit.received_at, Visit.checked_in_at, literal(int(_cfg("LATE_ENTRY_HOURS"))))
+    # issue 13: a flagged visit counts only once accepted (已核实); until then it is 待核实
+    flagged = json_nonempty(Visit.flags)
+    waiting = and_(flagged, Visit.verified_at.is_(None))
+    counted = ~waiting
     diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < p.diary_deadline,
-                    Visit.review_status != "returned")
+                    Visit.review_status != "returned", counted)
     vhh = (
         select(Visit.helper_id.label("helper_id"), Visit.household_id.label("household_id"),
-               func.count().label("n"),
-               isum(case((Visit.within_geofence.is_(True), one), else_=0)).label("geo"),
-               isum(case((json_nonempty(Visit.flags), one), else_=0)).label("flagged"),
-               isum(case((late, one), else_=0)).label("late"),
+               isum(case((counted, one), else_=0)).label("n"),
+               isum(case((and_(Visit.within_geofence.is_(True), counted), one), else_=0)).label("geo"),
+               isum(case((flagged, one), else_=0)).label("flagged"),
+               isum(case((and_(late, counted), one), else_=0)).label("late"),
                func.max(case((diary_ok, one), else_=0)).label("diary"),
-               isum(case((Visit.review_status == "returned", one), else_=0)).label("returned"))
+               isum(case((Visit.review_status == "returned", one), else_=0)).label("returned"),
+               isum(case((waiting, one), else_=0)).label("waiting"),
+               str_agg(case((waiting, cast(Visit.flags, String))), literal(SEP3)).label("waiting_flags"))
         .where(Visit.checked_in_at >= p.start, Visit.checked_in_at < p.end)
         .group_by(Visit.helper_id, Visit.household_id)
     )
@@ -401,7 +411,8 @@ def _month_query(p: Period, scope: Select, wide: bool) -> Select:
         mh = mh.where(Measure.household_id.in_(select(pm.c.household_id)))
     mh = mh.cte("mh")
     capped = case((pm.c.days > D, literal(D)), else_=pm.c.days)
-    visited = vhh.c.n.is_not(None)
+    visited = func.coalesce(vhh.c.n, 0) > 0
+    only_waiting = and_(~visited, func.coalesce(vhh.c.waiting, 0) > 0)
     has_diary = func.coalesce(vhh.c.diary, 0) == 1
     hagg = (
         select(pm.c.helper_id.label("helper_id"),
@@ -419,7 +430,10 @@ def _month_query(p: Period, scope: Select, wide: bool) -> Select:
                str_agg(case((func.coalesce(mh.c.plan, 0) == 0, Household.head_name)), literal(SEP)).label("no_plan"),
                str_agg(case((mh.c.overdue > 0, Household.head_name + literal(SEP2) + mh.c.overdue_titles)),
                        literal(SEP)).label("overdue_detail"),
-               func.min(Household.village_id).label("village_id"))
+               func.min(Household.village_id).label("village_id"),
+               isum(case((only_waiting, one), else_=0)).label("visited_pending"),
+               str_agg(case((vhh.c.waiting > 0, Household.head_name + literal(SEP2) + vhh.c.waiting_flags)),
+                       literal(SEP)).label("waiting_detail"))
         .select_from(pm)
         .join(Household, Household.id == pm.c.household_id)
         .outerjoin(vhh, and_(vhh.c.helper_id == pm.c.helper_id, vhh.c.household_id == pm.c.household_id))
@@ -430,7 +444,7 @@ def _month_query(p: Period, scope: Select, wide: bool) -> Select:
     vh = (
         select(vhh.c.helper_id.label("helper_id"), isum(vhh.c.n).label("n"), isum(vhh.c.geo).label("geo"),
                isum(vhh.c.flagged).label("flagged"), isum(vhh.c.late).label("late"),
-               isum(vhh.c.returned).label("returned"))
+               isum(vhh.c.returned).label("returned"), isum(vhh.c.waiting).label("waiting"))
         .group_by(vhh.c.helper_id)
         .subquery("vh")
     )
@@ -438,7 +452,8 @@ def _month_query(p: Period, scope: Select, wide: bool) -> Select:
         select(User.id, User.username, User.display_name, User.unit_id, hagg.c.hh_count, hagg.c.days,
                hagg.c.visited_days, hagg.c.visited, hagg.c.diary_days, hagg.c.diary, hagg.c.due, hagg.c.done,
                hagg.c.overdue, hagg.c.village_id, vh.c.n, vh.c.geo, vh.c.flagged, vh.c.late, vh.c.returned,
-               hagg.c.unvisited, hagg.c.no_diary, hagg.c.no_plan, hagg.c.overdue_detail)
+               hagg.c.unvisited, hagg.c.no_diary, hagg.c.no_plan, hagg.c.overdue_detail, vh.c.waiting,
+               hagg.c.visited_pending, hagg.c.waiting_detail)
         .join(hagg, hagg.c.helper_id == User.id)
         .outerjoin(vh, vh.c.helper_id == User.id)
     )
@@ -460,36 +475,42 @@ def _builder(p: Period, ctx: _Context):
 
     def build(row) -> HelperMonth | None:
         (uid, username, display_name, unit_id, hh_count, days, visited_days, visited, diary_days, diary, due, done,
-         overdue, village_id, n, geo, flagged, late, returned, unvisited, no_diary, no_plan, overdue_detail) = row
+         overdue, village_id, n, geo, flagged, late, returned, unvisited, no_diary, no_plan, overdue_detail,
+         waiting, visited_pending, waiting_detail) = row
         if not days:
             return None
         n = n or 0
         flagged = flagged or 0
+        waiting = waiting or 0
         late = late or 0
         cov = w_cov * visited_days / days
         dia = w_diary * diary_days / days
         mea = w_meas * done / due if due else w_meas
         tim = w_time * (n - late) / n if n else 0.0
-        ded = min(cap, per * flagged)
+        ded = min(cap, per * waiting)  # an accepted (已核实) flag is settled: no deduction
         total = cov + dia + mea + tim - ded
         score = round((0.0 if total < 0 else 100.0 if total > 100 else total) + 1e-9, 1)
         vetoed = visited < hh_count or diary < hh_count or done < due or no_plan is not None
         rating = "优秀" if score >= excellent and not vetoed else "合格" if score >= passing else "不合格"
-        return HelperMonth(uid, username, display_name, unit_id, village_id, key, round(days / D, 2), hh_count, visited,
-                           n, geo or 0, flagged, late, returned or 0, diary, due, done, overdue,
-                           (cov, dia, mea, tim, -ded), score, rating, vetoed, provisional, False, None, None,
-                           (unvisited, no_diary, no_plan, overdue_detail), ctx)
+        hm = HelperMonth(uid, username, display_name, unit_id, village_id, key, round(days / D, 2), hh_count, visited,
+                         n, geo or 0, flagged, late, returned or 0, diary, due, done, overdue,
+                         (cov, dia, mea, tim, -ded), score, rating, vetoed, provisional, False, None, None,
+                         (unvisited, no_diary, no_plan, overdue_detail, waiting_detail), ctx)
+        hm.pending_visits, hm.households_visited_pending = waiting, visited_pending or 0
+        return hm
 
     return build
 
 
-def _explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdue_detail):
+def _explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdue_detail, waiting_detail=None):
     """The Chinese explanation of a computed month: each rule with its points and facts, the flags, the veto."""
     p, w = ctx.period, ctx.weights
     cov, dia, mea, tim, ded = hm.points
     rules: list[Rule] = []
     unvisited_names = _split(unvisited)
     facts = f"结对 {hm.households_count} 户（按结对天数折算 {hm.households:g} 户），本月已走访 {hm.households_visited} 户"
+    if hm.households_visited_pending:
+        facts += f"；另有 {hm.households_visited_pending} 户的走访待核实，核实后才计入"
     miss = f"本月还有 {len(unvisited_names)} 户未走访 ({_minus(w['coverage'] - cov)})" if unvisited_names else None
     rules.append(Rule("coverage", "走访覆盖", _pts(cov), w["coverage"], facts, miss, unvisited_names))
     no_diary_names = _split(no_diary)
@@ -517,10 +538,11 @@ def _explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overd
     else:
         facts, miss = "本月没有走访记录", f"本月没有走访记录 ({_minus(w['timeliness'])})"
     rules.append(Rule("timeliness", "按时录入", _pts(tim), w["timeliness"], facts, miss))
-    facts = (f"走访 {n} 次，其中被标记异常 {hm.flagged_visits} 次（每次扣 {ctx.per_flag:g} 分，"
-             f"最多扣 {ctx.flag_cap:g} 分）")
-    miss = f"{hm.flagged_visits} 次走访被标记异常 ({_minus(-ded)})" if hm.flagged_visits else None
-    rules.append(Rule("flags", "异常扣分", _pts(ded) if ded else 0.0, 0, facts, miss))
+    waiting = pending.waiting_lines(waiting_detail)
+    facts = (f"有异常标记的走访 {hm.flagged_visits} 次，其中待核实 {hm.pending_visits} 次：待核实的走访不计入走访、"
+             f"日志和按时录入，第一书记核实（已核实）后才计入；每次待核实扣 {ctx.per_flag:g} 分，最多扣 {ctx.flag_cap:g} 分")
+    miss = f"{hm.pending_visits} 次走访待核实，尚未计入 ({_minus(-ded)})" if hm.pending_visits else None
+    rules.append(Rule("flags", "异常待核实", _pts(ded) if ded else 0.0, 0, facts, miss, waiting))
 
     no_plan_names = _split(no_plan)
     veto = None

@@ -58,7 +58,7 @@ def _dct_rows() -> tuple[tuple[float, ...], ...]:
 def _hash_grey(img: Image.Image) -> int:
     """pHash of a grey image: DCT of the 32×32 shrink, the 8×8 low frequencies against their median."""
     small = img.resize((SIZE, SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    px = list(small.getdata())
+    px = small.tobytes()  # mode L: one byte per pixel
     rows = _dct_rows()
     # columns first: for every image row, the LOW coefficients along x
     tmp = []

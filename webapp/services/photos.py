@@ -17,13 +17,13 @@ from datetime import datetime, timezone
 import pillow_heif
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import database
 from ..extensions import db
-from ..models import Photo, User
-from . import access, storage, visits
+from ..models import Photo, PhotoHashBand, User, Visit
+from . import access, phash, photo_index, storage, visit_flags
 from .errors import Conflict, DomainError, ValidationFailed
 from .timeutil import tz
 
@@ -204,18 +204,20 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
     held through the slow part and a burst of uploads does not queue behind it.
     """
     visit = access.own_visit_by_uuid(user, visit_uuid)
-    visit_id = visit.id
+    visit_id, unit_id = visit.id, visit.helper.unit_id
     existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
     if existing is not None:
         return _replay(existing, visit_id)
     _check_room(visit_id)
     database.end_read_transaction()
     done = process(data)
+    hashes = phash.from_bytes(done.thumb)  # outside any transaction: ~20 ms of arithmetic
+    matches = similar(unit_id, visit_id, done.sha256, hashes)
     image_key, thumb_key = new_keys()
     store = storage.get()
     photo = Photo(client_uuid=photo_uuid, visit_id=visit_id, sha256=done.sha256, storage_key=image_key,
                   thumb_key=thumb_key, width=done.width, height=done.height, size_bytes=len(done.image),
-                  captured_at=captured_at or done.exif_captured_at)
+                  captured_at=captured_at or done.exif_captured_at, phash=phash.to_hex(hashes["full"]))
     try:
         store.put(image_key, done.image)
         store.put(thumb_key, done.thumb)
@@ -228,6 +230,7 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
         with db.session.begin_nested():
             db.session.add(photo)
             db.session.flush()
+            db.session.execute(insert(PhotoHashBand), photo_index.all_rows(unit_id, photo.id, hashes))
     except IntegrityError:
         discard(photo)
         existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
@@ -237,7 +240,7 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
     except BaseException:
         discard(photo)
         raise
-    visits.refresh_duplicate_flags(done.sha256)
+    flag_photo(photo, matches)
     return Added(photo, created=True)
 
 
@@ -251,3 +254,38 @@ def discard(photo: Photo) -> None:
 
 def open_image(photo: Photo, thumb: bool = False):
     return storage.get().open(photo.thumb_key if thumb else photo.storage_key)
+
+
+# --- near-copies (issue 13): perceptual hashes, looked up in the unit's index --------------------
+
+def similar(unit_id: int, visit_id: int, sha256: str, hashes: dict[str, int]) -> list[tuple[Photo, int]]:
+    """Earlier photos of the unit (any helper, other visits) this one copies: (photo, bits)."""
+    threshold = _limit("PHOTO_DUPLICATE_MAX_BITS")
+    found = {m.photo_id: m.bits for m in photo_index.lookup(
+        db.session, unit_id, [hashes[n] for n in phash.QUERY_VARIANTS], threshold)}
+    # photos stored before the index existed: the same bytes
+    same = select(Photo.id).join(Visit, Visit.id == Photo.visit_id).join(User, User.id == Visit.helper_id).where(
+        Photo.sha256 == sha256, User.unit_id == unit_id)
+    for pid in db.session.scalars(same):
+        found.setdefault(pid, 0)
+    if not found:
+        return []
+    rows = db.session.scalars(select(Photo).where(Photo.id.in_(found), Photo.visit_id != visit_id)
+                              .order_by(Photo.id).limit(20)).all()
+    return [(p, found[p.id]) for p in rows]
+
+
+def flag_photo(photo: Photo, matches: list[tuple[Photo, int]]) -> None:
+    """A new photo: its visit's photo-time flag, and 重复照片 on both visits of every match."""
+    visit = db.session.get(Visit, photo.visit_id)
+    db.session.expire(visit, ["photos"])
+    for other, bits in matches:
+        other_visit = db.session.get(Visit, other.visit_id)
+        visit_flags.add_duplicate(visit, {"photo_id": photo.id, "other_photo_id": other.id,
+                                          "other_visit_id": other.visit_id, "bits": bits,
+                                          "at": other_visit.checked_in_at.isoformat()})
+        visit_flags.add_duplicate(other_visit, {"photo_id": other.id, "other_photo_id": photo.id,
+                                                "other_visit_id": visit.id, "bits": bits,
+                                                "at": visit.checked_in_at.isoformat()})
+    visit_flags.store(visit, visit_flags.compute(visit))
+    db.session.flush()

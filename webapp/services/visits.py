@@ -2,8 +2,9 @@
 
 A visit is keyed by the `client_uuid` the phone made. The same uuid with the same content is a
 replay (the stored visit is returned, nothing written); with different content it is a conflict.
-Flags are computed here and stored on the visit (Visit.flags), so every page, the API and the
-printed diary show the same ones; `badges()` turns them into labels.
+Flags and their evidence are computed by services/visit_flags.py and stored on the visit
+(Visit.flags, Visit.flag_details), so every page, the API and the printed diary show the same ones;
+`badges()` turns them into labels.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import Household, Member, Pairing, Photo, SubsidyAnswer, User, Visit
-from . import access, audit, geo, measures, subsidies
+from ..models import Household, Member, Pairing, SubsidyAnswer, User, Visit
+from . import access, audit, geo, measures, subsidies, visit_flags
 from .errors import Conflict, ValidationFailed
 from .timeutil import month_utc_range, now_utc
 
@@ -36,23 +37,13 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
 )
 CHECKLIST_CODES = tuple(code for code, _ in CHECKLIST)
 
-# plausibility flags, in display order
-FLAGS: dict[str, str] = {
-    "outside_geofence": "超出范围",
-    "poor_accuracy": "定位不准",
-    "duplicate_photo": "重复照片",
-    "impossible_travel": "行程异常",
-    "late_entry": "补录超时",
-}
+# plausibility flags, in display order (codes, labels and evidence: services/visit_flags.py)
+FLAGS = visit_flags.FLAGS
 OFFLINE_LABEL = "离线补传"
+geofence_m = visit_flags.geofence_m
 
 
 # --- flags -------------------------------------------------------------------------------------
-
-def geofence_m(household: Household) -> int:
-    unit = household.village.unit
-    return int(unit.geofence_m or current_app.config["VISIT_GEOFENCE_M"])
-
 
 def is_offline(visit: Visit) -> bool:
     """Received long after check-in: sent later from the phone's outbox (离线补传). Not a fault."""
@@ -73,95 +64,14 @@ def badges(visit: Visit) -> list[tuple[str, str, str]]:
     return out
 
 
-def _impossible(a: Visit, b: Visit) -> bool:
-    """Could one person have been at both places at those times? Distance beyond what the two
-    fixes' accuracy explains, over the time between them, faster than MAX_TRAVEL_KMH."""
-    dist = geo.haversine_m(a.latitude, a.longitude, b.latitude, b.longitude) - a.accuracy_m - b.accuracy_m
-    if dist <= 0:
-        return False
-    hours = abs((b.checked_in_at - a.checked_in_at).total_seconds()) / 3600
-    if hours == 0:
-        return True
-    return dist / 1000 / hours > float(current_app.config["MAX_TRAVEL_KMH"])
+def compute_flags(visit: Visit) -> list[str]:
+    """The visit's flag codes as they would be computed now (the evidence: visit_flags.compute)."""
+    return list(visit_flags.compute(visit))
 
 
-def _window(visit: Visit, n: int) -> tuple[list[Visit], list[Visit]]:
-    """Up to n of the helper's visits just before and just after this one, nearest first
-    (by check-in time, then id)."""
-    base = select(Visit).where(Visit.helper_id == visit.helper_id, Visit.id != visit.id)
-    before = db.session.scalars(base.where(
-        (Visit.checked_in_at < visit.checked_in_at)
-        | ((Visit.checked_in_at == visit.checked_in_at) & (Visit.id < visit.id))
-    ).order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(n)).all()
-    after = db.session.scalars(base.where(
-        (Visit.checked_in_at > visit.checked_in_at)
-        | ((Visit.checked_in_at == visit.checked_in_at) & (Visit.id > visit.id))
-    ).order_by(Visit.checked_in_at, Visit.id).limit(n)).all()
-    return list(before), list(after)
-
-
-def _neighbours(visit: Visit) -> list[Visit]:
-    """The helper's visits just before and just after this one."""
-    before, after = _window(visit, 1)
-    return before + after
-
-
-def _has_reused_photo(visit: Visit) -> bool:
-    if visit.id is None:
-        return False
-    mine = select(Photo.sha256).where(Photo.visit_id == visit.id)
-    return db.session.scalar(
-        select(Photo.id).where(Photo.sha256.in_(mine), Photo.visit_id != visit.id).limit(1)
-    ) is not None
-
-
-def compute_flags(visit: Visit, neighbours: list[Visit] | None = None, reused: bool | None = None) -> list[str]:
-    """The visit's flags. neighbours/reused may be given when the caller already knows them."""
-    cfg = current_app.config
-    found = set()
-    if visit.within_geofence is False:
-        found.add("outside_geofence")
-    if visit.accuracy_m > float(cfg["GPS_ACCURACY_FLAG_M"]):
-        found.add("poor_accuracy")
-    if reused if reused is not None else _has_reused_photo(visit):
-        found.add("duplicate_photo")
-    if any(_impossible(visit, other) for other in (neighbours if neighbours is not None else _neighbours(visit))):
-        found.add("impossible_travel")
-    if visit.received_at - visit.checked_in_at > timedelta(hours=float(cfg["LATE_ENTRY_HOURS"])):
-        found.add("late_entry")
-    return [f for f in FLAGS if f in found]
-
-
-def _set_flags(visit: Visit, flags: list[str]) -> None:
-    if list(visit.flags or []) != flags:
-        visit.flags = flags
-
-
-def refresh_flags(visit: Visit, neighbours_too: bool = False, reused: bool | None = None) -> None:
-    """Recompute and store. A new visit can change its neighbours' travel flag too: two
-    queries fetch the visits on each side and their own other neighbours."""
-    if not neighbours_too:
-        _set_flags(visit, compute_flags(visit, reused=reused))
-        return
-    before, after = _window(visit, 2)
-    _set_flags(visit, compute_flags(visit, neighbours=before[:1] + after[:1], reused=reused))
-    for side in (before, after):
-        if side:
-            other = side[0]
-            # only the travel flag can change for a neighbour; its photos are as they were
-            _set_flags(other, compute_flags(other, neighbours=[visit] + side[1:2],
-                                            reused="duplicate_photo" in (other.flags or [])))
-
-
-def refresh_duplicate_flags(sha256: str) -> None:
-    """Every visit with a photo of this hash: one photo on two visits flags both. Only the
-    duplicate mark can change when a photo arrives; the others stay as they are."""
-    db.session.flush()
-    for v in db.session.scalars(select(Visit).where(Visit.id.in_(select(Photo.visit_id).where(Photo.sha256 == sha256)))):
-        flags = set(v.flags or []) - {"duplicate_photo"}
-        if _has_reused_photo(v):
-            flags.add("duplicate_photo")
-        _set_flags(v, [f for f in FLAGS if f in flags])
+def refresh_flags(visit: Visit, neighbours_too: bool = False) -> None:
+    """Recompute and store flags and evidence; neighbours_too: also the visits it is compared with."""
+    visit_flags.refresh(visit, around=neighbours_too)
 
 
 # --- recording ---------------------------------------------------------------------------------
@@ -291,7 +201,7 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
     set_committed_value(visit, "photos", [])
     set_committed_value(visit, "measures_done", ticked)
     set_committed_value(visit, "subsidy_answers", answers)
-    refresh_flags(visit, neighbours_too=True, reused=False)
+    refresh_flags(visit, neighbours_too=True)
     db.session.flush()
     return Recorded(visit, created=True, household_location_set=bool(locate))
 
