@@ -30,66 +30,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+from PIL import Image, ImageEnhance, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webapp.services import phash  # noqa: E402
+from webapp.services.demo_pictures import scene  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 # --- scenes ----------------------------------------------------------------------------------------
-
-def _gradient(w: int, h: int, top: tuple, bottom: tuple) -> Image.Image:
-    col = Image.new("RGB", (1, h))
-    for y in range(h):
-        t = y / max(1, h - 1)
-        col.putpixel((0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
-    return col.resize((w, h))
-
-
-def scene(seed: int, size: tuple[int, int] = (1600, 1200)) -> Image.Image:
-    """A rural-looking scene; seeds give distinct scenes, many of them similar in layout."""
-    rng = random.Random(seed)
-    w, h = size
-    sky = (120 + rng.randrange(100), 150 + rng.randrange(90), 200 + rng.randrange(55))
-    img = _gradient(w, h, sky, (230, 230, 230))
-    d = ImageDraw.Draw(img)
-    horizon = h * rng.uniform(0.3, 0.6)
-    pts = [(0, horizon)]
-    for i in range(1, rng.randrange(3, 8)):
-        pts.append((w * i / 7 + rng.uniform(-60, 60), horizon + rng.uniform(-h * 0.15, h * 0.1)))
-    pts += [(w, horizon + rng.uniform(-80, 80)), (w, h), (0, h)]
-    ground = (60 + rng.randrange(120), 80 + rng.randrange(100), 40 + rng.randrange(80))
-    d.polygon(pts, fill=ground)
-    for _ in range(rng.randrange(0, 5)):  # fields
-        x, y = rng.uniform(0, w), rng.uniform(horizon, h)
-        d.polygon([(x, y), (x + rng.uniform(100, 500), y + rng.uniform(-30, 30)),
-                   (x + rng.uniform(100, 600), y + rng.uniform(60, 300)), (x - rng.uniform(0, 200), y + rng.uniform(60, 300))],
-                  fill=tuple(max(0, min(255, c + rng.randrange(-50, 50))) for c in ground))
-    for _ in range(rng.randrange(1, 4)):  # houses
-        x, y = rng.uniform(0, w - 300), rng.uniform(horizon - 100, h - 300)
-        bw, bh = rng.uniform(150, 450), rng.uniform(100, 300)
-        wall = (180 + rng.randrange(70), 170 + rng.randrange(70), 150 + rng.randrange(80))
-        d.rectangle([x, y, x + bw, y + bh], fill=wall, outline=(80, 60, 50), width=4)
-        d.polygon([(x - 20, y), (x + bw / 2, y - rng.uniform(50, 160)), (x + bw + 20, y)],
-                  fill=(100 + rng.randrange(80), 40 + rng.randrange(40), 40 + rng.randrange(40)))
-        d.rectangle([x + bw * 0.4, y + bh * 0.4, x + bw * 0.6, y + bh], fill=(90, 60, 40))
-        for k in range(rng.randrange(0, 3)):
-            wx = x + bw * (0.1 + 0.55 * k)
-            d.rectangle([wx, y + bh * 0.2, wx + bw * 0.15, y + bh * 0.45], fill=(60, 80, 110))
-    for _ in range(rng.randrange(2, 25)):  # trees, people, animals
-        cx, cy, r = rng.uniform(0, w), rng.uniform(horizon - 50, h), rng.uniform(10, 90)
-        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(20 + rng.randrange(80), 70 + rng.randrange(100), 20 + rng.randrange(60)))
-    if rng.random() < 0.4:  # a person in front
-        cx = rng.uniform(200, w - 200)
-        d.ellipse([cx - 50, h * 0.45, cx + 50, h * 0.45 + 100], fill=(200, 160, 130))
-        d.rectangle([cx - 80, h * 0.45 + 100, cx + 80, h], fill=tuple(rng.randrange(256) for _ in range(3)))
-    # sensor noise
-    noise = Image.effect_noise((w // 4, h // 4), rng.uniform(8, 30)).resize((w, h)).convert("RGB")
-    return Image.blend(img, noise, 0.06)
-
 
 def upload(img: Image.Image, quality: int = 85) -> bytes:
     buf = io.BytesIO()
@@ -225,7 +176,7 @@ def lookup_bench(url: str, n_hashes: int, repeats: int, threshold: int) -> dict:
                   Column("unit_id", Integer, nullable=False), Column("band_no", SmallInteger, nullable=False),
                   Column("band_value", Integer, nullable=False), Column("photo_id", Integer, nullable=False),
                   Column("variant", SmallInteger, nullable=False), Column("phash", BigInteger, nullable=False),
-                  Index("ix_phb_bench_lookup", "unit_id", "band_no", "band_value"))
+                  Index("ix_phb_bench_lookup", "unit_id", "band_no", "band_value", "phash", "photo_id"))
     engine = create_engine(url)
     table.drop(engine, checkfirst=True)
     table.create(engine)

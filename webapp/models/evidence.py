@@ -15,7 +15,8 @@ class PhotoHashBand(db.Model):
     an exact band value (or one bit off) with the photo it copies, found through the index."""
 
     __tablename__ = "photo_hash_band"
-    __table_args__ = (Index("ix_photo_hash_band_lookup", "unit_id", "band_no", "band_value"),)
+    # covering: the lookup reads the hashes from the index alone (no row fetch per candidate)
+    __table_args__ = (Index("ix_photo_hash_band_lookup", "unit_id", "band_no", "band_value", "phash", "photo_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))

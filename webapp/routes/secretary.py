@@ -5,10 +5,10 @@ from flask_login import current_user
 from .. import htmx
 from ..models import TEAM_ROLES
 from ..security import role_required
-from ..services import access, attendance, households, lookups, reviews
+from ..services import access, attendance, households, lookups, reviews, verification
 from ..services.timeutil import local_today
 from ..web import params
-from ..web.writes import attempt, fragment_or_done
+from ..web.writes import attempt, done, fragment_or_done
 
 bp = Blueprint("secretary", __name__, url_prefix="/village")
 
@@ -91,3 +91,14 @@ def review_visit(visit_id: int):
                          request.form.get("comment"), reraise=(403, 404))
     return fragment_or_done(err, url_for("secretary.helpers_work"), "secretary/_review_visit.html", status=422,
                             v=visit or access.review_visit(current_user, visit_id), comment=request.form.get("comment", ""))
+
+
+@bp.post("/visits/<int:visit_id>/verify")
+@role_required(*VIEWERS)
+def verify_visit(visit_id: int):
+    """Accept a flagged visit (已核实, with a note): from then on it counts."""
+    visit, err = attempt(verification.verify, current_user, visit_id, request.form.get("note"), reraise=(403, 404))
+    if htmx.is_htmx():
+        return render_template("secretary/_review_visit.html", v=visit or access.review_visit(current_user, visit_id),
+                               verify_error=err and err.message)
+    return done(err, url_for("secretary.helpers_work"), status=422)

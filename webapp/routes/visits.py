@@ -3,12 +3,13 @@
 The form saves through the JSON API (POST /api/v1/visits, then one POST per photo), the same
 requests the offline outbox replays; these routes only render.
 """
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, has_request_context, render_template, request
 from flask_login import current_user, login_required
 
 from ..htmx import form_status, render
 from ..models import MEASURE_CATEGORIES, Household
-from ..services import access, measures, subsidies, visits
+from ..schemas import visits as visit_schemas
+from ..services import access, measures, subsidies, verification, visit_flags, visits
 from ..services.errors import ValidationFailed
 from ..services.timeutil import local_today, month_key
 from ..web import params
@@ -22,7 +23,17 @@ def _template_globals(state):
     # globals (not context) so imported macros see them too: every template (the household page,
     # the secretary's review, the printed diary) shows a visit's marks the same way
     state.app.jinja_env.globals.update(
-        visit_badges=visits.badges, checklist_items=visits.CHECKLIST, subsidy_label=subsidies.label)
+        visit_badges=visits.badges, checklist_items=visits.CHECKLIST, subsidy_label=subsidies.label,
+        visit_flag_details=_flag_details, visit_verification=verification.summary,
+        visit_flag_texts=visit_flags.details)
+
+
+def _flag_details(visit) -> list[dict]:
+    """The flags' evidence for the viewer (links only to what they may see)."""
+    if not has_request_context():
+        return visit_flags.details(visit)
+    viewer = current_user if current_user.is_authenticated else None
+    return visit_schemas.flag_details_for(visit, viewer)
 
 
 def household_context(hh: Household) -> dict:

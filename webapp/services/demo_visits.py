@@ -6,18 +6,16 @@ distances, flags and photos go through the same code as real visits.
 """
 from __future__ import annotations
 
-import io
 import math
 import random
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
-from PIL import Image, ImageDraw
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Household, Measure, Pairing, Photo, SubsidyAnswer, User, Visit
-from . import geo, photos, storage, subsidies, visits
+from ..models import Household, Measure, Pairing, Photo, PhotoHashBand, SubsidyAnswer, User, Visit
+from . import demo_pictures, geo, phash, photo_index, photos, storage, subsidies, visit_flags, visits
 from .timeutil import local_today, tz
 
 NOTES = (
@@ -43,35 +41,27 @@ COLOURS = ((96, 130, 70), (150, 120, 80), (110, 140, 170), (180, 170, 150), (120
 
 
 def _picture(rng: random.Random, label: str) -> bytes:
-    """A small scene (sky, hills, a house, a label) as a phone would send it."""
-    w, h = 400, 300
-    img = Image.new("RGB", (w, h), (150 + rng.randrange(80), 180 + rng.randrange(60), 220))
-    d = ImageDraw.Draw(img)
-    ground = rng.choice(COLOURS)
-    d.polygon([(0, h * 0.55), (w * 0.3, h * 0.35), (w * 0.6, h * 0.5), (w, h * 0.4), (w, h), (0, h)], fill=ground)
-    x, y = rng.randrange(60, 300), rng.randrange(170, 220)
-    d.rectangle([x, y, x + 120, y + 90], fill=(220, 210, 190), outline=(90, 70, 60), width=3)
-    d.polygon([(x - 10, y), (x + 60, y - 50), (x + 130, y)], fill=(140, 60, 50))
-    d.rectangle([x + 50, y + 40, x + 75, y + 90], fill=(100, 70, 50))
-    for _ in range(rng.randrange(3, 9)):
-        cx, cy = rng.randrange(w), rng.randrange(int(h * 0.5), h)
-        d.ellipse([cx - 12, cy - 12, cx + 12, cy + 12], fill=(40 + rng.randrange(60), 100 + rng.randrange(80), 40))
-    d.text((10, h - 22), label, fill=(255, 255, 255))  # ASCII: the default font has no CJK glyphs
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=80)
-    return buf.getvalue()
+    """A scene (sky, hills, houses, trees, a label) as a phone would send it: every one different,
+    as photos of different households are (demo_pictures.py)."""
+    return demo_pictures.jpeg(rng.randrange(1 << 30), (400, 300), quality=80, label=label)
 
 
 def _store_photo(visit: Visit, data: bytes, captured: datetime) -> Photo:
     done = photos.process(data)
+    hashes = phash.from_bytes(done.thumb)
+    unit_id = visit.helper.unit_id
+    matches = photos.similar(unit_id, visit.id, done.sha256, hashes)
     image_key, thumb_key = photos.new_keys()
     store = storage.get(fsync=False)
     store.put(image_key, done.image)
     store.put(thumb_key, done.thumb)
     photo = Photo(client_uuid=str(uuid.uuid4()), visit_id=visit.id, sha256=done.sha256, storage_key=image_key,
                   thumb_key=thumb_key, width=done.width, height=done.height, size_bytes=len(done.image),
-                  captured_at=captured, received_at=visit.received_at)
+                  captured_at=captured, received_at=visit.received_at, phash=phash.to_hex(hashes["full"]))
     db.session.add(photo)
+    db.session.flush()
+    db.session.execute(insert(PhotoHashBand), photo_index.all_rows(unit_id, photo.id, hashes))
+    photos.flag_photo(photo, matches)
     return photo
 
 
@@ -186,6 +176,8 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
             b.checked_in_at = a.checked_in_at + timedelta(minutes=1)
             b.received_at = b.checked_in_at + timedelta(minutes=5)
             b.latitude, b.longitude = _offset(a.latitude, a.longitude, 4000, rng)
+            for p in b.photos:
+                p.captured_at = b.checked_in_at
             if b.household.has_location:
                 b.distance_m = geo.haversine_m(b.latitude, b.longitude, b.household.latitude, b.household.longitude)
                 b.within_geofence = b.distance_m <= visits.geofence_m(b.household)
@@ -196,6 +188,68 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
             "longitude": v.longitude, "accuracy_m": v.accuracy_m, "notes": v.notes, "problems": v.problems,
             "next_steps": v.next_steps, "checklist": v.checklist, "measures_done": [], "subsidies": [],
         })
-        v.flags = visits.compute_flags(v)
     db.session.flush()
+    if len(helpers) >= 9:
+        _settled_examples(rng, [by_helper[h] for h in helpers[5:]], now)
+    for v in made:
+        visit_flags.store(v, visit_flags.compute(v))
+    db.session.flush()
+    if len(helpers) >= 9:
+        _review_examples([by_helper[h] for h in helpers[7:9]], now)
     return {"visits": len(made), "photos": n_photos, "flagged": sum(1 for v in made if v.flags)}
+
+
+def _settled_examples(rng: random.Random, groups: list[list[Visit]], now: datetime) -> None:
+    """同地多户 and 照片时间不符, one each (issue 13)."""
+    photo_visits = groups[1]
+    # three of a helper's households logged from the first one's doorstep within ten minutes
+    chosen: list[Visit] = []
+    for spot_visits in groups[4:]:  # helpers after the review examples (helpers[7:9])
+        chosen = []
+        for v in spot_visits:
+            if v.household.has_location and v.household_id not in {c.household_id for c in chosen} and all(
+                    geo.haversine_m(v.household.latitude, v.household.longitude, c.household.latitude,
+                                    c.household.longitude) >= 600 for c in chosen):
+                chosen.append(v)
+        if len(chosen) >= 3:
+            break
+    if len(chosen) >= 3:
+        base = chosen[0]
+        for k, v in enumerate(chosen[1:3], start=1):
+            v.checked_in_at = base.checked_in_at + timedelta(minutes=4 * k)
+            v.received_at = v.checked_in_at + timedelta(minutes=2)
+            v.latitude, v.longitude = _offset(base.latitude, base.longitude, rng.uniform(5, 30), rng)
+            v.distance_m = geo.haversine_m(v.latitude, v.longitude, v.household.latitude, v.household.longitude)
+            v.within_geofence = v.distance_m <= visits.geofence_m(v.household)
+            for p in v.photos:
+                p.captured_at = v.checked_in_at
+    # a photo taken a week before the check-in
+    if photo_visits and photo_visits[0].photos:
+        photo_visits[0].photos[0].captured_at = photo_visits[0].checked_in_at - timedelta(days=7, hours=3)
+
+
+def _review_examples(groups: list[list[Visit]], now: datetime) -> None:
+    """A flagged visit accepted (已核实) and one returned and corrected by its helper (issue 13)."""
+    from ..models import VisitAmendment
+
+    for v, how in ((groups[0][0], "verified"), (groups[1][0], "amended")):
+        sec = db.session.scalar(select(User).where(User.role == "first_secretary",
+                                                   User.village_id == v.household.village_id))
+        if sec is None:
+            continue
+        if how == "verified":
+            v.accuracy_m = 260.0  # a weak fix in the valley, explained and accepted
+            visit_flags.store(v, visit_flags.compute(v))
+            v.verified_at, v.verified_by_id = min(v.received_at + timedelta(days=1), now), sec.id
+            v.verify_note = "已电话联系户主，确认当天入户；山谷里信号差。"
+            v.review_status, v.reviewed_by_id, v.reviewed_at = "reviewed", sec.id, v.verified_at
+        else:
+            comment = "走访内容太简单，请补充家庭收入和孩子上学的情况。"
+            v.review_status, v.review_comment = "fixed", comment
+            v.reviewed_by_id, v.reviewed_at = sec.id, min(v.received_at + timedelta(hours=20), now)
+            before = v.notes
+            v.notes = before + "家庭年收入约 2.6 万元，孩子在乡中心小学读四年级，营养餐已落实。"
+            db.session.add(VisitAmendment(
+                client_uuid=str(uuid.uuid4()), visit_id=v.id, author_id=v.helper_id,
+                created_at=min(v.reviewed_at + timedelta(hours=3), now), notes_before=before, notes_after=v.notes,
+                reply="已补充收入和上学情况。", review_comment=comment, content_hash="0" * 64))

@@ -38,7 +38,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo_hash_band'))
     )
     with op.batch_alter_table('photo_hash_band', schema=None) as batch_op:
-        batch_op.create_index('ix_photo_hash_band_lookup', ['unit_id', 'band_no', 'band_value'], unique=False)
+        batch_op.create_index('ix_photo_hash_band_lookup', ['unit_id', 'band_no', 'band_value', 'phash', 'photo_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_photo_hash_band_photo_id'), ['photo_id'], unique=False)
 
     op.create_table('visit_amendment',
