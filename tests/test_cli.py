@@ -56,6 +56,19 @@ def test_seed_demo_builds_a_township_once(app):
         for role in ("first_secretary", "team_member"):
             expected = 3 * (1 if role == "first_secretary" else 2)
             assert db.session.scalar(select(func.count()).select_from(User).where(User.role == role)) == expected
+        # an example of every flag and of every state; the honest visits carry none
+        from webapp.models import Visit, VisitAmendment
+        from webapp.services import visit_flags
+
+        all_visits = db.session.scalars(select(Visit)).all()
+        seen = {code for v in all_visits for code in v.flags}
+        assert seen == set(visit_flags.FLAGS), seen
+        flagged = [v for v in all_visits if v.flags]
+        assert len(flagged) <= 12 and len(all_visits) - len(flagged) > 200
+        assert any(v.verified_at for v in flagged) and any(not v.verified_at for v in flagged)
+        assert all(d["text"] for v in flagged for d in visit_flags.details(v))
+        assert db.session.scalar(select(func.count()).select_from(VisitAmendment)) >= 1
+        assert {"fixed", "returned", "reviewed", "pending"} <= {v.review_status for v in all_visits}
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "未重新生成" in again.output
 

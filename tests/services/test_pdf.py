@@ -428,3 +428,17 @@ def test_the_periodic_task_purges_and_fails_stale_jobs(app, diary_world):
         jobs.purge_print_results.call_local()
         db.session.remove()
         assert db.session.get(PrintJob, job_id).status == "expired" and not storage.get().exists(key)
+
+
+def test_each_flag_prints_its_reason_and_whether_it_was_accepted(app, world):
+    """issue 13: the printed diary says why a visit is flagged, with the numbers, and 待核实/已核实."""
+    with app.app_context():
+        f.visit_row(world["h1"], world["hh1"], at(6), notes="在学校填写的走访", distance_m=2002.0, within_geofence=False,
+                    flags=["outside_geofence"], flag_details={"outside_geofence": {"distance_m": 2002, "radius_m": 300}})
+        ok = f.visit_row(world["h1"], world["hh2"], at(7), notes="信号差的走访", accuracy_m=260.0, flags=["poor_accuracy"],
+                         flag_details={"poor_accuracy": {"accuracy_m": 260, "limit_m": 200}})
+        ok.verified_at, ok.verified_by_id, ok.verify_note = at(8), world["sec1"], "电话核实属实"
+        db.session.commit()
+    text = text_of(diary(app, world["h1"])[1])
+    assert "超出范围：距这户2002米，超出300米范围" in text and "待核实：核实前不计入走访和考核" in text
+    assert "定位不准：定位精度±260米，超过200米" in text and "已核实（书记一）：电话核实属实" in text

@@ -160,6 +160,8 @@ def _reviews(rng: random.Random, today: date) -> None:
         sec = secretaries.get(v.household.village_id)
         if sec is None or v.checked_in_at.astimezone(tz()).date() >= today - timedelta(days=3):
             continue
+        if v.review_status != "pending" or v.verified_at is not None:  # the examples of demo_visits
+            continue
         if v.flags and v.household.village_id not in returned:
             v.review_status, v.review_comment = "returned", rng.choice(RETURN_COMMENTS)
             returned.add(v.household.village_id)
