@@ -65,12 +65,14 @@ MATRIX = {
     "api.create_visit": ("POST", "/api/v1/visits", {"h1"}),
     "api.get_visit": ("GET", "/api/v1/visits/{visit_uuid}", {"h1", "team1", "sec1", "admin"}),
     "api.add_photo": ("POST", "/api/v1/visits/{visit_uuid}/photos", {"h1"}),
+    "api.amend_visit": ("POST", "/api/v1/visits/{returned_visit_uuid}/amendments", {"h1"}),
     "api.photo_image": ("GET", "/api/v1/photos/{photo}", {"h1", "team1", "sec1", "admin"}),
     "api.photo_thumb": ("GET", "/api/v1/photos/{photo}/thumb", {"h1", "team1", "sec1", "admin"}),
     # reviews
     "reviews.index": ("GET", "/reviews/", HELPERS),
     "reviews.fixed": ("POST", "/reviews/{returned_visit}/fixed", {"h1"}),
     "secretary.review_visit": ("POST", "/village/visits/{visit}/review", {"sec1"}),
+    "secretary.verify_visit": ("POST", "/village/visits/{flagged_visit}/verify", {"sec1", "admin"}),
     # the village team
     "secretary.home": ("GET", "/village/", TEAM),
     "secretary.helpers_work": ("GET", "/village/helpers?village_id={v1}", {"sec1", "admin"}),
@@ -148,6 +150,10 @@ def _body(key: str, ids: dict) -> dict:
         return {"data": {"start_date": d, "end_date": d, "kind": "事假", "reason": "家中有事"}}
     if key == "attendance.leave_decide":
         return {"data": {"decision": "approve", "comment": "同意"}}
+    if key == "api.amend_visit":
+        return {"json": {"client_uuid": str(uuid.uuid4()), "reply": "已补充走访内容。"}}
+    if key == "secretary.verify_visit":
+        return {"data": {"note": "已电话核实"}}
     if key == "secretary.review_visit":
         return {"data": {"action": "review", "comment": "已阅"}}
     if key in ("performance.close_month", "performance.reopen_month", "performance.recompute_month",
@@ -176,6 +182,9 @@ def _records(app) -> dict:
         photo = factories.photo_row(visit)
         returned = factories.visit_row(o["h1"].id, o["hh2"].id, now - timedelta(hours=2),
                                        review_status="returned", review_comment="请补充")
+        flagged = factories.visit_row(o["h1"].id, o["hh2"].id, now - timedelta(hours=3), within_geofence=False,
+                                      distance_m=900.0, flags=["outside_geofence"],
+                                      flag_details={"outside_geofence": {"distance_m": 900, "radius_m": 300}})
         checkin = factories.checkin_row(o["team1"].id, o["v1"].id, now)
         from webapp.services import storage
 
@@ -205,7 +214,8 @@ def _records(app) -> dict:
         ids = w.ids()
         ids.update(citizen_ids=[o[k].citizen_id for k in ("hh1", "hh2", "hh3", "hh4", "hh5", "hh6")])
         ids.update(citizen_id=o["hh1"].citizen_id, visit=visit.id, visit_uuid=visit.client_uuid, photo=photo.id,
-                   returned_visit=returned.id, checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
+                   returned_visit=returned.id, returned_visit_uuid=returned.client_uuid, flagged_visit=flagged.id,
+                   checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
                    approved_leave=approved.id, spot_item=item.id, job=job.id, month=month_key(today))
         db.session.commit()
         db.session.remove()
