@@ -212,7 +212,6 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
     database.end_read_transaction()
     done = process(data)
     hashes = phash.from_bytes(done.thumb)  # outside any transaction: ~20 ms of arithmetic
-    matches = similar(unit_id, visit_id, done.sha256, hashes)
     image_key, thumb_key = new_keys()
     store = storage.get()
     photo = Photo(client_uuid=photo_uuid, visit_id=visit_id, sha256=done.sha256, storage_key=image_key,
@@ -221,6 +220,8 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
     try:
         store.put(image_key, done.image)
         store.put(thumb_key, done.thumb)
+        # the write transaction begins here (files written): the index lookup is a few ms
+        matches = similar(unit_id, visit_id, done.sha256, hashes)
         # the same photo or the visit's last free place may have been taken meanwhile
         existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
         if existing is not None:
