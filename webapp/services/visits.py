@@ -199,6 +199,7 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
     # a new visit has no photos, and these collections are exactly what was just written:
     # no need to ask the database for them again
     set_committed_value(visit, "photos", [])
+    set_committed_value(visit, "amendments", [])
     set_committed_value(visit, "measures_done", ticked)
     set_committed_value(visit, "subsidy_answers", answers)
     refresh_flags(visit, neighbours_too=True)
