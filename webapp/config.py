@@ -78,7 +78,7 @@ class Default:
     PHOTO_LONG_EDGE = 1600
     THUMB_LONG_EDGE = 320
     OFFLINE_LATE_HOURS = 1  # received this long after check-in: 离线补传
-    # evidence flags (issue 13)
+    # evidence flags
     PHOTO_DUPLICATE_MAX_BITS = 4  # pHash distance (of 64 bits) up to which a photo is a copy (≤ 7: see phash.py)
     PHOTO_TIME_MISMATCH_HOURS = 24  # photo taken this long before or after the check-in: 照片时间不符
     SAME_SPOT_RADIUS_M = 100  # check-ins this close together …

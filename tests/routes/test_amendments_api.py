@@ -1,4 +1,4 @@
-"""Correcting a returned visit through the API (issue 13 item 6): only while 退回, idempotent,
+"""Correcting a returned visit through the API: only while 退回, idempotent,
 kept as history, check-in untouched; the first secretary sees it and decides again."""
 import uuid
 
@@ -53,7 +53,8 @@ def test_a_returned_visit_is_amended_and_the_history_kept(app, client, returned)
                     headers={"HX-Request": "true"})
     assert resp.status_code == 200
     second = amend(client, body["client_uuid"], client_uuid=str(uuid.uuid4()), reply="照片已上传。")
-    assert second.status_code == 201 and [x["changed"] for x in second.get_json()["amendments"]] == [["notes", "reply"], ["reply"]]
+    assert second.status_code == 201
+    assert [x["changed"] for x in second.get_json()["amendments"]] == [["notes", "reply"], ["reply"]]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(VisitAmendment)) == 2
         assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "visit.amended")) == 2

@@ -1,4 +1,4 @@
-"""A fraud corpus (issue 13): fabricated visits made through the API the way a cheating helper
+"""A fraud corpus: fabricated visits made through the API the way a cheating helper
 would make them, each flagged with the right code and evidence; an honest month gets no flag; a
 fabricated month does not reach 优秀 until the first secretary accepts its visits.
 

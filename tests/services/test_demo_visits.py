@@ -28,7 +28,7 @@ def test_demo_visits_are_consistent_with_the_real_rules(ctx, world):
 
 
 def test_honest_demo_months_get_no_flag(ctx, world):
-    """issue 13: with too few helpers for the deliberate examples, every demo visit is honest —
+    """With too few helpers for the deliberate examples, every demo visit is honest —
     different scenes, check-ins at the households, photos taken on the spot — and none is flagged."""
     demo_visits.seed(random.Random(11))
     flagged = [(v.id, v.flags) for v in db.session.scalars(select(Visit)) if v.flags]

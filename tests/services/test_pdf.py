@@ -431,7 +431,7 @@ def test_the_periodic_task_purges_and_fails_stale_jobs(app, diary_world):
 
 
 def test_each_flag_prints_its_reason_and_whether_it_was_accepted(app, world):
-    """issue 13: the printed diary says why a visit is flagged, with the numbers, and 待核实/已核实."""
+    """The printed diary says why a visit is flagged, with the numbers, and 待核实/已核实."""
     with app.app_context():
         f.visit_row(world["h1"], world["hh1"], at(6), notes="在学校填写的走访", distance_m=2002.0, within_geofence=False,
                     flags=["outside_geofence"], flag_details={"outside_geofence": {"distance_m": 2002, "radius_m": 300}})

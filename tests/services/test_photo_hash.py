@@ -1,4 +1,4 @@
-"""Perceptual hashes and their index (issue 13 item 3): copies found, distinct scenes not, the
+"""Perceptual hashes and their index: copies found, distinct scenes not, the
 pigeonhole lookup finds every hash within 7 bits, and nothing crosses units."""
 import io
 import random

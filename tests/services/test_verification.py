@@ -1,4 +1,4 @@
-"""待核实 / 已核实 (issue 13 item 5): who may accept a flagged visit, what it takes, what a new flag
+"""待核实 / 已核实: who may accept a flagged visit, what it takes, what a new flag
 does, and what a closed month keeps."""
 from datetime import date, datetime, timezone
 

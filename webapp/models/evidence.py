@@ -1,4 +1,4 @@
-"""Evidence around visits (issue 13): the photo-hash index and the amendments of returned visits."""
+"""Evidence around visits: the photo-hash index and the amendments of returned visits."""
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text

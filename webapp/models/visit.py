@@ -38,7 +38,7 @@ class Visit(db.Model):
     review_comment: Mapped[Optional[str]] = mapped_column(Text)
     reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # issue 13: the evidence behind each flag (code → numbers), stored when the flags are computed;
+    # the evidence behind each flag (code → numbers), stored when the flags are computed;
     # a flagged visit counts once accepted (已核实, with a note) by the first secretary or office
     flag_details: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, default=dict)
     verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -68,7 +68,7 @@ class Photo(db.Model):
     size_bytes: Mapped[int]
     captured_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    phash: Mapped[Optional[str]] = mapped_column(String(16))  # whole-frame pHash, hex (issue 13)
+    phash: Mapped[Optional[str]] = mapped_column(String(16))  # whole-frame pHash, hex
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
 

@@ -1,4 +1,4 @@
-"""Correcting a returned visit (issue 13 item 6): while a visit is 退回, its helper may amend the
+"""Correcting a returned visit: while a visit is 退回, its helper may amend the
 notes and answer the first secretary's comment (and add photos through the photo endpoint). The
 check-in time and position never change: that needs a new visit. Every amendment is kept as
 history (who, when, the text before and after, the reply, the comment it answers) and puts the

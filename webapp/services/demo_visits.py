@@ -200,7 +200,7 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
 
 
 def _settled_examples(rng: random.Random, groups: list[list[Visit]], now: datetime) -> None:
-    """同地多户 and 照片时间不符, one each (issue 13)."""
+    """同地多户 and 照片时间不符, one each."""
     photo_visits = groups[1]
     # three of a helper's households logged from the first one's doorstep within ten minutes
     chosen: list[Visit] = []
@@ -229,7 +229,7 @@ def _settled_examples(rng: random.Random, groups: list[list[Visit]], now: dateti
 
 
 def _review_examples(groups: list[list[Visit]], now: datetime) -> None:
-    """A flagged visit accepted (已核实) and one returned and corrected by its helper (issue 13)."""
+    """A flagged visit accepted (已核实) and one returned and corrected by its helper."""
     from ..models import VisitAmendment
 
     for v, how in ((groups[0][0], "verified"), (groups[1][0], "amended")):

@@ -1,4 +1,4 @@
-"""Visits that wait for acceptance (待核实), in the words of the score explanation (issue 13).
+"""Visits that wait for acceptance (待核实), in the words of the score explanation.
 
 performance.py aggregates, per helper, the household names and the flag codes of the month's
 visits still 待核实; this turns them into lines like "张三：超出范围、重复照片（2 次）". Kept apart

@@ -369,7 +369,7 @@ def _month_query(p: Period, scope: Select, wide: bool) -> Select:
     )
     # visits in the month per (helper, household)
     late = later_than_hours(Visit.received_at, Visit.checked_in_at, literal(int(_cfg("LATE_ENTRY_HOURS"))))
-    # issue 13: a flagged visit counts only once accepted (已核实); until then it is 待核实
+    # a flagged visit counts only once accepted (已核实); until then it is 待核实
     flagged = json_nonempty(Visit.flags)
     waiting = and_(flagged, Visit.verified_at.is_(None))
     counted = ~waiting

@@ -92,9 +92,10 @@ def variant_hashes(img: Image.Image, names: tuple[str, ...] = VARIANT_NAMES) -> 
     grey = prepare(img)
     w, h = grey.size
     out = {}
-    for name, (l, t, r, b) in VARIANTS:
+    for name, (left, top, right, bottom) in VARIANTS:
         if name in names:
-            box = (round(l * w), round(t * h), max(round(r * w), round(l * w) + 1), max(round(b * h), round(t * h) + 1))
+            x0, y0 = round(left * w), round(top * h)
+            box = (x0, y0, max(round(right * w), x0 + 1), max(round(bottom * h), y0 + 1))
             out[name] = _hash_grey(grey.crop(box))
     return out
 

@@ -257,7 +257,7 @@ def open_image(photo: Photo, thumb: bool = False):
     return storage.get().open(photo.thumb_key if thumb else photo.storage_key)
 
 
-# --- near-copies (issue 13): perceptual hashes, looked up in the unit's index --------------------
+# --- near-copies: perceptual hashes, looked up in the unit's index --------------------
 
 def similar(unit_id: int, visit_id: int, sha256: str, hashes: dict[str, int]) -> list[tuple[Photo, int]]:
     """Earlier photos of the unit (any helper, other visits) this one copies: (photo, bits)."""

@@ -1,4 +1,4 @@
-"""Settling a flagged visit (issue 13 item 5): 待核实 until the first secretary or the office
+"""Settling a flagged visit: 待核实 until the first secretary or the office
 accepts it (已核实, with a note); only then does it count towards coverage and the score.
 Unflagged visits count at once. A flag the visit did not carry when it was accepted puts it back
 to 待核实 (visit_flags.store).

@@ -1,4 +1,4 @@
-"""A visit's plausibility flags and the evidence behind each one (issue 13).
+"""A visit's plausibility flags and the evidence behind each one.
 
 Flags are computed when a visit or a photo arrives and stored on the visit: the codes in
 Visit.flags, the numbers behind them in Visit.flag_details (code → evidence), so every page, the

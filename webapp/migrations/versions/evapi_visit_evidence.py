@@ -1,13 +1,12 @@
-"""visit evidence (issue 13): flag details, verification, photo hash bands, amendments
+"""visit evidence: flag details, verification, photo hash bands, amendments
 
 Revision ID: evapi_visit_evidence
 Revises: 020f208503fd
 Create Date: 2026-11-29 18:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'evapi_visit_evidence'
 down_revision = '020f208503fd'
