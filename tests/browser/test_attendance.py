@@ -138,7 +138,7 @@ def test_first_secretary_sends_a_flagged_visit_back(app, world, phone):
     phone.wait_for_url("**/village/helpers")
     card = phone.locator(f"#flagged article[data-visit='{visit_id}']")
     assert "超出范围" in card.inner_text()
-    card.locator("summary").click()
+    card.locator("summary", has_text="审阅").click()
     card.locator("input[name=comment]").fill("定位离这户 5 公里，请说明")
     card.get_by_role("button", name="退回整改").click()
     phone.locator(f"#flagged article[data-visit='{visit_id}'][data-review='returned']").wait_for()
@@ -146,3 +146,32 @@ def test_first_secretary_sends_a_flagged_visit_back(app, world, phone):
     assert no_horizontal_scroll(phone)
     with app.app_context():
         assert db.session.get(Visit, visit_id).review_status == "returned"
+
+
+def test_first_secretary_reads_why_and_accepts_a_flagged_visit(app, world, phone):
+    """Under the badge, why it was flagged; 待核实 until accepted with a note (360 px)."""
+    import uuid
+
+    from webapp.models import Visit
+    from webapp.services.timeutil import now_utc
+
+    with app.app_context():
+        v = Visit(client_uuid=str(uuid.uuid4()), household_id=world["hh3"], helper_id=world["h2"],
+                  checked_in_at=now_utc() - timedelta(hours=2), latitude=30.35, longitude=109.5, accuracy_m=12,
+                  distance_m=5300, within_geofence=False, notes="了解生产生活情况", flags=["outside_geofence"],
+                  flag_details={"outside_geofence": {"distance_m": 5300, "radius_m": 300}}, content_hash="0" * 64)
+        db.session.add(v)
+        db.session.commit()
+        visit_id = v.id
+    login(phone, "sec1", PASSWORD)
+    phone.goto(phone.url.split("/", 3)[0] + "//" + phone.url.split("/", 3)[2] + "/village/helpers")
+    card = phone.locator(f"#flagged article[data-visit='{visit_id}']")
+    assert "距这户 5300 米，超出 300 米范围" in card.inner_text() and "待核实" in card.inner_text()
+    card.locator("summary", has_text="核实异常").click()
+    card.locator("input[name=note]").fill("已电话联系户主，确认在田间走访")
+    card.get_by_role("button", name="已核实").click()
+    phone.locator(f"#flagged article[data-visit='{visit_id}'] [data-verification='verified']").wait_for()
+    assert "已电话联系户主，确认在田间走访" in phone.locator(f"#flagged article[data-visit='{visit_id}']").inner_text()
+    assert no_horizontal_scroll(phone)
+    with app.app_context():
+        assert db.session.get(Visit, visit_id).verified_at is not None
