@@ -75,6 +75,8 @@ class Default:
     MAX_PHOTOS_PER_VISIT = 9
     PHOTO_MAX_BYTES = 10 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
+    # peak memory one photo may take while processed (services/photos.working_bytes); larger is refused
+    PHOTO_MEMORY_BUDGET_MB = 100
     PHOTO_LONG_EDGE = 1600
     THUMB_LONG_EDGE = 320
     OFFLINE_LATE_HOURS = 1  # received this long after check-in: 离线补传
