@@ -9,11 +9,11 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
+from tests.visit_data import photo_form, visit_body
 from webapp.extensions import db
 from webapp.models import Photo
 from webapp.services import photos
 from webapp.services.errors import ValidationFailed
-from tests.visit_data import photo_form, visit_body
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -166,7 +166,7 @@ def _shrink(img: Image.Image, long_edge: int) -> Image.Image:
 def _orientation(img: Image.Image) -> Image.Transpose | None:
     try:
         return ORIENTATION.get(img.getexif().get(ExifTags.Base.Orientation, 1))
-    except Exception:  # a broken EXIF block: keep the picture as it is stored
+    except Exception:  # noqa: BLE001 — a broken EXIF block: keep the picture as it is stored
         return None
 
 
