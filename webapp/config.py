@@ -80,6 +80,9 @@ class Default:
     PHOTO_LONG_EDGE = 1600
     THUMB_LONG_EDGE = 320
     OFFLINE_LATE_HOURS = 1  # received this long after check-in: 离线补传
+    # per helper per local day (services/visit_caps.py): bounds what one account's diary can cost
+    VISIT_DAILY_MAX = 10
+    VISIT_DAILY_TEXT_MAX = 20_000  # characters: notes, problems, next steps, checklist notes
 
     # attendance (002: 每季度驻村50天以上, 签到50次以上)
     VILLAGE_GEOFENCE_M = 2000
