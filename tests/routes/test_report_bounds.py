@@ -126,4 +126,4 @@ def test_parallel_requests_of_one_user_get_one_render(app, world, live_server):
 @pytest.mark.parametrize("setting, value", [("PDF_RENDER_SLOTS", 0), ("PDF_RENDER_SLOTS", 3)])
 def test_slots_setting(app, setting, value):
     app.config[setting] = value
-    assert limits(app).slots == (value or max(1, (os.cpu_count() or 1) // 2))
+    assert limits(app).slots == (value or max(2, (os.cpu_count() or 1) // 2))

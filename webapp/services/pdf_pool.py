@@ -12,7 +12,7 @@ bounds (issue 11: no single account can occupy the server).
   kernel when their process dies, so a crashed worker never leaves a slot taken.
 - **Not in the request worker.** `render()` forks a fresh process from the warmed fork server
   (services/pdf_worker_preload.py, the same as batch printing): the request thread only waits on
-  a pipe, holding no CPU and no GIL. The process runs at a lower priority (nice +5), so pages of
+  a pipe, holding no CPU and no GIL. The process runs at a lower priority (nice +10), so pages of
   other users go first, and its memory goes back to the system when it ends.
 - **Bounded.** The process is killed after PDF_RENDER_TIMEOUT_SECONDS (and kills itself a few
   seconds later should its parent be gone); a document of more than PDF_MAX_PAGES pages is
@@ -74,7 +74,7 @@ def limits_from(config: Mapping, instance_path: str | os.PathLike) -> Limits:
     if not lock_dir:
         db_key = hashlib.sha256(str(config.get("SQLALCHEMY_DATABASE_URI") or "").encode()).hexdigest()[:12]
         lock_dir = Path(instance_path) / "locks" / f"pdf-{db_key}"
-    slots = int(config.get("PDF_RENDER_SLOTS") or 0) or max(1, (os.cpu_count() or 1) // 2)
+    slots = int(config.get("PDF_RENDER_SLOTS") or 0) or max(2, (os.cpu_count() or 1) // 2)
     return Limits(Path(lock_dir), slots, float(config.get("PDF_SLOT_WAIT_SECONDS", 3)),
                   float(config.get("PDF_RENDER_TIMEOUT_SECONDS", 90)), int(config.get("PDF_MAX_PAGES", 1000)))
 
@@ -130,7 +130,7 @@ def _child(conn, html: str, thumbs: dict[str, bytes], timeout: float, max_pages:
     """Runs in the forked process: render, send ("ok", bytes) | ("pages", n) | ("error", text)."""
     signal.alarm(int(timeout) + 5)  # bounded even if the parent is gone (SIGALRM ends the process)
     with contextlib.suppress(OSError):
-        os.nice(5)
+        os.nice(10)
     from . import pdf_render
 
     try:
