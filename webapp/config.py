@@ -117,6 +117,6 @@ class Default:
     # one diary or attendance sheet for a web request (services/pdf_pool.py, issue 11)
     PDF_RENDER_SLOTS = 0  # documents rendered at once on this machine, all workers together; 0 = half the cores, at least 2
     PDF_SLOT_WAIT_SECONDS = 3  # a request waits this long for a free slot, then 503
-    PDF_RENDER_TIMEOUT_SECONDS = 90  # the render process is killed after this long: 503
+    PDF_RENDER_TIMEOUT_SECONDS = 55  # the render process is killed after this long: 503 (before nginx's 60 s proxy timeout)
     PDF_MAX_PAGES = 1000  # a longer document is refused after layout
     PDF_LOCK_DIR = None  # the lock files; None = instance/locks/pdf-<database>

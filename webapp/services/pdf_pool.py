@@ -63,7 +63,7 @@ class Limits:
     lock_dir: Path
     slots: int = 1
     wait_seconds: float = 3.0
-    timeout_seconds: float = 90.0
+    timeout_seconds: float = 55.0
     max_pages: int = 1000
 
 
@@ -76,7 +76,7 @@ def limits_from(config: Mapping, instance_path: str | os.PathLike) -> Limits:
         lock_dir = Path(instance_path) / "locks" / f"pdf-{db_key}"
     slots = int(config.get("PDF_RENDER_SLOTS") or 0) or max(2, (os.cpu_count() or 1) // 2)
     return Limits(Path(lock_dir), slots, float(config.get("PDF_SLOT_WAIT_SECONDS", 3)),
-                  float(config.get("PDF_RENDER_TIMEOUT_SECONDS", 90)), int(config.get("PDF_MAX_PAGES", 1000)))
+                  float(config.get("PDF_RENDER_TIMEOUT_SECONDS", 55)), int(config.get("PDF_MAX_PAGES", 1000)))
 
 
 # --- one per user, N per server -----------------------------------------------------------------
