@@ -127,7 +127,7 @@ def reduce_on_decode(img: Image.Image, long_edge: int) -> None:
     """JPEG: decode at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) while the result still
     covers long_edge on its long side. Other formats decode at full size."""
     w, h = img.size
-    if img.format != "JPEG" or max(w, h) < 2 * long_edge:
+    if img.format not in ("JPEG", "MPO") or max(w, h) < 2 * long_edge:
         return
     f = long_edge / max(w, h)
     img.draft(None, (max(1, math.ceil(w * f)), max(1, math.ceil(h * f))))
