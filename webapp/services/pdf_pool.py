@@ -12,7 +12,7 @@ bounds (issue 11: no single account can occupy the server).
   kernel when their process dies, so a crashed worker never leaves a slot taken.
 - **Not in the request worker.** `render()` forks a fresh process from the warmed fork server
   (services/pdf_worker_preload.py, the same as batch printing): the request thread only waits on
-  a pipe, holding no CPU and no GIL. The process runs at a lower priority (nice +10), so pages of
+  a pipe, holding no CPU and no GIL. The process runs at a lower priority (PDF_RENDER_NICE, +10), so pages of
   other users go first, and its memory goes back to the system when it ends.
 - **Bounded.** The process is killed after PDF_RENDER_TIMEOUT_SECONDS (and kills itself a few
   seconds later should its parent be gone); a document of more than PDF_MAX_PAGES pages is
@@ -38,7 +38,9 @@ from .errors import DomainError
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["webapp.services.pdf_worker_preload"]
+# "__main__" first: the fork server imports the program's main module once (gunicorn's script), so
+# each forked process does not import it again before it starts (multiprocessing does, otherwise)
+PRELOAD = ["__main__", "webapp.services.pdf_worker_preload"]
 SLOT_POLL_SECONDS = 0.05
 
 
@@ -65,6 +67,7 @@ class Limits:
     wait_seconds: float = 3.0
     timeout_seconds: float = 55.0
     max_pages: int = 1000
+    nice: int = 10
 
 
 def limits_from(config: Mapping, instance_path: str | os.PathLike) -> Limits:
@@ -76,7 +79,8 @@ def limits_from(config: Mapping, instance_path: str | os.PathLike) -> Limits:
         lock_dir = Path(instance_path) / "locks" / f"pdf-{db_key}"
     slots = int(config.get("PDF_RENDER_SLOTS") or 0) or max(2, (os.cpu_count() or 1) // 2)
     return Limits(Path(lock_dir), slots, float(config.get("PDF_SLOT_WAIT_SECONDS", 3)),
-                  float(config.get("PDF_RENDER_TIMEOUT_SECONDS", 55)), int(config.get("PDF_MAX_PAGES", 1000)))
+                  float(config.get("PDF_RENDER_TIMEOUT_SECONDS", 55)), int(config.get("PDF_MAX_PAGES", 1000)),
+                  int(config.get("PDF_RENDER_NICE", 10)))
 
 
 # --- one per user, N per server -----------------------------------------------------------------
@@ -126,11 +130,11 @@ def reserved(limits: Limits, user_id: int) -> Iterator[None]:
 
 # --- the render process ----------------------------------------------------------------------------
 
-def _child(conn, html: str, thumbs: dict[str, bytes], timeout: float, max_pages: int) -> None:
+def _child(conn, html: str, thumbs: dict[str, bytes], timeout: float, max_pages: int, nice: int) -> None:
     """Runs in the forked process: render, send ("ok", bytes) | ("pages", n) | ("error", text)."""
     signal.alarm(int(timeout) + 5)  # bounded even if the parent is gone (SIGALRM ends the process)
     with contextlib.suppress(OSError):
-        os.nice(10)
+        os.nice(nice)
     from . import pdf_render
 
     try:
@@ -149,7 +153,7 @@ def render(limits: Limits, html: str, thumbs: dict[str, bytes]) -> bytes:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(sender, html, thumbs, limits.timeout_seconds, limits.max_pages),
+    proc = ctx.Process(target=_child, args=(sender, html, thumbs, limits.timeout_seconds, limits.max_pages, limits.nice),
                        daemon=True, name="bangfu-pdf")
     started = time.monotonic()
     proc.start()
