@@ -119,4 +119,5 @@ class Default:
     PDF_SLOT_WAIT_SECONDS = 3  # a request waits this long for a free slot, then 503
     PDF_RENDER_TIMEOUT_SECONDS = 55  # the render process is killed after this long: 503 (before nginx's 60 s proxy timeout)
     PDF_MAX_PAGES = 1000  # a longer document is refused after layout
+    PDF_RENDER_NICE = 10  # the render process's lower priority: web pages go first
     PDF_LOCK_DIR = None  # the lock files; None = instance/locks/pdf-<database>
