@@ -42,8 +42,20 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (  # noqa: E402
-    CST, DEFAULT_PG, ROOT, free_port, gunicorn, instance_env, login, median, pct, scratch_database, scratch_dir,
-    stop, visit_body, wait_up,
+    CST,
+    DEFAULT_PG,
+    ROOT,
+    free_port,
+    gunicorn,
+    instance_env,
+    login,
+    median,
+    pct,
+    scratch_database,
+    scratch_dir,
+    stop,
+    visit_body,
+    wait_up,
 )
 
 MONTH = "2026-03"

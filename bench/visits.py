@@ -36,8 +36,21 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (
-    CST, DEFAULT_PG, ROOT, free_port, gunicorn, instance_env, lift_daily_caps, login, phone_jpeg, prepare_instance,
-    scratch_database, scratch_dir, stop, visit_body, wait_up,
+    CST,
+    DEFAULT_PG,
+    ROOT,
+    free_port,
+    gunicorn,
+    instance_env,
+    lift_daily_caps,
+    login,
+    phone_jpeg,
+    prepare_instance,
+    scratch_database,
+    scratch_dir,
+    stop,
+    visit_body,
+    wait_up,
 )
 
 
