@@ -160,6 +160,15 @@ def instance_env(instance: Path, db_url: str | None, upload_dir: Path | None = N
     return env
 
 
+def lift_daily_caps(instance: Path) -> None:
+    """For runs that send far more visits per helper and day than the daily caps allow
+    (VISIT_DAILY_MAX, VISIT_DAILY_TEXT_MAX: bench/fault.py, bench/visits.py): their point is
+    durability or speed, not the caps, so the scratch instance lifts them."""
+    instance_env(instance, None)  # the instance folder and its config.py
+    with open(instance / "config.py", "a", encoding="utf-8") as f:
+        f.write("VISIT_DAILY_MAX = 10**9\nVISIT_DAILY_TEXT_MAX = 10**12\n")
+
+
 SEED_SCRIPT = """
 import json, sys
 from webapp import create_app

@@ -39,8 +39,21 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (
-    CST, DEFAULT_PG, ROOT, free_port, gunicorn, instance_env, kill, login, prepare_instance,
-    scratch_database, scratch_dir, stop, visit_body, wait_up,
+    CST,
+    DEFAULT_PG,
+    ROOT,
+    free_port,
+    gunicorn,
+    instance_env,
+    kill,
+    lift_daily_caps,
+    login,
+    prepare_instance,
+    scratch_database,
+    scratch_dir,
+    stop,
+    visit_body,
+    wait_up,
 )
 
 
@@ -254,6 +267,7 @@ def check(outcome: Outcome, db: dict) -> tuple[list[str], dict]:
 def run_db(kind: str, args) -> tuple[list[str], dict]:
     with scratch_dir(f"bangfu-fault-{kind}-") as tmp, scratch_database(kind, tmp, args.pg) as db_url:
         env = instance_env(tmp / "instance", db_url, tmp / "uploads")
+        lift_daily_caps(tmp / "instance")  # 1,000 visits from 16 helpers: far beyond 10 a day each
         names = [f"fault{i:03d}" for i in range(args.concurrency)]
         seeded = prepare_instance(env, names, households=1)
         server = Server(env, free_port(), workers=args.workers, threads=args.threads, log_dir=tmp)

@@ -36,8 +36,21 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (
-    CST, DEFAULT_PG, ROOT, free_port, gunicorn, instance_env, login, phone_jpeg, prepare_instance,
-    scratch_database, scratch_dir, stop, visit_body, wait_up,
+    CST,
+    DEFAULT_PG,
+    ROOT,
+    free_port,
+    gunicorn,
+    instance_env,
+    lift_daily_caps,
+    login,
+    phone_jpeg,
+    prepare_instance,
+    scratch_database,
+    scratch_dir,
+    stop,
+    visit_body,
+    wait_up,
 )
 
 
@@ -86,6 +99,7 @@ def main() -> None:
     procs = []
     with scratch_dir("bangfu-bench-visits-") as tmp, scratch_database(args.db, tmp, args.pg) as db_url:
         env = instance_env(tmp / "instance", db_url)
+        lift_daily_caps(tmp / "instance")  # hundreds of visits from one helper
         (_, (hh,)), = prepare_instance(env, ["bench_helper"])
         app_port, bare_port = free_port(), free_port()
         procs.append(gunicorn("webapp:create_app()", env, app_port))

@@ -57,6 +57,7 @@ def app(database_url, tmp_path_factory):
         "DATABASE_URL": database_url,
         "UPLOAD_DIR": str(upload),
         "HUEY_IMMEDIATE": True,
+        "PDF_LOCK_DIR": str(tmp_path_factory.mktemp("pdf-locks")),
     })
     with app.app_context():
         from flask_migrate import upgrade

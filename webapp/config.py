@@ -75,6 +75,8 @@ class Default:
     MAX_PHOTOS_PER_VISIT = 9
     PHOTO_MAX_BYTES = 10 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
+    # peak memory one photo may take while processed (services/photos.working_bytes); larger is refused
+    PHOTO_MEMORY_BUDGET_MB = 100
     PHOTO_LONG_EDGE = 1600
     THUMB_LONG_EDGE = 320
     OFFLINE_LATE_HOURS = 1  # received this long after check-in: 离线补传
@@ -85,6 +87,9 @@ class Default:
     SAME_SPOT_WINDOW_MINUTES = 60  # … within this time …
     SAME_SPOT_HOUSEHOLDS_APART_M = 500  # … at households this far apart: 同地多户
     SAME_SPOT_MIN_HOUSEHOLDS = 2  # at least this many other households besides this one's
+    # per helper per local day (services/visit_caps.py): bounds what one account's diary can cost
+    VISIT_DAILY_MAX = 10
+    VISIT_DAILY_TEXT_MAX = 20_000  # characters: notes, problems, next steps, checklist notes
 
     # attendance (002: 每季度驻村50天以上, 签到50次以上)
     VILLAGE_GEOFENCE_M = 2000
@@ -116,3 +121,10 @@ class Default:
     PDF_WORKERS = 0  # processes rendering a batch; 0 = one per CPU core
     PDF_TASKS_PER_CHILD = 20  # documents per process before it is replaced (returns WeasyPrint's memory)
     PRINT_JOB_STALE_MINUTES = 60  # a job still "running" after this long has lost its worker: failed
+    # one diary or attendance sheet for a web request (services/pdf_pool.py, issue 11)
+    PDF_RENDER_SLOTS = 0  # documents rendered at once on this machine, all workers together; 0 = half the cores, at least 2
+    PDF_SLOT_WAIT_SECONDS = 3  # a request waits this long for a free slot, then 503
+    PDF_RENDER_TIMEOUT_SECONDS = 55  # the render process is killed after this long: 503 (before nginx's 60 s proxy timeout)
+    PDF_MAX_PAGES = 1000  # a longer document is refused after layout
+    PDF_RENDER_NICE = 10  # the render process's lower priority: web pages go first
+    PDF_LOCK_DIR = None  # the lock files; None = instance/locks/pdf-<database>

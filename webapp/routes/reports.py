@@ -16,7 +16,7 @@ from .. import htmx, jobs
 from ..extensions import db
 from ..models import Village
 from ..security import role_required
-from ..services import access, lookups, pdf, printjobs
+from ..services import access, lookups, pdf, pdf_pool, printjobs
 from ..services.errors import ValidationFailed
 from ..services.timeutil import local_today, month_key
 from ..web import params
@@ -41,18 +41,33 @@ def _pdf_response(doc: pdf.Document, data: bytes) -> Response:
     return resp
 
 
+def _limits() -> pdf_pool.Limits:
+    return pdf_pool.limits_from(current_app.config, current_app.instance_path)
+
+
+@bp.after_request
+def _retry_after(resp: Response) -> Response:
+    """429/503 from the render pool: when to try again."""
+    if resp.status_code in (429, 503):
+        resp.headers.setdefault("Retry-After", "10")
+    return resp
+
+
 @bp.get("/diary/<int:user_id>/<month>.pdf")
 @login_required
 def diary(user_id: int, month: str):
     helper = access.diary_helper(current_user, user_id)
-    return _pdf_response(*pdf.diary_pdf(helper, params.month_in_path(month), viewer=current_user))
+    month = params.month_in_path(month)
+    return _pdf_response(*pdf.bounded(current_user.id, _limits(),
+                                      lambda: pdf.diary_document(helper, month, viewer=current_user)))
 
 
 @bp.get("/attendance/<int:village_id>/<month>.pdf")
 @login_required
 def attendance(village_id: int, month: str):
     village = access.attendance_village(current_user, village_id)
-    return _pdf_response(*pdf.attendance_pdf(village, params.month_in_path(month)))
+    month = params.month_in_path(month)
+    return _pdf_response(*pdf.bounded(current_user.id, _limits(), lambda: pdf.attendance_document(village, month)))
 
 
 def _sheet_villages() -> list[Village]:

@@ -11,6 +11,7 @@ out with WeasyPrint behind the restrictive URL fetcher (needs neither).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,9 +21,10 @@ from flask import render_template
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import database
 from ..extensions import db
 from ..models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Village, Visit
-from . import access, pdf_render, redact, storage
+from . import access, pdf_pool, pdf_render, redact, storage
 from .pdf_render import STATIC_PREFIX, THUMB_PREFIX, AppURLFetcher, FetchRefused, render_pdf  # noqa: F401
 from .timeutil import month_days, month_utc_range, now_utc, parse_month, tz
 
@@ -319,3 +321,18 @@ def attendance_document(village: Village, month: str) -> Document:
 def attendance_pdf(village: Village, month: str) -> tuple[Document, bytes]:
     doc = attendance_document(village, month)
     return doc, render_pdf(doc.html, AppURLFetcher())
+
+
+# --- one document for a web request (issue 11) --------------------------------------------------
+
+def bounded(requester_id: int, limits: pdf_pool.Limits, make: Callable[[], Document]) -> tuple[Document, bytes]:
+    """Make a document for a request without occupying the request worker: under the requester's
+    lock and a server-wide slot (pdf_pool.reserved: 429 / 503 when taken), `make()` builds the
+    HTML here, the read transaction ends, and a separate process lays it out within the time and
+    page limits."""
+    with pdf_pool.reserved(limits, requester_id):
+        doc = make()
+        thumbs = {k: b for k in doc.thumb_keys if (b := read_thumb(k)) is not None}
+        database.end_read_transaction()
+        return doc, pdf_pool.render(limits, doc.html, thumbs)
+

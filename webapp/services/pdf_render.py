@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS, DEFAULT_OPTIONS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -110,10 +110,20 @@ def font_config() -> FontConfiguration:
     return config
 
 
-def render_pdf(html: str, fetcher: AppURLFetcher) -> bytes:
-    """HTML (from templates/pdf) → PDF bytes, resources only through `fetcher`."""
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(
-        stylesheets=stylesheets(), font_config=font_config())
+class TooManyPages(Exception):
+    def __init__(self, pages: int):
+        super().__init__(f"{pages} pages")
+        self.pages = pages
+
+
+def render_pdf(html: str, fetcher: AppURLFetcher, max_pages: int | None = None) -> bytes:
+    """HTML (from templates/pdf) → PDF bytes, resources only through `fetcher`. With max_pages,
+    a longer document raises TooManyPages after layout, before the PDF is written."""
+    options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets()}
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(font_config=font_config(), **options)
+    if max_pages is not None and len(document.pages) > max_pages:
+        raise TooManyPages(len(document.pages))
+    return document.write_pdf(**options)
 
 
 def render_in_worker(html: str, thumbs: dict[str, bytes]) -> bytes:

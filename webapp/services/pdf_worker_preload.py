@@ -4,3 +4,7 @@ worker (a new one every PDF_TASKS_PER_CHILD documents) costs a fork, not seconds
 from .pdf_render import warm_up
 
 warm_up()
+
+import gc  # noqa: E402
+
+gc.freeze()  # what the fork server has loaded is never collected: forked processes do not copy it on gc

@@ -4,11 +4,18 @@ Nothing from the upload is kept as it came: Pillow must decode the whole image (
 WebP or HEIC), the orientation is applied, and a new JPEG (long edge ≤ PHOTO_LONG_EDGE) and a
 thumbnail (≤ THUMB_LONG_EDGE) are written. Neither carries EXIF (so no GPS, no camera serial);
 the capture time is kept as a field instead.
+
+Memory is bounded before anything is decoded: a JPEG is decoded at the smallest DCT scale that
+still covers PHOTO_LONG_EDGE (Pillow's draft: a 4000×3000 phone photo decodes at 2000×1500), and
+the working memory the rest needs is estimated from the header (`working_bytes`) and refused
+beyond PHOTO_MEMORY_BUDGET_MB. A large image is shrunk right after decoding, before the
+orientation and the thumbnail are made, so no second full-size copy is ever held.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -16,7 +23,7 @@ from datetime import datetime, timezone
 
 import pillow_heif
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -98,13 +105,69 @@ def _exif_time(img: Image.Image) -> datetime | None:
 
 
 def _flatten(img: Image.Image) -> Image.Image:
-    """RGB on white, whatever the source mode (palette, alpha, CMYK, 16-bit…)."""
+    """RGB on white, whatever the source mode (palette, alpha, CMYK, 16-bit…). An RGBA image
+    is its own mask, so only the RGB result is added to the source's memory."""
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
         out = Image.new("RGB", rgba.size, (255, 255, 255))
-        out.paste(rgba, mask=rgba.getchannel("A"))
+        out.paste(rgba, mask=rgba)
         return out
     return img if img.mode == "RGB" else img.convert("RGB")
+
+
+# --- the memory budget ---------------------------------------------------------------------------
+# Pillow keeps RGB, RGBA, CMYK, I and F images at 4 bytes a pixel, I;16 at 2, L and P at 1.
+MB = 1024 * 1024
+ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+               5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+               8: Image.Transpose.ROTATE_90}
+
+
+def reduce_on_decode(img: Image.Image, long_edge: int) -> None:
+    """JPEG: decode at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) while the result still
+    covers long_edge on its long side. Other formats decode at full size."""
+    w, h = img.size
+    if img.format not in ("JPEG", "MPO") or max(w, h) < 2 * long_edge:
+        return
+    f = long_edge / max(w, h)
+    img.draft(None, (max(1, math.ceil(w * f)), max(1, math.ceil(h * f))))
+
+
+def working_bytes(img: Image.Image) -> int:
+    """Peak memory process() needs for this opened, not yet decoded image (after
+    reduce_on_decode), the largest of: the decode (plus libheif's own 3-byte copy for HEIC);
+    the decoded image and its RGB conversion side by side (alpha, palette, CMYK, grey…); the
+    RGB image and half of it again, LANCZOS's intermediate while it shrinks to PHOTO_LONG_EDGE."""
+    pixels = img.size[0] * img.size[1]
+    source = pixels * (1 if img.mode in ("1", "L", "P") else 2 if img.mode.startswith("I;16") else 4)
+    rgb = pixels * 4
+    decode = source + (pixels * 3 if img.format == "HEIF" else 0)
+    convert = 0 if img.mode == "RGB" else source + rgb
+    return max(decode, convert, rgb + rgb // 2)
+
+
+def _check_budget(img: Image.Image) -> None:
+    budget = _limit("PHOTO_MEMORY_BUDGET_MB") * MB
+    need = working_bytes(img)
+    if need > budget:
+        w, h = img.size
+        raise ValidationFailed(
+            f"照片解码后太大（{w}×{h}，处理约需 {need / MB:.0f} MB 内存，上限 {budget / MB:.0f} MB），已拒收。"
+            "请上传手机相机拍的普通照片，或先缩小后再上传。", field="photo")
+
+
+def _shrink(img: Image.Image, long_edge: int) -> Image.Image:
+    """At most long_edge on the long side, in place (the full-size pixels are released)."""
+    if max(img.size) > long_edge:
+        img.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    return img
+
+
+def _orientation(img: Image.Image) -> Image.Transpose | None:
+    try:
+        return ORIENTATION.get(img.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # noqa: BLE001 — a broken EXIF block: keep the picture as it is stored
+        return None
 
 
 def _jpeg(img: Image.Image, long_edge: int, quality: int) -> tuple[bytes, int, int]:
@@ -147,21 +210,28 @@ def process(data: bytes) -> Processed:
                 raise ValidationFailed(
                     f"图片像素过多（{w}×{h}），上限 {max_pixels // 1_000_000} 百万像素（疑似“解压炸弹”），已拒收。",
                     field="photo")
+            long_edge = _limit("PHOTO_LONG_EDGE")
+            reduce_on_decode(img, long_edge)
+            _check_budget(img)  # before anything decodes (a PNG's getexif() decodes the whole image)
             captured = _exif_time(img)
             if img.format == "PNG":
                 # every chunk's checksum, image data included: with LOAD_TRUNCATED_IMAGES on (see
                 # _StrictReader) Pillow would decode a damaged IDAT into grey instead of failing
                 Image.open(_StrictReader(data), formats=("PNG",)).verify()
             img.load()  # decodes everything: a truncated or corrupt file fails here
-            ImageOps.exif_transpose(img, in_place=True)
+            turn = _orientation(img)
             rgb = _flatten(img)
+            del img  # once converted, the decoded original is not needed: released before shrinking
+            rgb = _shrink(rgb, long_edge)
+            if turn is not None:
+                rgb = rgb.transpose(turn)
         except DomainError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ValidationFailed("图片像素过多（疑似“解压炸弹”），已拒收。", field="photo") from None
         except (_Truncated, OSError, ValueError, SyntaxError, EOFError):
             raise ValidationFailed(INCOMPLETE, field="photo") from None
-    image, width, height = _jpeg(rgb, _limit("PHOTO_LONG_EDGE"), 85)
+    image, width, height = _jpeg(rgb, long_edge, 85)
     thumb, _, _ = _jpeg(rgb, _limit("THUMB_LONG_EDGE"), 75)
     return Processed(image, thumb, width, height, hashlib.sha256(image).hexdigest(), captured)
 

@@ -31,7 +31,7 @@ from sqlalchemy import exists, or_, select, update
 
 from ..extensions import db
 from ..models import Household, Pairing, PrintJob, User, Village, Visit
-from . import access, pdf, pdf_render, storage
+from . import access, pdf, pdf_pool, pdf_render, storage
 from .errors import NotFound, ValidationFailed
 from .timeutil import month_days, month_utc_range, now_utc, parse_month
 
@@ -118,7 +118,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     (pdf_worker_preload); each worker is replaced after PDF_TASKS_PER_CHILD documents, so
     WeasyPrint's memory goes back to the system."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["webapp.services.pdf_worker_preload"])
+    ctx.set_forkserver_preload(pdf_pool.PRELOAD)  # the same fork server as single documents
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                max_tasks_per_child=int(current_app.config.get("PDF_TASKS_PER_CHILD") or 20))
 

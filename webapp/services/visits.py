@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Household, Member, Pairing, SubsidyAnswer, User, Visit
-from . import access, audit, geo, measures, subsidies, visit_flags
+from . import access, audit, geo, measures, subsidies, visit_caps, visit_flags
 from .errors import Conflict, ValidationFailed
 from .timeutil import month_utc_range, now_utc
 
@@ -144,6 +144,12 @@ def _check_subsidies(household: Household, answers: list[dict]) -> None:
         raise ValidationFailed("资助项目有误。", errors={"subsidies": errors})
 
 
+def _check_daily_caps(user: User, data: dict[str, Any]) -> None:
+    """VISIT_DAILY_MAX visits and VISIT_DAILY_TEXT_MAX characters per helper per local day (issue 11)."""
+    cfg = current_app.config
+    visit_caps.check(user.id, data, int(cfg["VISIT_DAILY_MAX"]), int(cfg["VISIT_DAILY_TEXT_MAX"]))
+
+
 def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Recorded:
     """Store a visit sent by a helper's phone (data as validated by schemas.visits.VisitIn).
 
@@ -158,6 +164,7 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
     household = access.visitable_household(user, data["household_id"])
     now = now or now_utc()
     check_time(data["checked_in_at"], now)
+    _check_daily_caps(user, data)
     measures.check_ids(household.id, data.get("measures_done") or [])
     _check_subsidies(household, data.get("subsidies") or [])
     checklist = {code: {"ok": ans.get("ok"), "note": (ans.get("note") or "").strip()}
