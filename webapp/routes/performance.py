@@ -225,7 +225,7 @@ def spot_check_result(item_id: int):
 
 # ---------------------------------------------------------------- 弄虚作假 confirmed (issue 15)
 
-@bp.post("/visits/<int(max=2147483647):visit_id>/fake")
+@bp.post("/visits/<int:visit_id>/fake")
 @role_required("first_secretary", "office_admin")
 def confirm_fake_visit(visit_id: int):
     """A reviewer confirms a visit record is fake: 004 第九条(四)2 for the helper that month."""
