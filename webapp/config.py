@@ -63,13 +63,13 @@ class Default:
     ROSTER_PENDING_DIR = None  # set in create_app: instance/roster_pending
 
     # pairing (003: 帮扶责任人帮扶不超过5户)
-    HOUSEHOLD_LIMIT = 5
+    HOUSEHOLD_LIMIT = 5  # from source: 003
 
     # visits
     VISIT_GEOFENCE_M = 300  # per-unit value overrides
     GPS_ACCURACY_FLAG_M = 200
     MAX_TRAVEL_KMH = 120
-    LATE_ENTRY_HOURS = 72
+    LATE_ENTRY_HOURS = 72  # LOCAL CHOICE (timeliness of entries; no source number)
     OFFLINE_WINDOW_DAYS = 7
     FUTURE_SKEW_MINUTES = 5
     MAX_PHOTOS_PER_VISIT = 9
@@ -93,8 +93,13 @@ class Default:
 
     # attendance (002: 每季度驻村50天以上, 签到50次以上)
     VILLAGE_GEOFENCE_M = 2000
-    QUARTER_DAYS_TARGET = 50
-    QUARTER_CHECKINS_TARGET = 50
+    QUARTER_DAYS_TARGET = 50  # from source: 002 "每季度驻村50天以上"
+    QUARTER_CHECKINS_TARGET = 50  # from source: 002 "每季度在手机APP上签到50次以上"
+    # which check-ins count towards QUARTER_CHECKINS_TARGET (LOCAL CHOICE, configurable; issue 15):
+    # only those inside the village geofence, and at most this many per local (Asia/Shanghai) day
+    # (0 = no daily cap). Every check-in is still stored and shown.
+    CHECKINS_COUNT_INSIDE_ONLY = True
+    CHECKINS_COUNTED_PER_DAY = 1
     HOLIDAYS: list[str] = [
         "2026-01-01", "2026-01-02", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19",
         "2026-02-20", "2026-02-23", "2026-04-06", "2026-05-01", "2026-05-04", "2026-05-05",
@@ -104,15 +109,43 @@ class Default:
     LEAVE_BACKDATE_DAYS = 31  # leave may be asked for afterwards (sick leave), this many days back
     RECENT_VISITS_SHOWN = 20  # the first secretary's list of recent visits in the village
 
-    # performance (004, 001)
-    SCORE_WEIGHTS = {"coverage": 50, "diary": 20, "measures": 20, "timeliness": 10}
-    SCORE_FLAG_DEDUCTION = 2
-    SCORE_FLAG_DEDUCTION_MAX = 20
-    DIARY_DEADLINE_DAY = 5
+    # performance. The sources (004, 001) say WHAT is checked; no source gives helper score parts,
+    # weights, thresholds or deadlines: every number below marked LOCAL CHOICE is the product's own
+    # (issue 15; the README table "Where every number comes from" lists them all).
+    SCORE_WEIGHTS = {"coverage": 50, "diary": 20, "measures": 20, "timeliness": 10}  # LOCAL CHOICE
+    SCORE_FLAG_DEDUCTION = 2  # LOCAL CHOICE
+    SCORE_FLAG_DEDUCTION_MAX = 20  # LOCAL CHOICE
+    DIARY_DEADLINE_DAY = 5  # LOCAL CHOICE (002 asks a diary a month, not by which day)
+    # from source 001 六(一)3: the town's quarterly assessment of VILLAGES, weighted 20/20/20/40 (with a
+    # year-end assessment). Not used for helpers; kept for the village assessment (not built yet).
     QUARTER_WEIGHTS = [0.2, 0.2, 0.2, 0.4]
-    RATING_EXCELLENT = 90
-    RATING_PASS = 60
-    SPOT_CHECK_RATIO = 0.3
+    # a helper's year from their four quarters: LOCAL CHOICE, configurable (equal weights; 004 第五条
+    # only says the monthly spot checks and quarterly assessments are the basis of the year-end rating)
+    HELPER_QUARTER_WEIGHTS = [0.25, 0.25, 0.25, 0.25]
+    RATING_EXCELLENT = 90  # LOCAL CHOICE
+    RATING_PASS = 60  # LOCAL CHOICE
+    SPOT_CHECK_RATIO = 0.3  # from source: 004 第六条(一) "考核组按30%的比例…随机抽查"
+    # What a spot-check result does to that month's score and rating. The spot check itself is from
+    # 004 第六条(一) and 第五条 ("以月抽查、季考核结果作为年终考核评价…的重要依据"); the points and caps
+    # are a LOCAL CHOICE, configurable: deduction = points off the month's score, rating_cap = the best
+    # rating the month can still have (优秀 > 合格 > 不合格). A result not listed here changes nothing.
+    # 弄虚作假 confirmed by a reviewer or a spot check: flag 004 第九条(四)2 (党政纪处分 candidate) and cap
+    # the month's rating at this (LOCAL CHOICE, configurable; None = flag only)
+    FAKE_RATING_CAP = "不合格"
+    # where two items of 004 第九条 could apply to one automatic flag, the item used (LOCAL CHOICE):
+    # incomplete_records (missing or sent-back diary): "(一)3" 各类表册等材料上报不及时、填写不规范、不完善的
+    #   or "(二)4" 未按照要求填写精准扶贫表格的 (default);
+    # plan_overdue (a measure open past its due date): "(二)3" 在规定时间内没有完成各项工作任务的
+    #   or "(三)5" 没有完成帮扶计划的 (default).
+    SANCTION_CHOICES = {"incomplete_records": "(二)4", "plan_overdue": "(三)5"}
+    SPOT_CHECK_EFFECTS = {
+        "基本符合": {"deduction": 5, "rating_cap": "合格"},
+        "不符合": {"deduction": 20, "rating_cap": "不合格"},
+    }
+
+    # a subsidy answered 未享受 or a 两不愁三保障 item answered 否 opens a problem on the household due this
+    # many days after the visit (LOCAL CHOICE, configurable); open at its due date = 004 第九条(三)1
+    POLICY_PROBLEM_DAYS = 30
 
     # PDF batch jobs
     HUEY_IMMEDIATE = False

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests import perf_factories
 from tests.perf_factories import local, visit
 from webapp.extensions import db
-from webapp.models import AuditLog, MonthClosure, SpotCheckDraw, SpotCheckItem, User
+from webapp.models import AuditLog, MonthClosure, SpotCheckDraw, SpotCheckItem, User, Visit
 
 MARCH = "2026-03"
 
@@ -232,8 +232,8 @@ def test_api_fields_and_scoping(client, make_client, march):
     assert {"username", "score", "rating", "households", "households_visited", "visits", "flagged_visits", "flags"} <= set(h1)
     assert (h1["score"], h1["rating"], h1["households"], h1["households_visited"], h1["visits"], h1["flagged_visits"]) == (
         65.0, "合格", 2.0, 1, 1, 0)
-    assert {"code": "not_visited", "rule": "不按要求进村入户", "action": "通报批评",
-            "evidence": "本月未走访：张二"} in h1["flags"]
+    assert {"code": "not_visited", "rule": "不按要求进村入户开展扶贫工作的", "action": "通报批评",
+            "evidence": "本月未走访：张二", "item": "第九条(一)2"} in h1["flags"]
 
     sec = make_client()
     sec.login("sec1")
@@ -289,6 +289,9 @@ def _matrix(w):
         # after the result: a redraw supersedes the item (a result on it would then be 409)
         ("POST", "performance.spot_check_draw", "/performance/spot-checks/draw"): dict(office_post, admin_x=422),
         ("GET", "api_performance.month", f"/api/v1/performance?month={MARCH}"): dict.fromkeys(ROLES, 200) | {"anonymous": 401},
+        # issue 15: a reviewer confirms a fake visit (here without the required note: 422)
+        ("POST", "performance.confirm_fake_visit", "/performance/visits/VISIT/fake"): dict(
+            one_helper, sec1=422, admin=422),
     }
 
 
@@ -299,6 +302,7 @@ def test_every_performance_view_for_every_role(app, make_client, march):
         draw = performance.draw(db.session.get(User, march["admin"]), MARCH, seed="矩阵")
         db.session.commit()
         item_id = draw.items[0].id
+        visit_id = db.session.scalar(select(Visit.id).where(Visit.helper_id == march["h1"]))
     matrix = _matrix(march)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
                  if rule.endpoint.startswith(("performance.", "api_performance."))}
@@ -308,7 +312,7 @@ def test_every_performance_view_for_every_role(app, make_client, march):
         if role != "anonymous":
             c.login(role)
         for (method, endpoint, url), expected in matrix.items():
-            url = url.replace("ITEM", str(item_id))
+            url = url.replace("ITEM", str(item_id)).replace("VISIT", str(visit_id))
             if method == "GET":
                 resp = c.get(url)
             else:
@@ -327,3 +331,47 @@ def test_odd_parameters_are_4xx_not_5xx(client, march):
         assert 400 <= status < 500, (url, status)
     assert client.post("/performance/spot-checks/items/99999999999999999999", data={"result": "符合"}).status_code == 404
     assert client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "x" * 65}).status_code == 422
+
+
+def test_spot_check_result_and_satisfaction_move_the_month_on_the_pages(client, march):
+    """Issue 15: 不符合 on a drawn helper shows on their month and in the ranking; satisfaction per village."""
+    client.application.config["SPOT_CHECK_RATIO"] = 1.0
+    client.login("admin")
+    client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "全部"})
+    with client.application.app_context():
+        h2 = db.session.scalar(select(User).where(User.username == "h2"))
+        items = db.session.scalars(select(SpotCheckItem).where(SpotCheckItem.helper_id == h2.id)).all()
+        item_id, h2_id = items[-1].id, h2.id
+    assert client.post(f"/performance/spot-checks/items/{item_id}",
+                       data={"result": "不符合", "note": "户主称本月未见帮扶人", "satisfaction": "不满意",
+                             "satisfaction_note": ""}).status_code == 422
+    assert client.post(f"/performance/spot-checks/items/{item_id}",
+                       data={"result": "不符合", "note": "户主称本月未见帮扶人", "satisfaction": "不满意",
+                             "satisfaction_note": "没见过人"}).status_code == 302
+    html = client.get(f"/performance/helpers/{h2_id}?month={MARCH}").get_data(as_text=True)
+    assert "当月抽查" in html and "户主称本月未见帮扶人" in html and "没见过人" in html and "80" in html
+    ranking = client.get(f"/performance/unit?month={MARCH}").get_data(as_text=True)
+    assert "群众满意度" in ranking and "不满意 1" in ranking
+
+
+def test_first_secretary_confirms_a_fake_visit_and_the_helper_gets_four_two(client, march):
+    client.login("sec1")
+    with client.application.app_context():
+        visit_id = db.session.scalar(select(Visit.id).where(Visit.helper_id == march["h1"]))
+    assert client.post(f"/performance/visits/{visit_id}/fake", data={"fake_note": "照片是去年的"}).status_code == 302
+    with client.application.app_context():
+        assert db.session.get(Visit, visit_id).fake_note == "照片是去年的"
+    html = client.get(f"/performance/helpers/{march['h1']}?month={MARCH}").get_data(as_text=True)
+    assert "党政纪处分候选" in html and "004 第九条(四)2：工作中弄虚作假、玩忽职守、失职渎职的" in html
+
+
+def test_the_helper_reads_which_numbers_are_local_choices(client, march):
+    """Issue 15: the score explanation marks every number as from a source or a local choice."""
+    client.login("h1")
+    html = client.get(f"/performance/me?month={MARCH}").get_data(as_text=True)
+    assert "评分规则的来源" in html
+    assert "走访 50、日志 20、措施 20、按时录入 10" in html and "≥90 优秀，≥60 合格" in html
+    assert html.count("本地设置，可配置") >= 8
+    assert "004 第六条(一)" in html and "001：“每月至少上户一次”" in html
+    year = client.get("/performance/me/year?year=2026").get_data(as_text=True)
+    assert "四个季度 25/25/25/25%" in year and "不用于个人" in year

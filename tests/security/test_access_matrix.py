@@ -110,6 +110,8 @@ MATRIX = {
     "performance.spot_checks": ("GET", "/performance/spot-checks", ADMINS),
     "performance.spot_check_draw": ("POST", "/performance/spot-checks/draw", ADMINS),
     "performance.spot_check_result": ("POST", "/performance/spot-checks/items/{spot_item}", ADMIN),
+    # issue 15: a reviewer confirms a fake visit (the village's first secretary, the unit's office)
+    "performance.confirm_fake_visit": ("POST", "/performance/visits/{visit}/fake", {"sec1", "admin"}),
     "api_performance.month": ("GET", "/api/v1/performance?month={month}", ALL),  # scoped rows
     # printed documents
     "reports.index": ("GET", "/reports/", ALL),
@@ -161,6 +163,8 @@ def _body(key: str, ids: dict) -> dict:
         return {"data": {"month": ids["month"], "reason": "测试"}}
     if key == "performance.spot_check_result":
         return {"data": {"result": "符合", "note": "核查"}}
+    if key == "performance.confirm_fake_visit":
+        return {"data": {"fake_note": "户主称无人来过"}}
     if key == "reports.batch":
         return {"data": {"month": ids["month"], "format": "pdf"}}
     if key == "admin.user_active":

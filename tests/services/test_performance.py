@@ -81,7 +81,7 @@ def test_two_of_five_households_not_visited_costs_twenty(w):
     assert r.score == 72.0 and r.rating == "合格"
     assert "2 户未走访" in r.veto
     not_visited = next(x for x in r.flags if x.code == "not_visited")
-    assert (not_visited.rule, not_visited.action) == ("不按要求进村入户", "通报批评")
+    assert (not_visited.rule, not_visited.action) == ("不按要求进村入户开展扶贫工作的", "通报批评")
     assert "户3" in not_visited.evidence and "户4" in not_visited.evidence
 
 
@@ -147,7 +147,7 @@ def test_timeliness_counts_entries_within_72_hours(w):
     assert (r.visits, r.late_visits, t.points) == (4, 2, 5.0)
     assert t.missing == "2 次走访超过 72 小时才录入 (−5)"
     late = next(x for x in r.flags if x.code == "late_records")
-    assert (late.rule, late.action, late.evidence) == ("材料报送不及时", "通报批评", "2 次走访超过 72 小时才录入")
+    assert (late.rule, late.action, late.evidence) == ("各类表册等材料上报不及时、填写不规范、不完善的", "通报批评", "2 次走访超过 72 小时才录入")
 
 
 def test_no_visit_scores_no_timeliness(w):
@@ -203,7 +203,7 @@ def test_measures_due_done_and_overdue(w):
     assert m.points == 13.3 and m.missing == "还有 1 项到期措施未完成 (−6.7)"
     assert m.evidence == ["张二：发展养殖"]
     overdue = next(x for x in r.flags if x.code == "plan_overdue")
-    assert (overdue.rule, overdue.action) == ("帮扶计划未按期完成", "诫勉谈话")
+    assert (overdue.rule, overdue.action) == ("没有完成帮扶计划的", "诫勉谈话")
     assert "张二：发展养殖" in overdue.evidence
     assert "1 项到期措施未完成" in r.veto
 
@@ -214,7 +214,7 @@ def test_household_without_a_plan_is_flagged(w):
     visit(h1, w["hh1"], local(2026, 3, 3)), visit(h1, w["hh2"], local(2026, 3, 3))
     r = month_of(h1, h1)
     no_plan = next(x for x in r.flags if x.code == "no_plan")
-    assert (no_plan.rule, no_plan.action, no_plan.evidence) == ("没有帮扶计划", "诫勉谈话", "没有帮扶措施：张二")
+    assert (no_plan.rule, no_plan.action, no_plan.evidence) == ("没有制定帮扶计划、项目实施方案、增收脱贫措施的", "诫勉谈话", "没有帮扶措施：张二")
     assert r.score == 100.0 and r.rating == "合格" and "1 户没有帮扶计划" in r.veto
 
 
@@ -231,7 +231,8 @@ def test_a_running_month_is_provisional_and_raises_month_end_flags_only_when_ove
     r = month_of(h1, h1, now=before_deadline)
     assert r.provisional and [x.code for x in r.flags] == ["not_visited"]
     r = month_of(h1, h1)
-    assert not r.provisional and [x.code for x in r.flags] == ["not_visited", "incomplete_records"]
+    # issue 15: one sanction per fact — the unvisited household is not counted again as "no diary"
+    assert not r.provisional and [x.code for x in r.flags] == ["not_visited"]
 
 
 def test_visits_in_other_months_and_other_time_zones(w):
@@ -260,13 +261,15 @@ def test_quarter_is_the_mean_of_its_months_and_year_weights_quarters(w, app):
     assert row.score == 73.3 and row.rating == "合格"
     y = performance.helper_year(h2, h2, 2026, now=end_of_year)
     assert [q[2] for q in y.quarters] == [73.3, 20.0, 20.0, 20.0]
-    assert y.score == round(0.2 * 73.3 + 0.2 * 20 + 0.2 * 20 + 0.4 * 20, 1) == 30.7
-    app.config["QUARTER_WEIGHTS"] = [0.25, 0.25, 0.25, 0.25]
-    assert performance.helper_year(h2, h2, 2026, now=end_of_year).score == round((73.3 + 60) / 4, 1)
+    # issue 15: a helper's year weights quarters equally (HELPER_QUARTER_WEIGHTS, a local choice);
+    # 001's 20/20/20/40 is for villages
+    assert y.score == round((73.3 + 20 + 20 + 20) / 4, 1) == 33.3 and y.weights == [0.25] * 4
+    app.config["HELPER_QUARTER_WEIGHTS"] = [0.2, 0.2, 0.2, 0.4]
+    assert performance.helper_year(h2, h2, 2026, now=end_of_year).score == round(0.2 * 73.3 + 0.2 * 20 + 0.2 * 20 + 0.4 * 20, 1)
 
 
 def test_year_score_leaves_out_quarters_without_scores(app, ctx):
-    assert performance.year_score({1: 80, 2: 70, 3: 90, 4: 60}) == 72.0
+    assert performance.year_score({1: 80, 2: 70, 3: 90, 4: 60}) == 75.0  # equal weights (local choice)
     assert performance.year_score({1: 80, 2: 70, 3: None, 4: None}) == 75.0
     assert performance.year_score({1: None, 2: None, 3: None, 4: None}) is None
 

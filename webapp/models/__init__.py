@@ -1,5 +1,5 @@
 """All models, re-exported so `from webapp.models import X` works everywhere."""
-from .assessment import SPOT_RESULTS, MonthClosure, MonthResult, SpotCheckDraw, SpotCheckItem
+from .assessment import SATISFACTION_LEVELS, SPOT_RESULTS, MonthClosure, MonthResult, SpotCheckDraw, SpotCheckItem
 from .attendance import LEAVE_KINDS, LEAVE_STATUSES, Checkin, Leave
 from .audit import AuditLog
 from .evidence import PhotoHashBand, VisitAmendment
@@ -10,7 +10,7 @@ from .types import UTCDateTime, utcnow
 from .visit import MEASURE_CATEGORIES, REVIEW_STATUSES, Measure, Photo, SubsidyAnswer, Visit
 
 __all__ = [
-    "SPOT_RESULTS", "MonthClosure", "MonthResult", "SpotCheckDraw", "SpotCheckItem",
+    "SATISFACTION_LEVELS", "SPOT_RESULTS", "MonthClosure", "MonthResult", "SpotCheckDraw", "SpotCheckItem",
     "LEAVE_KINDS", "LEAVE_STATUSES", "Checkin", "Leave", "AuditLog", "PhotoHashBand", "VisitAmendment",
     "EDUCATION_STAGES", "POVERTY_CAUSES", "STATUSES", "Household", "Member", "Pairing", "mask_citizen_id",
     "PrintJob", "ROLE_LABELS", "ROLES", "TEAM_ROLES", "LoginAttempt", "Unit", "User", "Village",

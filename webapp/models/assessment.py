@@ -10,6 +10,7 @@ from .org import User
 from .types import UTCDateTime, utcnow
 
 SPOT_RESULTS = ("符合", "基本符合", "不符合")
+SATISFACTION_LEVELS = ("满意", "基本满意", "不满意")  # 群众满意度 (000, 002)
 
 
 class MonthClosure(db.Model):
@@ -58,6 +59,11 @@ class SpotCheckItem(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
     checked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     checked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # the household's satisfaction found on the spot check (满意 / 基本满意 / 不满意), with a note
+    satisfaction: Mapped[Optional[str]] = mapped_column(String(8))
+    satisfaction_note: Mapped[Optional[str]] = mapped_column(Text)
+    # the spot check found 弄虚作假 (fake visits or records): 004 第九条(四)2 for the helper
+    fake: Mapped[bool] = mapped_column(default=False)
 
     draw: Mapped[SpotCheckDraw] = relationship(back_populates="items")
     helper: Mapped[User] = relationship(foreign_keys=[helper_id])

@@ -44,14 +44,20 @@ class Visit(db.Model):
     verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     verify_note: Mapped[Optional[str]] = mapped_column(Text)
+    # 弄虚作假 confirmed by a reviewer (issue 15: 004 第九条(四)2 for the helper)
+    fake_confirmed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    fake_confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    fake_note: Mapped[Optional[str]] = mapped_column(Text)
 
     household: Mapped[Household] = relationship()
     helper: Mapped[User] = relationship(foreign_keys=[helper_id])
     reviewed_by: Mapped[Optional[User]] = relationship(foreign_keys=[reviewed_by_id])
     verified_by: Mapped[Optional[User]] = relationship(foreign_keys=[verified_by_id])
+    fake_confirmed_by: Mapped[Optional[User]] = relationship(foreign_keys=[fake_confirmed_by_id])
     photos: Mapped[list["Photo"]] = relationship(back_populates="visit", order_by="Photo.id")
     subsidy_answers: Mapped[list["SubsidyAnswer"]] = relationship(back_populates="visit")
-    measures_done: Mapped[list["Measure"]] = relationship(back_populates="done_visit")
+    measures_done: Mapped[list["Measure"]] = relationship(back_populates="done_visit",
+                                                           foreign_keys="Measure.done_visit_id")
     amendments: Mapped[list["VisitAmendment"]] = relationship(back_populates="visit",  # noqa: F821
                                                               order_by="VisitAmendment.id")
 
@@ -86,9 +92,14 @@ class Measure(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_visit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit.id"), index=True)
     done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # a problem opened from a policy answer (issue 15): source "policy", source_ref what it rests on
+    # ("subsidy:<member id>:<item>" or "checklist:<code>"), the visit that found it
+    source: Mapped[Optional[str]] = mapped_column(String(16))
+    source_ref: Mapped[Optional[str]] = mapped_column(String(80))
+    source_visit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit.id"))
 
     household: Mapped[Household] = relationship()
-    done_visit: Mapped[Optional[Visit]] = relationship(back_populates="measures_done")
+    done_visit: Mapped[Optional[Visit]] = relationship(back_populates="measures_done", foreign_keys=[done_visit_id])
 
 
 class SubsidyAnswer(db.Model):

@@ -24,7 +24,9 @@ def create_checkin():
 @bp.get("/attendance/summary")
 @login_required
 def summary():
-    """Per member of the village team: username, days_in_village, checkins, leave_days, absent_days.
+    """Per member of the village team: username, days_in_village, checkins (every check-in),
+    checkins_counted (those counting towards the quarter's target: inside the geofence, at most
+    CHECKINS_COUNTED_PER_DAY a day), leave_days, absent_days.
 
     `village_id` (a first secretary may omit it: their own village), and `month=YYYY-MM` or
     `quarter=YYYY-Qn` (neither: the current month). First secretary of that village and the

@@ -5,12 +5,13 @@ from flask_login import current_user
 from .. import htmx
 from ..models import LEAVE_KINDS, TEAM_ROLES, Leave
 from ..security import role_required
-from ..services import access, attendance, lookups, storage
+from ..services import access, attendance, checkin_count, lookups, storage
 from ..services.timeutil import local_today
 from ..web import params
 from ..web.writes import attempt, error_page
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
+bp.add_app_template_global(checkin_count.explanation, "checkin_rule")
 
 DECIDERS = ("first_secretary", "office_admin")
 

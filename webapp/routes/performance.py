@@ -6,15 +6,19 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user, login_required
 
 from ..htmx import render
-from ..models import SPOT_RESULTS
+from ..models import SATISFACTION_LEVELS, SPOT_RESULTS
 from ..security import role_required
-from ..services import access, lookups, performance
+from ..services import access, lookups, performance, policy_problems, sanctions
+from ..services.assessment import sources, spot_effects
 from ..services.errors import ValidationFailed
 from ..services.sheet_export import to_csv, to_xlsx
 from ..web import params
 from ..web.writes import attempt, done
 
 bp = Blueprint("performance", __name__, url_prefix="/performance")
+bp.add_app_template_global(spot_effects.satisfaction_by_village, "satisfaction_by_village")
+bp.add_app_template_global(policy_problems.for_viewer, "policy_problems_for")
+bp.add_app_template_global(sources.helper_rules, "score_sources")
 
 ASSESSORS = ("first_secretary", "office_admin")
 
@@ -196,7 +200,7 @@ def spot_checks():
     current = next((d for d in draws if not d.superseded), None)
     check = performance.reproduce(current) if current else None
     return render_template("performance/spot_checks.html", month=key, draws=draws, current=current, check=check,
-                           results=SPOT_RESULTS,
+                           results=SPOT_RESULTS, levels=SATISFACTION_LEVELS,
                            default_ratio=performance.spot_check_ratio())
 
 
@@ -213,6 +217,20 @@ def spot_check_draw():
 def spot_check_result(item_id: int):
     item = access.spot_check_item(current_user, item_id)
     back = url_for("performance.spot_checks", month=item.draw.month)
-    _, err = attempt(performance.record_result, current_user, item, request.form.get("result", ""),
-                     request.form.get("note", ""))
+    form = request.form
+    _, err = attempt(spot_effects.record_check, current_user, item, form.get("result", ""), form.get("note", ""),
+                     form.get("satisfaction", ""), form.get("satisfaction_note", ""), form.get("fake") == "1")
     return done(err, back if err else back + f"#item-{item.id}")
+
+
+# ---------------------------------------------------------------- 弄虚作假 confirmed (issue 15)
+
+@bp.post("/visits/<int:visit_id>/fake")
+@role_required("first_secretary", "office_admin")
+def confirm_fake_visit(visit_id: int):
+    """A reviewer confirms a visit record is fake: 004 第九条(四)2 for the helper that month."""
+    visit = access.review_visit(current_user, visit_id)
+    back = url_for("secretary.helpers_work") if current_user.role == "first_secretary" else url_for(
+        "visits.show", visit_id=visit.id)
+    _, err = attempt(sanctions.confirm_fake_visit, current_user, visit, request.form.get("fake_note", ""))
+    return done(err, back)

@@ -48,6 +48,7 @@ def member_json(m) -> dict[str, Any]:
     return {
         "user_id": m.user.id, "username": m.user.username, "display_name": m.user.display_name,
         "role": m.user.role, "days_in_village": m.days_in_village, "checkins": m.checkins,
+        "checkins_counted": m.checkins_counted,  # towards the quarter's target (services.checkin_count)
         "leave_days": _num(m.leave_days), "absent_days": _num(m.absent_days),
         "working_days": m.working_days,
     }
@@ -60,7 +61,8 @@ def team_summary_json(team) -> dict[str, Any]:
         "village_id": village.id, "village": village.name, "period": period.key, "kind": period.kind,
         "start": period.start.isoformat(), "end": period.end.isoformat(),
         "members": [member_json(m) | {
-            "quarter_days": m.progress.days, "quarter_checkins": m.progress.checkins,
+            "quarter_days": m.progress.days, "quarter_checkins": m.progress.checkins_all,
+            "quarter_checkins_counted": m.progress.checkins,
             "days_pace": m.progress.days_pace, "checkins_pace": m.progress.checkins_pace,
         } for m in team.members],
     }

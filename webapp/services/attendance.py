@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import LEAVE_KINDS, TEAM_ROLES, Checkin, Leave, User, Village
 from ..schemas.attendance import CheckinSchema
-from . import audit
+from . import audit, checkin_count
 from .errors import Conflict, Forbidden, ValidationFailed
 from .geo import haversine_m
 from .timeutil import local_date, local_today, month_days, now_utc, quarter_of, tz
@@ -435,6 +435,11 @@ class Day:
     def label(self) -> str:
         return DAY_STATUS_LABELS[self.status]
 
+    @property
+    def counted(self) -> int:
+        """Check-ins of the day that count towards the quarter's target (services.checkin_count)."""
+        return checkin_count.counted(self.checkins, self.inside)
+
 
 @dataclass
 class Progress:
@@ -449,6 +454,7 @@ class Progress:
     checkins_pace: str
     projected_days: int
     projected_checkins: int
+    checkins_all: int = 0  # every check-in of the quarter; `checkins` are those counted (checkin_count)
 
     @property
     def days_pace_label(self) -> str:
@@ -477,6 +483,10 @@ class MemberSummary:
     @property
     def checkins(self) -> int:
         return sum(d.checkins for d in self.days)
+
+    @property
+    def checkins_counted(self) -> int:
+        return sum(d.counted for d in self.days)
 
     @property
     def checkins_outside(self) -> int:
@@ -614,7 +624,7 @@ def progress(user: User, quarter: Period, days: list[Day], today: date) -> Progr
     days_target, checkins_target = int(cfg["QUARTER_DAYS_TARGET"]), int(cfg["QUARTER_CHECKINS_TARGET"])
     in_q = [d for d in days if quarter.start <= d.date <= quarter.end]
     n_days = sum(1 for d in in_q if d.inside)
-    n_checkins = sum(d.checkins for d in in_q)
+    n_checkins = sum(d.counted for d in in_q)  # those that count towards the target (checkin_count)
     begin = max(quarter.start, posting_start(user))
     last = min(today, quarter.end)
     elapsed = (last - begin).days + 1 if last >= begin else 0
@@ -625,7 +635,8 @@ def progress(user: User, quarter: Period, days: list[Day], today: date) -> Progr
                                       remaining + (1 if today_open else 0))
     checkins_pace, projected_checkins = _pace(n_checkins, checkins_target, elapsed, remaining, over, None)
     return Progress(quarter, n_days, n_checkins, days_target, checkins_target, days_pace, checkins_pace,
-                    min(projected_days, (quarter.end - begin).days + 1), projected_checkins)
+                    min(projected_days, (quarter.end - begin).days + 1), projected_checkins,
+                    sum(d.checkins for d in in_q))
 
 
 def team(village: Village) -> list[User]:

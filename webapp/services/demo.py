@@ -100,3 +100,6 @@ def seed(rng: random.Random | None = None) -> None:
     from . import demo_attendance  # two months of team check-ins and leave, one member behind
 
     demo_attendance.seed(rng)
+    from . import demo_assessment  # issue 15: policy problems, a spot check that counts, a fake visit
+
+    demo_assessment.seed(rng)

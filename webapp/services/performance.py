@@ -3,7 +3,7 @@
 All helpers' month is computed with a handful of set-based aggregates (pairings, visits and
 measures grouped by helper and household, then by helper): there is no query per helper.
 Every number used for a score comes from config (SCORE_WEIGHTS, SCORE_FLAG_DEDUCTION(_MAX),
-DIARY_DEADLINE_DAY, LATE_ENTRY_HOURS, QUARTER_WEIGHTS, RATING_EXCELLENT/PASS, SPOT_CHECK_RATIO),
+DIARY_DEADLINE_DAY, LATE_ENTRY_HOURS, HELPER_QUARTER_WEIGHTS, RATING_EXCELLENT/PASS, SPOT_CHECK_RATIO),
 and every rule carries its points and the facts behind them in Chinese.
 
 The rules, for one helper and one month (days are local calendar days, Asia/Shanghai):
@@ -20,7 +20,7 @@ Score = the sum, clamped to 0–100. Rating: ≥ RATING_EXCELLENT 优秀, ≥ RA
 measure open, a household without any measure). Accountability flags (004 第九条) name the rule,
 the candidate step (通报批评 / 书面检查 / 诫勉谈话) and the evidence; the ones about the whole month
 (unvisited households, missing diaries) appear once the month / the diary deadline is over.
-Quarter = mean of its months; year = quarters weighted by QUARTER_WEIGHTS.
+Quarter = mean of its months; year = quarters weighted by HELPER_QUARTER_WEIGHTS (local choice).
 A closed month (MonthClosure) is read from its MonthResult snapshot; reopening and recomputing are
 explicit and written to the audit log.
 """
@@ -45,7 +45,8 @@ from ..models import (
     SPOT_RESULTS, AuditLog, Household, Measure, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem,
     User, Village, Visit,
 )
-from . import access, audit, pending, redact
+from . import access, audit, pending, redact, sanctions
+from .assessment import after_month
 from .errors import Conflict, NotFound, ValidationFailed
 from .timeutil import month_days, month_key, parse_month, parse_quarter, quarter_months, tz
 
@@ -172,21 +173,13 @@ class Rule:
 @dataclass
 class Flag:
     code: str
-    rule: str  # the rule broken (004 第九条)
-    action: str  # 通报批评 / 书面检查 / 诫勉谈话 (candidate)
+    rule: str  # the text of the 004 第九条 item broken, word for word (services.sanctions)
+    action: str  # 通报批评 / 书面检查 / 诫勉谈话 / 党政纪处分 (candidate)
     evidence: str
+    item: str = ""  # "第九条(一)2"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "rule": self.rule, "action": self.action, "evidence": self.evidence}
-
-
-FLAG_RULES = {
-    "not_visited": ("不按要求进村入户", "通报批评"),
-    "late_records": ("材料报送不及时", "通报批评"),
-    "incomplete_records": ("扶贫表册未按要求填写", "书面检查"),
-    "no_plan": ("没有帮扶计划", "诫勉谈话"),
-    "plan_overdue": ("帮扶计划未按期完成", "诫勉谈话"),
-}
+        return {"code": self.code, "rule": self.rule, "action": self.action, "evidence": self.evidence, "item": self.item}
 
 NUMBERS = ("households", "households_count", "households_visited", "visits", "visits_in_geofence", "flagged_visits",
            "late_visits", "returned_visits", "diary_households", "measures_due", "measures_done", "measures_overdue",
@@ -403,7 +396,8 @@ def _month_query(p: Period, scope: Select, wide: bool) -> Select:
                isum(case((due, one), else_=0)).label("due"),
                isum(case((and_(due, done_by_end), one), else_=0)).label("done"),
                isum(case((overdue, one), else_=0)).label("overdue"),
-               str_agg(case((overdue, Measure.title)), literal(SEP2)).label("overdue_titles"))
+               # policy problems overdue are flagged 第九条(三)1 instead (services.policy_problems)
+               str_agg(case((and_(overdue, Measure.source.is_(None)), Measure.title)), literal(SEP2)).label("overdue_titles"))
         .where(Measure.created_at < p.end)
         .group_by(Measure.household_id)
     )
@@ -564,6 +558,7 @@ def _explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overd
     if late:
         flags.append(_flag("late_records", f"{late} 次走访超过 {hours} 小时才录入"))
     parts = []
+    no_diary_names = [n for n in no_diary_names if n not in unvisited_names]  # one sanction per fact
     if no_diary_names and p.diary_closed:
         parts.append(f"截止 {p.deadline_label} 未录入帮扶日志：{'、'.join(no_diary_names)}")
     if hm.returned_visits:
@@ -578,8 +573,8 @@ def _explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overd
 
 
 def _flag(code: str, evidence: str) -> Flag:
-    rule, action = FLAG_RULES[code]
-    return Flag(code, rule, action, evidence)
+    item, action, rule = sanctions.describe(code)
+    return Flag(code, rule, action, evidence, item)
 
 
 def compute_month(month: str, scope: Select, now: datetime | None = None, wide: bool = False) -> list[HelperMonth]:
@@ -635,6 +630,7 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
         items = spot_check_items(p.key, scope)
         for r in results:
             r.spot_check = items.get(r.helper_id)
+        after_month(results, p, scope)
     return _rank(redact.month_results(user, results, p.first, p.last, scope))
 
 
@@ -661,6 +657,7 @@ def _helper_month(helper: User, p: Period, now: datetime | None) -> HelperMonth 
         result = found[0] if found else None
     if result is not None:
         result.spot_check = spot_check_items(p.key, scope).get(helper.id)
+        after_month([result], p, scope)
     return result
 
 
@@ -693,7 +690,7 @@ def quarter_results(user: User, quarter: str, village_id: int | None = None, now
         raise ValidationFailed(str(err), field="quarter") from None
     now = now or datetime.now(timezone.utc)
     keys = _months_started(quarter_months(year, q), now)
-    per_month = {k: month_results(user, k, village_id, now, spot_checks=False) for k in keys}
+    per_month = {k: month_results(user, k, village_id, now) for k in keys}
     return [f"{year:04d}-{m:02d}" for _, m in quarter_months(year, q)], _combine_months(per_month)
 
 
@@ -724,8 +721,8 @@ def _rank_periods(rows: list[HelperPeriod]) -> list[HelperPeriod]:
 
 
 def year_score(quarter_scores: dict[int, float | None]) -> float | None:
-    """Q1..Q4 weighted by QUARTER_WEIGHTS; quarters without a score are left out and the weights renormalised."""
-    weights = _cfg("QUARTER_WEIGHTS")
+    """Q1..Q4 weighted by HELPER_QUARTER_WEIGHTS; quarters without a score are left out and the weights renormalised."""
+    weights = _cfg("HELPER_QUARTER_WEIGHTS")  # not 001's 20/20/20/40: those weight villages
     pairs = [(weights[q - 1], s) for q, s in quarter_scores.items() if s is not None]
     total = sum(w for w, _ in pairs)
     if not pairs or total <= 0:
@@ -762,7 +759,7 @@ def helper_year(user: User, helper: User, year: int, now: datetime | None = None
         vetoed = vetoed or q_veto
         quarters.append((f"{year}-Q{q}", months, score, rating_for(score, q_veto) if score is not None else None))
     ys = year_score(scores)
-    return HelperYear(year, quarters, ys, rating_for(ys, vetoed) if ys is not None else None, list(_cfg("QUARTER_WEIGHTS")))
+    return HelperYear(year, quarters, ys, rating_for(ys, vetoed) if ys is not None else None, list(_cfg("HELPER_QUARTER_WEIGHTS")))
 
 
 # ---------------------------------------------------------------- closing a month

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Household, Member, Pairing, SubsidyAnswer, User, Visit
-from . import access, audit, geo, measures, subsidies, visit_caps, visit_flags
+from . import access, audit, geo, measures, policy_problems, subsidies, visit_caps, visit_flags
 from .errors import Conflict, ValidationFailed
 from .timeutil import month_utc_range, now_utc
 
@@ -203,6 +203,7 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
     answers = [SubsidyAnswer(visit_id=visit.id, member_id=a["member_id"], item=a["item"], answer=a["answer"])
                for a in data.get("subsidies") or []]
     db.session.add_all(answers)
+    policy_problems.open_from_visit(visit, answers, checklist)  # issue 15: 未享受 / 否 open a problem
     # a new visit has no photos, and these collections are exactly what was just written:
     # no need to ask the database for them again
     set_committed_value(visit, "photos", [])
