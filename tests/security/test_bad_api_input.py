@@ -88,7 +88,8 @@ def bad_coordinate(limit: float):
         st.integers(min_value=int(limit) + 1), st.integers(max_value=-int(limit) - 1),
         st.just(10**400), st.just(-(10**400)),
         st.text(max_size=20).filter(lambda s: not in_range(-limit, limit)(s)),
-        st.none(), st.booleans(), st.lists(st.floats(), max_size=2), st.dictionaries(st.text(max_size=3), st.floats(), max_size=2),
+        st.none(), st.booleans(), st.lists(st.floats(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.floats(), max_size=2),
     )
 
 
@@ -407,8 +408,9 @@ def test_bad_performance_queries_are_refused(app, world, client, data):
 
 # --- ids in paths ---------------------------------------------------------------------------------
 
-path_junk = st.one_of(st.text(min_size=1, max_size=40), st.integers(2**31, 10**40).map(str), st.integers(max_value=-1).map(str),
-                      st.uuids().map(str), st.sampled_from(["..", "%2e%2e", "0", "1.5", "1e9", "ffffffff-ffff-ffff-ffff-ffffffffffff"]))
+path_junk = st.one_of(st.text(min_size=1, max_size=40), st.integers(2**31, 10**40).map(str),
+                      st.integers(max_value=-1).map(str), st.uuids().map(str),
+                      st.sampled_from(["..", "%2e%2e", "0", "1.5", "1e9", "ffffffff-ffff-ffff-ffff-ffffffffffff"]))
 
 
 @fuzz(30)

@@ -30,7 +30,8 @@ def _text(max_len: int, **kw) -> fields.String:
 
 
 class ChecklistAnswer(_Strict):
-    ok = fields.Boolean(required=True, allow_none=True, error_messages={"required": "请选择是或否。", "invalid": "应为 true/false。"})
+    ok = fields.Boolean(required=True, allow_none=True,
+                        error_messages={"required": "请选择是或否。", "invalid": "应为 true/false。"})
     note = _text(500, load_default="")
 
 
@@ -38,7 +39,8 @@ class SubsidyIn(_Strict):
     member_id = fields.Integer(required=True, strict=True, validate=validators.record_id, error_messages=INT_MSG)
     item = fields.String(required=True, validate=[validate.Length(max=100, error="不能超过 100 字。"), validators.plain_text],
                          error_messages={**REQUIRED_MSG, "invalid": "应为文字。"})
-    answer = fields.String(required=True, validate=validate.OneOf(subsidies.ANSWERS, error=f"应为 {'、'.join(subsidies.ANSWERS)} 之一。"),
+    answer = fields.String(required=True,
+                           validate=validate.OneOf(subsidies.ANSWERS, error=f"应为 {'、'.join(subsidies.ANSWERS)} 之一。"),
                            error_messages=REQUIRED_MSG)
 
 
@@ -60,14 +62,15 @@ class VisitIn(_Strict):
         values=fields.Nested(ChecklistAnswer, error_messages=NESTED_MSG), load_default=dict,
         error_messages={"invalid": "应为对象。", "null": "不能为 null。"},
     )
-    measures_done = fields.List(fields.Integer(strict=True, validate=validators.record_id, error_messages=INT_MSG), load_default=list,
-                                validate=validate.Length(max=100, error="措施太多。"),
+    measures_done = fields.List(fields.Integer(strict=True, validate=validators.record_id, error_messages=INT_MSG),
+                                load_default=list, validate=validate.Length(max=100, error="措施太多。"),
                                 error_messages={"invalid": "应为数组。", "null": "不能为 null。"})
     subsidies = fields.List(fields.Nested(SubsidyIn, error_messages=NESTED_MSG), load_default=list,
                             validate=validate.Length(max=200, error="条目太多。"),
                             error_messages={"invalid": "应为数组。", "null": "不能为 null。"})
     # the household has no location yet and the helper confirmed: this visit's position becomes it
-    confirm_location = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true/false。", "null": "不能为 null。"})
+    confirm_location = fields.Boolean(load_default=False,
+                                      error_messages={"invalid": "应为 true/false。", "null": "不能为 null。"})
 
     @validates("notes")
     def _notes_long_enough(self, value: str, **kwargs) -> None:

@@ -682,7 +682,8 @@ def _months_started(months: Iterable[tuple[int, int]], now: datetime) -> list[st
     return [f"{y:04d}-{m:02d}" for y, m in months if date(y, m, 1) <= today]
 
 
-def quarter_results(user: User, quarter: str, village_id: int | None = None, now: datetime | None = None) -> tuple[list[str], list[HelperPeriod]]:
+def quarter_results(user: User, quarter: str, village_id: int | None = None,
+                    now: datetime | None = None) -> tuple[list[str], list[HelperPeriod]]:
     """Quarter = mean of its months (months with households; months not started yet are left out)."""
     try:
         year, q = parse_quarter(quarter)
@@ -700,7 +701,8 @@ def _combine_months(per_month: dict[str, list[HelperMonth]]) -> list[HelperPerio
         for r in results:
             hp = people.get(r.helper_id)
             if hp is None:
-                hp = people[r.helper_id] = HelperPeriod(r.helper_id, r.username, r.display_name, r.village_id, {}, None, None, False)
+                hp = people[r.helper_id] = HelperPeriod(r.helper_id, r.username, r.display_name, r.village_id, {}, None, None,
+                                                        False)
             hp.months[key] = r.score
             hp.vetoed = hp.vetoed or bool(r.veto)
     for hp in people.values():
@@ -885,7 +887,8 @@ def current_draw(unit_id: int, key: str) -> SpotCheckDraw | None:
 
 
 def draws(unit_id: int, key: str, with_helpers: bool = False) -> list[SpotCheckDraw]:
-    q = select(SpotCheckDraw).where(SpotCheckDraw.unit_id == unit_id, SpotCheckDraw.month == key).order_by(SpotCheckDraw.id.desc())
+    q = (select(SpotCheckDraw).where(SpotCheckDraw.unit_id == unit_id, SpotCheckDraw.month == key)
+         .order_by(SpotCheckDraw.id.desc()))
     if with_helpers:
         q = q.options(selectinload(SpotCheckDraw.items).joinedload(SpotCheckItem.helper), joinedload(SpotCheckDraw.drawn_by))
     return db.session.scalars(q).all()
