@@ -18,6 +18,8 @@ class Default:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # "stay logged in": the cookie, and the login it carries, end this long after the login
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     # reverse proxies in front of the app (Caddy/nginx terminating HTTPS): 0 = none
     PROXY_COUNT = 0
@@ -26,9 +28,13 @@ class Default:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
 
-    # login rate limit: this many failures within the window lock the username / address
+    # login limits (services/auth.py, README "Security"): failures within the window, which starts
+    # at the first failure. Per (username, address); also the re-entered password on /account.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20  # any usernames: the address is refused, no one else
+    LOGIN_MAX_FAILURES_PER_USERNAME = 10  # any addresses: refused except on browsers known to the account
     LOGIN_WINDOW_MINUTES = 15
+    LOGIN_DEVICE_COOKIE_DAYS = 180  # how long a browser stays known to the accounts it logged in to
 
     # roster import. Header names as offices write them, for each field the import knows
     # (the key is the name this app uses). Spaces, line breaks, full-width brackets, a leading * and a

@@ -1,7 +1,9 @@
 """Login, roles, and the headers every response carries."""
+import time
+from datetime import timedelta
 from functools import wraps
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_login import LoginManager, current_user
 
 from .extensions import db
@@ -15,13 +17,23 @@ CSP = (
 
 
 def load_user(user_id: str):
+    """The user of a session or remember cookie "<id>:<session version>:<login time>": refused once
+    the version has moved on (logout, password change, deactivation) or the login is older than
+    REMEMBER_COOKIE_DURATION (30 days), whatever the browser keeps."""
     try:
-        uid, version = (int(x) for x in user_id.split(":"))
+        uid, version, issued = (int(x) for x in user_id.split(":"))
     except ValueError:
+        return None
+    lifetime = current_app.config.get("REMEMBER_COOKIE_DURATION") or timedelta(days=30)
+    if isinstance(lifetime, (int, float)):
+        lifetime = timedelta(seconds=lifetime)
+    now = time.time()
+    if not now - lifetime.total_seconds() < issued <= now + 60:
         return None
     user = db.session.get(User, uid)
     if user is None or user.session_version != version or not user.active:
         return None
+    user.login_issued = issued
     return user
 
 
@@ -42,6 +54,17 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def _warn_forwarded_without_proxy_count():
+    """Behind a proxy with PROXY_COUNT=0 every client has the proxy's address: the login limits
+    per address would then count everyone together. Said once per process."""
+    if "X-Forwarded-For" in request.headers and not current_app.extensions.get("bangfu_xff_warned"):
+        current_app.extensions["bangfu_xff_warned"] = True
+        current_app.logger.warning(
+            "X-Forwarded-For received but PROXY_COUNT is 0: every client is counted as %s for the "
+            "login limits. Set PROXY_COUNT to the number of proxies in front of the app (README: "
+            "HTTPS in the field).", request.remote_addr)
 
 
 def _headers(response):
@@ -87,6 +110,8 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
     app.after_request(_headers)
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if not proxies:
+        app.before_request(_warn_forwarded_without_proxy_count)
     if proxies:  # behind Caddy/nginx: trust their X-Forwarded-For/-Proto/-Host, so HTTPS is seen
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -29,25 +29,61 @@ def _no_transaction_held(app, seen: list) -> None:
             con.close()
 
 
-def test_login_checks_the_password_outside_the_transaction(app, world, client, monkeypatch):
+def _watch_hashing(app, monkeypatch) -> list:
+    """Every password hash checked or made from now on records whether a transaction was held."""
+    from webapp.services import auth as auth_service, users as users_service
+
     seen: list = []
-    real = User.check_password
+    real_check, real_make = auth_service.check_password_hash, users_service.generate_password_hash
 
-    def check(self, password):
+    def check(stored, password):
         _no_transaction_held(app, seen)
-        return real(self, password)
+        return real_check(stored, password)
 
-    monkeypatch.setattr(User, "check_password", check)
+    def make(password):
+        _no_transaction_held(app, seen)
+        return real_make(password)
+
+    monkeypatch.setattr(auth_service, "check_password_hash", check)
+    monkeypatch.setattr(users_service, "generate_password_hash", make)
+    return seen
+
+
+def test_login_checks_the_password_outside_the_transaction(app, world, client, monkeypatch):
+    seen = _watch_hashing(app, monkeypatch)
     client.login("h1")
     assert seen == [False]
-    # a failed login still records the failure (written after the check, in the second transaction)
+    # a failed login still records the failure (reserved before the check, in its own transaction)
     resp = client.post("/login", data={"username": "h2", "password": "wrong-password"})
     assert resp.status_code == 401
     assert seen == [False, False]
     with app.app_context():
-        from webapp.models import LoginAttempt
+        from webapp.services import login_limits
 
-        assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == "h2")) == 1
+        assert login_limits.failures("u:h2") == 1
+
+
+def test_account_password_change_hashes_outside_the_transaction(app, world, client, monkeypatch):
+    """POST /account checked the old password and hashed the new one inside the write
+    transaction every POST begins: parallel wrong guesses made other users' writes wait."""
+    from tests.factories import PASSWORD
+
+    client.login("h1")
+    seen = _watch_hashing(app, monkeypatch)
+    resp = client.post("/account", data={"old_password": "wrong-password", "new_password": "new-password-9"})
+    assert resp.status_code == 422 and "原密码不正确" in resp.get_data(as_text=True)
+    assert seen == [False]
+    resp = client.post("/account", data={"old_password": PASSWORD, "new_password": "new-password-9"})
+    assert resp.status_code == 302
+    assert seen == [False, False, False]  # the old one checked, the new one made
+
+
+def test_admin_password_reset_hashes_outside_the_transaction(app, world, client, monkeypatch):
+    client.login("admin")
+    seen = _watch_hashing(app, monkeypatch)
+    resp = client.post(f"/admin/users/{world['h1']}/password", data={"password": "new-password-9"})
+    assert resp.status_code == 302
+    assert seen == [False]
 
 
 def test_photo_is_decoded_outside_the_transaction(app, world, client, monkeypatch):

@@ -5,7 +5,7 @@ from .audit import AuditLog
 from .evidence import PhotoHashBand, VisitAmendment
 from .household import EDUCATION_STAGES, POVERTY_CAUSES, STATUSES, Household, Member, Pairing, mask_citizen_id
 from .jobs import PrintJob
-from .org import ROLE_LABELS, ROLES, TEAM_ROLES, LoginAttempt, Unit, User, Village
+from .org import ROLE_LABELS, ROLES, TEAM_ROLES, LoginLimit, Unit, User, Village
 from .types import UTCDateTime, utcnow
 from .visit import MEASURE_CATEGORIES, REVIEW_STATUSES, Measure, Photo, SubsidyAnswer, Visit
 
@@ -13,6 +13,6 @@ __all__ = [
     "SATISFACTION_LEVELS", "SPOT_RESULTS", "MonthClosure", "MonthResult", "SpotCheckDraw", "SpotCheckItem",
     "LEAVE_KINDS", "LEAVE_STATUSES", "Checkin", "Leave", "AuditLog", "PhotoHashBand", "VisitAmendment",
     "EDUCATION_STAGES", "POVERTY_CAUSES", "STATUSES", "Household", "Member", "Pairing", "mask_citizen_id",
-    "PrintJob", "ROLE_LABELS", "ROLES", "TEAM_ROLES", "LoginAttempt", "Unit", "User", "Village",
+    "PrintJob", "ROLE_LABELS", "ROLES", "TEAM_ROLES", "LoginLimit", "Unit", "User", "Village",
     "UTCDateTime", "utcnow", "MEASURE_CATEGORIES", "REVIEW_STATUSES", "Measure", "Photo", "SubsidyAnswer", "Visit",
 ]

@@ -1,4 +1,5 @@
 """Units (township offices, schools), villages and users."""
+import time
 from datetime import datetime
 from typing import Optional
 
@@ -69,8 +70,11 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        # the session version is part of the id: bumping it ends every old session
-        return f"{self.id}:{self.session_version}"
+        # the session version is part of the id: bumping it ends every old session (and remember
+        # cookie). The login time is too: security.load_user refuses ids older than
+        # REMEMBER_COOKIE_DURATION. A user loaded from a session keeps that session's login time.
+        issued = getattr(self, "login_issued", None) or int(time.time())
+        return f"{self.id}:{self.session_version}:{issued}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -86,10 +90,11 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
-class LoginAttempt(db.Model):
-    """Failed logins, counted per username and per address for the rate limit."""
+class LoginLimit(db.Model):
+    """Failed password checks in the current window, one counter row per key
+    ('u:<username>', 'ua:<username>|<address>', 'a:<address>', 'pw:<user id>'); see
+    services/login_limits.py. A check in progress counts as a failure until it succeeds."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    ip: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    failures: Mapped[int] = mapped_column(default=0)

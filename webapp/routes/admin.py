@@ -1,11 +1,11 @@
 """Office admin: villages, users, pairings (roster import: routes/roster.py, on this blueprint)."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
 from ..models import ROLE_LABELS, ROLES
 from ..security import role_required
-from ..services import access, households, lookups, pairings, users, villages
+from ..services import access, auth, households, lookups, pairings, users, villages
 from ..services.errors import ValidationFailed
 from ..web import params
 from ..web.writes import attempt, done
@@ -74,6 +74,14 @@ def user_active(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 def user_password(user_id: int):
     person = access.person(current_user, user_id)
+    users.check_password_rules(request.form.get("password", ""))
+    if person.role == "office_admin":  # one's own or another admin's: own password first, as on /account
+        try:
+            auth.verify_password(current_user, request.form.get("current_password", ""),
+                                 auth.LoginSettings.from_config(current_app.config))
+        except auth.WrongPassword:
+            raise ValidationFailed("您自己的当前密码不正确。", field="current_password") from None
+        person = access.person(current_user, user_id)  # read again after the check's transactions
     users.change_password(person, request.form.get("password", ""), current_user)
     db.session.commit()
     return redirect(url_for("admin.user_list"))

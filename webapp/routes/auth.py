@@ -1,6 +1,11 @@
 """Login and logout."""
-from flask import Blueprint, redirect, render_template, request, url_for
+import time
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..extensions import db
 from ..services import auth, users
@@ -8,11 +13,49 @@ from ..services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
 
+DEVICE_COOKIE = "bangfu_device"
+DEVICE_NAMES = 5  # usernames one browser is trusted for (a shared office computer)
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+
+def safe_next(target: str | None) -> str:
+    """Only a same-site path: one leading '/', no '//', no backslash, no control character or
+    space anywhere (browsers drop tabs and newlines, so '/\\t/evil' would become '//evil')."""
+    target = target or ""
+    if (target.startswith("/") and not target.startswith("//") and "\\" not in target and len(target) <= 2000
+            and not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target)):
+        try:
+            parts = urlsplit(target)
+        except ValueError:
+            return url_for("main.home")
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("main.home")
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="bangfu-login-device")
+
+
+def _device_max_age() -> int:
+    return int(float(current_app.config.get("LOGIN_DEVICE_COOKIE_DAYS", 180)) * 86400)
+
+
+def trusted_names() -> list[str]:
+    """The usernames this browser has logged in to before (a signed cookie)."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        names = _devices().loads(raw, max_age=_device_max_age())
+    except BadSignature:
+        return []
+    return [n for n in names if isinstance(n, str)][:DEVICE_NAMES] if isinstance(names, list) else []
+
+
+def _remember_device(resp, name: str) -> None:
+    names = [name] + [n for n in trusted_names() if n != name]
+    resp.set_cookie(DEVICE_COOKIE, _devices().dumps(names[:DEVICE_NAMES]), max_age=_device_max_age(),
+                    httponly=True, samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -21,16 +64,24 @@ def login():
         if current_user.is_authenticated:
             return redirect(url_for("main.home"))
         return render_template("auth/login.html", next=request.args.get("next", ""))
+    name = auth.normalise_username(request.form.get("username"))
     try:
-        user = auth.authenticate(request.form.get("username", ""), request.form.get("password", ""),
-                                 request.remote_addr or "")
+        user = auth.authenticate(name, request.form.get("password", ""), request.remote_addr or "",
+                                 name in trusted_names(), auth.LoginSettings.from_config(current_app.config))
     except DomainError as err:
-        db.session.commit()  # keep the failure count
+        db.session.commit()
         return render_template("auth/login.html", error=err.message, username=request.form.get("username", ""),
                                next=request.form.get("next", "")), err.status
     db.session.commit()
+    target = safe_next(request.form.get("next"))
+    # a new session (and CSRF token): nothing planted before the login survives it
+    session.clear()
+    g.pop("csrf_token", None)
+    user.login_issued = int(time.time())  # part of the session id and the remember cookie
     login_user(user, remember=True)
-    return redirect(_safe_next(request.form.get("next")))
+    resp = redirect(target)
+    _remember_device(resp, name)
+    return resp
 
 
 @bp.post("/logout")

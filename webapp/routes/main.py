@@ -1,9 +1,9 @@
 """Home page per role, and the account page."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..services import households, users
+from ..services import auth, households, users
 from ..services.errors import DomainError
 
 bp = Blueprint("main", __name__)
@@ -22,15 +22,20 @@ def home():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        if not current_user.check_password(request.form.get("old_password", "")):
-            error = "原密码不正确。"
-        else:
-            try:
-                users.change_password(current_user, request.form.get("new_password", ""), current_user)
-                db.session.commit()
-                return redirect(url_for("auth.login"))
-            except DomainError as err:
-                error = err.message
-    return render_template("account.html", error=error), 422 if error else 200
+        try:
+            users.check_password_rules(request.form.get("new_password", ""))
+            # limited per account, hashed outside the write transaction (services/auth.py)
+            auth.verify_password(current_user, request.form.get("old_password", ""),
+                                 auth.LoginSettings.from_config(current_app.config))
+            users.change_password(current_user, request.form.get("new_password", ""), current_user)
+            db.session.commit()
+            return redirect(url_for("auth.login"))
+        except auth.WrongPassword:
+            db.session.rollback()
+            error, status = "原密码不正确。", 422
+        except DomainError as err:
+            db.session.rollback()
+            error, status = err.message, err.status
+    return render_template("account.html", error=error), status

@@ -1,14 +1,40 @@
-"""Password login with a failure limit per username and per address."""
+"""Password checks with limits that no anonymous client can turn against other people.
+
+Login failures are counted (services/login_limits.py) under three keys within a window
+(LOGIN_WINDOW_MINUTES, 15 min by default, starting at the first failure):
+
+- per (username, address): LOGIN_MAX_FAILURES (5). Reached: that address is refused (429) for
+  that username; the owner elsewhere is not affected.
+- per address: LOGIN_MAX_FAILURES_PER_ADDRESS (20), any usernames. Reached: that address is
+  refused for every username; other addresses are not affected.
+- per username: LOGIN_MAX_FAILURES_PER_USERNAME (10), from any addresses (guessing spread over
+  many addresses). Reached: the username is refused on browsers that have never logged in to it.
+
+A browser that has logged in to the username before carries a signed device cookie naming it
+(routes/auth.py): it is counted only per (username, address), so neither a flood of failures for
+that username nor one from its shared address can lock its owner out.
+
+Every password check — found user, unknown user or deactivated user — costs one hash, so the time
+of a failure does not tell whether the username exists. The hash runs outside any transaction.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Mapping
 
-from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import database
 from ..extensions import db
-from ..models import LoginAttempt, User
+from ..models import User
+from . import login_limits
 from .errors import DomainError
+from .login_limits import Limit
 from .timeutil import now_utc
+
+MAX_ADDRESS = 64
 
 
 class TooManyAttempts(DomainError):
@@ -19,26 +45,99 @@ class BadCredentials(DomainError):
     status = 401
 
 
-def _recent_failures(username: str, ip: str) -> tuple[int, int]:
-    since = now_utc() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    by_user = db.session.scalar(select(func.count()).where(LoginAttempt.username == username, LoginAttempt.at >= since))
-    by_ip = db.session.scalar(select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.at >= since))
-    return by_user or 0, by_ip or 0
+class WrongPassword(DomainError):
+    status = 422
 
 
-def authenticate(username: str, password: str, ip: str) -> User:
-    """Return the user, or raise. Failures are recorded; the caller commits either way."""
-    username = (username or "").strip()[:64]
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    by_user, by_ip = _recent_failures(username, ip)
-    # an address gets more tries than a username: a school may share one address
-    if by_user >= limit or by_ip >= limit * 4:
-        raise TooManyAttempts(f"登录失败次数过多，请 {current_app.config['LOGIN_WINDOW_MINUTES']} 分钟后再试。")
-    user = db.session.scalar(select(User).where(User.username == username))
-    # the password hash costs ~100 ms of CPU: not while holding SQLite's write lock
-    database.end_read_transaction(user)
-    if user is None or not user.check_password(password or "") or not user.active:
-        db.session.add(LoginAttempt(username=username, ip=ip))
+@dataclass(frozen=True)
+class LoginSettings:
+    per_pair: int = 5
+    per_username: int = 10
+    per_address: int = 20
+    window_minutes: float = 15
+
+    @classmethod
+    def from_config(cls, cfg: Mapping) -> "LoginSettings":
+        return cls(per_pair=int(cfg["LOGIN_MAX_FAILURES"]),
+                   per_username=int(cfg.get("LOGIN_MAX_FAILURES_PER_USERNAME", cls.per_username)),
+                   per_address=int(cfg.get("LOGIN_MAX_FAILURES_PER_ADDRESS", cls.per_address)),
+                   window_minutes=float(cfg["LOGIN_WINDOW_MINUTES"]))
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
+
+    @property
+    def wait_text(self) -> str:
+        return f"{self.window_minutes:g} 分钟"
+
+
+def normalise_username(raw: str | None) -> str:
+    """The form of a username that logins match and limits count: full-width letters folded,
+    spaces trimmed, lower case ("Helper01 " is helper01)."""
+    return unicodedata.normalize("NFKC", raw or "").strip().lower()[:64]
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalars(select(User).where(func.lower(User.username) == normalise_username(username))
+                              .order_by(User.id)).first()
+
+
+_DUMMY: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made the way real ones are (same method and cost), checked for unknown users."""
+    if "h" not in _DUMMY:
+        _DUMMY["h"] = generate_password_hash("no such account: the same cost as a real check")
+    return _DUMMY["h"]
+
+
+def _reserve_or_refuse(limits: list[Limit], settings: LoginSettings) -> None:
+    hit = login_limits.reserve(limits, settings.window, now_utc())
+    if hit is not None:
+        db.session.rollback()
+        raise TooManyAttempts(hit.what.format(wait=settings.wait_text))
+
+
+def login_limits_for(username: str, address: str, trusted: bool, settings: LoginSettings) -> list[Limit]:
+    address = (address or "")[:MAX_ADDRESS]
+    limits = [Limit(f"ua:{username}|{address}", settings.per_pair, "登录失败次数过多，请 {wait}后再试。")]
+    if not trusted:
+        limits += [Limit(f"u:{username}", settings.per_username,
+                         "该账号近期登录失败次数过多，请 {wait}后再试，或在以前登录过的设备上登录。"),
+                   Limit(f"a:{address}", settings.per_address, "本网络登录失败次数过多，请 {wait}后再试。")]
+    return limits
+
+
+def authenticate(username: str, password: str, address: str, trusted: bool,
+                 settings: LoginSettings) -> User:
+    """Return the user, or raise TooManyAttempts / BadCredentials.
+
+    `trusted`: the browser showed a valid device cookie for this username. Commits the
+    reservation before the hash (the failure counts at once); the caller commits the rest."""
+    name = normalise_username(username)
+    limits = login_limits_for(name, address, trusted, settings)
+    _reserve_or_refuse(limits, settings)
+    user = find_user(name)
+    stored = user.password_hash if user is not None and user.active else None
+    db.session.commit()  # the reservation is seen by every other request; no lock held while hashing
+    ok = check_password_hash(stored or _dummy_hash(), password or "")
+    if not (ok and stored):
         raise BadCredentials("用户名或密码错误。")
-    db.session.execute(delete(LoginAttempt).where(or_(LoginAttempt.username == username)))
+    login_limits.release(limits, forget=(limits[0].key,))
     return user
+
+
+def verify_password(user: User, password: str, settings: LoginSettings) -> None:
+    """An account's own password re-entered (changing it, resetting another office admin's):
+    limited per account like a login. Raises WrongPassword or TooManyAttempts. The hash runs
+    outside any transaction (ends the request's read transaction, or commits the reservation)."""
+    limits = [Limit(f"pw:{user.id}", settings.per_pair, "密码错误次数过多，请 {wait}后再试。")]
+    stored = user.password_hash
+    _reserve_or_refuse(limits, settings)
+    db.session.commit()
+    if not check_password_hash(stored, password or ""):
+        raise WrongPassword("当前密码不正确。")
+    login_limits.release(limits, forget=(limits[0].key,))
+    db.session.commit()  # the bookkeeping of the limit, apart from what the caller writes next

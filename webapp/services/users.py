@@ -1,8 +1,10 @@
 """Creating and managing accounts."""
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
+from .. import database
 from ..extensions import db
 from ..models import ROLES, TEAM_ROLES, Unit, User, Village
 from . import audit
@@ -22,9 +24,12 @@ def create(username: str, display_name: str, role: str, password: str, unit: Uni
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
     display_name = (display_name or "").strip()
+    # the hash is slow: made before the checks, outside the transaction that inserts the account
+    database.end_read_transaction()
+    hashed = generate_password_hash(password) if len(password or "") >= MIN_PASSWORD else ""
     if not USERNAME_RE.match(username):
         errors["username"] = ["用户名只能用 2–64 位字母、数字、下划线、点或横线。"]
-    elif db.session.scalar(select(User.id).where(User.username == username)):
+    elif db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):  # logins ignore case
         errors["username"] = [f"用户名 {username} 已存在。"]
     if not display_name or len(display_name) > 64:
         errors["display_name"] = ["请填写姓名（不超过 64 字）。"]
@@ -39,8 +44,8 @@ def create(username: str, display_name: str, role: str, password: str, unit: Uni
     if errors:
         raise ValidationFailed("账号信息有误。", errors=errors)
     user = User(username=username, display_name=display_name, role=role, unit_id=unit.id,
-                village_id=village.id if village and role in TEAM_ROLES else None, phone=phone)
-    user.set_password(password)
+                village_id=village.id if village and role in TEAM_ROLES else None, phone=phone,
+                password_hash=hashed)
     db.session.add(user)
     db.session.flush()
     audit.record(by, "user.create", "user", user.id, username=username, role=role)
@@ -55,8 +60,12 @@ def set_active(user: User, active: bool, by: User) -> None:
 
 def change_password(user: User, password: str, by: User) -> None:
     check_password_rules(password)
-    user.set_password(password)
+    # the hash is slow: not inside the write transaction (SQLite's one write lock). Objects read
+    # so far are read again afterwards, so the version below is the current one.
+    database.end_read_transaction()
+    hashed = generate_password_hash(password)
     user.session_version += 1
+    user.password_hash = hashed
     audit.record(by, "user.password", "user", user.id)
 
 
