@@ -52,15 +52,15 @@ def test_admin_sees_progress_by_polling_and_starts_a_batch(app, world, phone):
         row.finished_at = datetime.now(timezone.utc)
         row.expires_at = row.finished_at + timedelta(hours=1)
         db.session.commit()
-    phone.wait_for_selector(f"a[href='/reports/jobs/{job_id}/download']", timeout=8000)
+    phone.wait_for_selector(f"form[action='/reports/jobs/{job_id}/download'] button", timeout=8000)
     assert phone.locator("#print-jobs progress").count() == 0
 
     # a new batch through the htmx form (immediate mode: done by the time the fragment returns)
     phone.select_option("select[name=village_id]", label="东村")
     phone.check("input[name=format][value=zip]")
     phone.click("#batch button[type=submit]")
-    expect(phone.locator("#print-jobs .print-job a.button")).to_have_count(2, timeout=60000)
+    expect(phone.locator("#print-jobs .print-job button.button")).to_have_count(2, timeout=60000)
     assert phone.url.endswith("/reports/?month=2026-03")  # swapped in place, no navigation
     with phone.expect_download() as info:
-        phone.click("#print-jobs .print-job:nth-child(1) a.button")
+        phone.click("#print-jobs .print-job:nth-child(1) button.button")
     assert info.value.suggested_filename == "帮扶日志-东村-2026-03.zip"

@@ -134,8 +134,13 @@ def test_batch_print_with_htmx_then_download(client, month_world, app):
         assert job.status == "done" and job.done == job.total == 3
         job_id, key = job.id, job.result_key
     link = f"/reports/jobs/{job_id}/download"
-    assert link in html and "every 2s" not in html  # nothing left to poll
-    got = client.get(link)
+    assert f'<form method="post" action="{link}"' in html and "every 2s" not in html  # nothing left to poll
+    # a GET (a saved link, or one planted on another site) gives the file and changes nothing
+    assert client.get(link).status_code == 200
+    with app.app_context():
+        job = db.session.get(PrintJob, job_id)
+        assert job.status == "done" and job.expires_at > datetime.now(timezone.utc) + timedelta(hours=1)
+    got = client.post(link)  # the page's button
     assert got.status_code == 200 and got.mimetype == "application/pdf"
     cd = got.headers["Content-Disposition"]
     assert f'filename="diaries-{MONTH}-job{job_id}.pdf"' in cd and quote("帮扶日志-测试乡-2026-03.pdf", safe="") in cd
@@ -145,7 +150,7 @@ def test_batch_print_with_htmx_then_download(client, month_world, app):
         job = db.session.get(PrintJob, job_id)
         assert job.status == "downloaded" and job.result_key == key
         assert job.expires_at <= datetime.now(timezone.utc) + timedelta(minutes=app.config["PRINT_DOWNLOAD_GRACE_MINUTES"])
-    assert client.get(link).status_code == 200  # a retry within the grace period
+    assert client.post(link).status_code == 200  # a retry within the grace period
     # once expired, the link is gone
     with app.app_context():
         db.session.get(PrintJob, job_id).expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)

@@ -31,7 +31,8 @@ def _no_transaction_held(app, seen: list) -> None:
 
 def _watch_hashing(app, monkeypatch) -> list:
     """Every password hash checked or made from now on records whether a transaction was held."""
-    from webapp.services import auth as auth_service, users as users_service
+    from webapp.services import auth as auth_service
+    from webapp.services import users as users_service
 
     seen: list = []
     real_check, real_make = auth_service.check_password_hash, users_service.generate_password_hash

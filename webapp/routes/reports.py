@@ -5,7 +5,8 @@
     GET  /reports/attendance/<village_id>/<YYYY-MM>.pdf  a village team's attendance sheet
     POST /reports/batch                              office admin: all diaries of a month (Huey job)
     GET  /reports/jobs                               the jobs list fragment (htmx polls it while a job runs)
-    GET  /reports/jobs/<id>/download                 the batch result
+    POST /reports/jobs/<id>/download                 the batch result; marks it downloaded (kept a short grace)
+    GET  /reports/jobs/<id>/download                 the same file, changing nothing (a saved link)
 """
 from urllib.parse import quote
 
@@ -129,16 +130,19 @@ def job_list():
     return htmx.render("reports/_jobs.html", "reports/_jobs.html", **_batch_context(params.month_arg()))
 
 
-@bp.get("/jobs/<int:job_id>/download")
+@bp.route("/jobs/<int:job_id>/download", methods=["GET", "POST"])
 @role_required("office_admin")
 def download(job_id: int):
+    """GET never changes state (a cross-site link can trigger one): only the page's POST button
+    marks the result downloaded, which shortens its expiry."""
     job = access.print_job(current_user, job_id)
     f = printjobs.open_result(job)
     name, ascii_name = printjobs.download_name(job)
     fmt = job.params.get("format", "pdf")
     db.session.commit()  # end the read; the update below starts its own write
-    printjobs.mark_downloaded(job_id)
-    db.session.commit()
+    if request.method == "POST":
+        printjobs.mark_downloaded(job_id)
+        db.session.commit()
     resp = send_file(f, mimetype=MIMES.get(fmt, "application/octet-stream"), conditional=False)
     resp.headers["Content-Disposition"] = content_disposition(name, ascii_name)
     resp.headers["Cache-Control"] = "private, no-store"

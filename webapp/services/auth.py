@@ -57,7 +57,7 @@ class LoginSettings:
     window_minutes: float = 15
 
     @classmethod
-    def from_config(cls, cfg: Mapping) -> "LoginSettings":
+    def from_config(cls, cfg: Mapping) -> LoginSettings:
         return cls(per_pair=int(cfg["LOGIN_MAX_FAILURES"]),
                    per_username=int(cfg.get("LOGIN_MAX_FAILURES_PER_USERNAME", cls.per_username)),
                    per_address=int(cfg.get("LOGIN_MAX_FAILURES_PER_ADDRESS", cls.per_address)),
