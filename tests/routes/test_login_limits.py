@@ -28,16 +28,19 @@ def _login(client, username: str, address: str = "127.0.0.1"):
 @pytest.fixture
 def hashes(monkeypatch):
     """Counts the password hashes checked (thread-safe)."""
+    from webapp.models import org
+
     calls = {"n": 0}
     lock = threading.Lock()
-    real = auth_service.check_password_hash
+    real = org.check_password_hash
 
     def check(stored, password):
         with lock:
             calls["n"] += 1
         return real(stored, password)
 
-    monkeypatch.setattr(auth_service, "check_password_hash", check)
+    monkeypatch.setattr(org, "check_password_hash", check)  # User.check_password
+    monkeypatch.setattr(auth_service, "check_password_hash", check, raising=False)
     return calls
 
 

@@ -140,7 +140,7 @@ def test_a_short_new_password_costs_no_guess(world, client, app):
     client.login("h1")
     for _ in range(app.config["LOGIN_MAX_FAILURES"] + 2):
         resp = client.post("/account", data={"old_password": "wrong-password", "new_password": "short"})
-        assert resp.status_code == 422 and "至少 8 位" in resp.get_data(as_text=True)
+        assert resp.status_code == 422 and "密码至少 8 位。" in resp.get_data(as_text=True)
     assert client.post("/account", data={"old_password": PASSWORD, "new_password": "new-password-9"}).status_code == 302
 
 
