@@ -211,3 +211,45 @@ def test_behind_the_proxy_each_client_is_counted_by_its_own_address(world, app):
     assert resp.status_code == 302
     with proxied.app_context():
         db.engine.dispose()
+
+
+def test_parallel_guesses_on_many_keys_never_fail(world, make_client, app):
+    """Reservations on overlapping keys (usernames × addresses) from many requests at once: no
+    deadlock, no 'database is locked', every answer 401 or 429, and the counters add up."""
+    names = ["h1", "h2", "h3", "nobody", "sec1", "admin"]
+    addresses = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
+    jobs = [(names[i % len(names)], addresses[i % len(addresses)]) for i in range(36)]
+    clients = [make_client() for _ in jobs]
+    for c in clients:
+        c.get("/login")
+    start = threading.Barrier(len(jobs))
+    answers: list[int] = []
+
+    def guess(c, name, address):
+        start.wait(30)
+        answers.append(_fail(c, name.upper(), address).status_code)
+
+    threads = [threading.Thread(target=guess, args=(c, *job)) for c, job in zip(clients, jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert len(answers) == len(jobs) and set(answers) <= {401, 429}, answers
+    with app.app_context():
+        counted = sum(login_limits.failures(f"a:{a}") for a in addresses)
+        assert counted == answers.count(401)
+
+
+def test_passed_windows_are_cleared(world, client, app):
+    from datetime import datetime, timedelta, timezone
+
+    from webapp.models import LoginLimit
+
+    with app.app_context():
+        db.session.add(LoginLimit(key="u:long-ago", failures=3,
+                                  window_start=datetime.now(timezone.utc) - timedelta(days=2)))
+        db.session.commit()
+    assert _fail(client, "h1").status_code == 401
+    with app.app_context():
+        assert db.session.get(LoginLimit, "u:long-ago") is None
+        assert login_limits.failures("u:h1") == 1

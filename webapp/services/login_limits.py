@@ -8,15 +8,15 @@ passwords. A successful check gives its reservation back (`release`).
 
 Atomic on both backends without locks taken by hand: SQLite runs write transactions one at a
 time (BEGIN IMMEDIATE), and PostgreSQL re-evaluates the UPDATE's WHERE on the newest row version
-after waiting for a concurrent update of the same row (READ COMMITTED). Keys are updated in a fixed
-order, so two reservations never wait on each other in a cycle.
+after waiting for a concurrent update of the same row (READ COMMITTED). Keys are taken one after
+the other in a fixed order, so two reservations never wait on each other in a cycle.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, literal, update
+from sqlalchemy import case, delete, literal, select, update
 
 from ..extensions import db
 from ..models import LoginLimit
@@ -30,14 +30,14 @@ class Limit:
     what: str = ""  # which limit, for the message when it is reached
 
 
-def _insert_missing(keys: list[str], now: datetime) -> None:
+def _insert_missing(key: str, now: datetime) -> None:
     name = db.session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    rows = [{"key": k, "window_start": now, "failures": 0} for k in keys]
-    db.session.execute(insert(LoginLimit).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    db.session.execute(insert(LoginLimit).values(key=key, window_start=now, failures=0)
+                       .on_conflict_do_nothing(index_elements=["key"]))
 
 
 def reserve(limits: list[Limit], window: timedelta, now: datetime) -> Limit | None:
@@ -45,11 +45,10 @@ def reserve(limits: list[Limit], window: timedelta, now: datetime) -> Limit | No
     caller rolls back, so nothing is counted), or None when all were counted. The caller commits
     before the password check."""
     cutoff = now - window
-    db.session.execute(delete(LoginLimit).where(LoginLimit.window_start < cutoff))  # windows that have passed
-    ordered = sorted(limits, key=lambda lim: lim.key)
-    _insert_missing([lim.key for lim in ordered], now)
     stale = LoginLimit.window_start < cutoff
-    for lim in ordered:
+    # one key after the other, in key order: rows are locked in the same order by everyone
+    for lim in sorted(limits, key=lambda lim: lim.key):
+        _insert_missing(lim.key, now)
         done = db.session.execute(
             update(LoginLimit)
             .where(LoginLimit.key == lim.key, (LoginLimit.failures < lim.max_failures) | stale)
@@ -58,6 +57,10 @@ def reserve(limits: list[Limit], window: timedelta, now: datetime) -> Limit | No
             .execution_options(synchronize_session=False))
         if done.rowcount != 1:
             return lim
+    # rows whose window has passed; PostgreSQL skips rows another reservation holds (no waiting)
+    old = select(LoginLimit.key).where(stale).limit(500).with_for_update(skip_locked=True)
+    db.session.execute(delete(LoginLimit).where(LoginLimit.key.in_(old))
+                       .execution_options(synchronize_session=False))
     return None
 
 
