@@ -112,7 +112,7 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if not proxies:
         app.before_request(_warn_forwarded_without_proxy_count)
-    if proxies:  # behind Caddy/nginx: trust their X-Forwarded-For/-Proto/-Host, so HTTPS is seen
+    else:  # behind Caddy/nginx: trust their X-Forwarded-For/-Proto/-Host, so HTTPS is seen
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

@@ -84,8 +84,21 @@ def test_guessing_spread_over_addresses_stops_but_not_for_the_owners_browser(wor
     assert _login(phone, "h1", "192.0.2.55").status_code == 302
     # a forged device cookie does not help
     forged = make_client()
-    forged.set_cookie("bangfu_device", "WyJoMSJd.forged.signature")
+    forged.set_cookie("bangfu_device", "W1siaDEiLCIwMDAwIl1d.forged.signature")
     assert _login(forged, "h1", "203.0.113.201").status_code == 429
+
+
+def test_a_password_change_ends_the_trust_of_old_browsers(world, make_client, app):
+    phone = make_client()
+    assert _login(phone, "h1", "198.51.100.7").status_code == 302
+    phone.post("/logout")
+    admin = make_client()
+    admin.login("admin")
+    assert admin.post(f"/admin/users/{world['h1']}/password", data={"password": "new-password-9"}).status_code == 302
+    for i in range(app.config["LOGIN_MAX_FAILURES_PER_USERNAME"]):
+        assert _fail(make_client(), "h1", f"203.0.113.{i + 1}").status_code == 401
+    resp = phone.post("/login", data={"username": "h1", "password": "new-password-9"}, **_at("192.0.2.55"))
+    assert resp.status_code == 429
 
 
 def test_parallel_wrong_guesses_check_at_most_the_limit(world, make_client, app, hashes):

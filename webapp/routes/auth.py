@@ -49,21 +49,24 @@ def _device_max_age() -> int:
     return int(float(current_app.config.get("LOGIN_DEVICE_COOKIE_DAYS", 180)) * 86400)
 
 
-def trusted_names() -> list[str]:
-    """The usernames this browser has logged in to before (a signed cookie)."""
+def known_accounts() -> dict[str, str]:
+    """The accounts this browser has logged in to before: username → device tag (a signed cookie)."""
     raw = request.cookies.get(DEVICE_COOKIE)
     if not raw:
-        return []
+        return {}
     try:
-        names = _devices().loads(raw, max_age=_device_max_age())
+        pairs = _devices().loads(raw, max_age=_device_max_age())
     except BadSignature:
-        return []
-    return [n for n in names if isinstance(n, str)][:DEVICE_NAMES] if isinstance(names, list) else []
+        return {}
+    if not isinstance(pairs, list):
+        return {}
+    return {p[0]: p[1] for p in pairs[:DEVICE_NAMES]
+            if isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)}
 
 
-def _remember_device(resp, name: str) -> None:
-    names = [name] + [n for n in trusted_names() if n != name]
-    resp.set_cookie(DEVICE_COOKIE, _devices().dumps(names[:DEVICE_NAMES]), max_age=_device_max_age(),
+def _remember_device(resp, name: str, tag: str) -> None:
+    pairs = [[name, tag]] + [[n, t] for n, t in known_accounts().items() if n != name]
+    resp.set_cookie(DEVICE_COOKIE, _devices().dumps(pairs[:DEVICE_NAMES]), max_age=_device_max_age(),
                     httponly=True, samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
 
 
@@ -76,7 +79,7 @@ def login():
     name = auth.normalise_username(request.form.get("username"))
     try:
         user = auth.authenticate(name, request.form.get("password", ""), request.remote_addr or "",
-                                 name in trusted_names(), auth.LoginSettings.from_config(current_app.config))
+                                 known_accounts().get(name), auth.LoginSettings.from_config(current_app.config))
     except DomainError as err:
         db.session.commit()
         return render_template("auth/login.html", error=err.message, username=request.form.get("username", ""),
@@ -89,7 +92,7 @@ def login():
     user.login_issued = int(time.time())  # part of the session id and the remember cookie
     login_user(user, remember=True)
     resp = redirect(target)
-    _remember_device(resp, name)
+    _remember_device(resp, name, auth.device_tag(user))
     return resp
 
 

@@ -12,13 +12,16 @@ Login failures are counted (services/login_limits.py) under three keys within a 
 
 A browser that has logged in to the username before carries a signed device cookie naming it
 (routes/auth.py): it is counted only per (username, address), so neither a flood of failures for
-that username nor one from its shared address can lock its owner out.
+that username nor one from its shared address can lock its owner out. The cookie names the
+account's password too (a digest of its hash): after a password change old browsers are new again.
 
 Every password check — found user, unknown user or deactivated user — costs one hash, so the time
 of a failure does not tell whether the username exists. The hash runs outside any transaction.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,6 +86,18 @@ def find_user(username: str) -> User | None:
                               .order_by(User.id)).first()
 
 
+def device_tag(user: User) -> str:
+    """What a device cookie holds for an account: changes when its password changes."""
+    return hashlib.sha256(f"device:{user.password_hash}".encode()).hexdigest()[:20]
+
+
+def _trusted(name: str, tag: str | None) -> bool:
+    if not tag:
+        return False
+    user = find_user(name)
+    return user is not None and user.active and hmac.compare_digest(tag, device_tag(user))
+
+
 _DUMMY: dict[str, str] = {}
 
 
@@ -110,14 +125,15 @@ def login_limits_for(username: str, address: str, trusted: bool, settings: Login
     return limits
 
 
-def authenticate(username: str, password: str, address: str, trusted: bool,
+def authenticate(username: str, password: str, address: str, device: str | None,
                  settings: LoginSettings) -> User:
     """Return the user, or raise TooManyAttempts / BadCredentials.
 
-    `trusted`: the browser showed a valid device cookie for this username. Commits the
-    reservation before the hash (the failure counts at once); the caller commits the rest."""
+    `device`: what the browser's signed device cookie holds for this username, if anything (see
+    device_tag). Commits the reservation before the hash (the failure counts at once); the caller
+    commits the rest."""
     name = normalise_username(username)
-    limits = login_limits_for(name, address, trusted, settings)
+    limits = login_limits_for(name, address, _trusted(name, device), settings)
     _reserve_or_refuse(limits, settings)
     user = find_user(name)
     stored = user.password_hash if user is not None and user.active else None
