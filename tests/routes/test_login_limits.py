@@ -1,6 +1,6 @@
-"""Login limits that no anonymous client can turn against other people (issue 11, "Login and
-sessions"): counted per (username, address), per address and per username; reserved atomically
-before the password check; one hash on every path; usernames matched without case."""
+"""Login limits that no anonymous client can turn against other people: counted per (username,
+address), per address and per username; reserved atomically before the password check; one hash
+on every path; usernames matched without case."""
 import logging
 import threading
 import uuid

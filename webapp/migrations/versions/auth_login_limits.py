@@ -5,8 +5,8 @@ Revises: assess_15c
 Create Date: 2026-11-29 18:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'auth_login_limits'
