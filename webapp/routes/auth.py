@@ -1,5 +1,4 @@
 """Login and logout."""
-import time
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -46,7 +45,7 @@ def _devices() -> URLSafeTimedSerializer:
 
 
 def _device_max_age() -> int:
-    return int(float(current_app.config.get("LOGIN_DEVICE_COOKIE_DAYS", 180)) * 86400)
+    return auth.LoginSettings.from_config(current_app.config).device_seconds
 
 
 def known_accounts() -> dict[str, str]:
@@ -89,7 +88,7 @@ def login():
     # a new session (and CSRF token): nothing planted before the login survives it
     session.clear()
     g.pop("csrf_token", None)
-    user.login_issued = int(time.time())  # part of the session id and the remember cookie
+    auth.stamp_login(user)  # the login time: part of the session id and the remember cookie
     login_user(user, remember=True)
     resp = redirect(target)
     _remember_device(resp, name, auth.device_tag(user))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -58,13 +59,19 @@ class LoginSettings:
     per_username: int = 10
     per_address: int = 20
     window_minutes: float = 15
+    device_days: float = 180
 
     @classmethod
     def from_config(cls, cfg: Mapping) -> LoginSettings:
         return cls(per_pair=int(cfg["LOGIN_MAX_FAILURES"]),
                    per_username=int(cfg.get("LOGIN_MAX_FAILURES_PER_USERNAME", cls.per_username)),
                    per_address=int(cfg.get("LOGIN_MAX_FAILURES_PER_ADDRESS", cls.per_address)),
-                   window_minutes=float(cfg["LOGIN_WINDOW_MINUTES"]))
+                   window_minutes=float(cfg["LOGIN_WINDOW_MINUTES"]),
+                   device_days=float(cfg.get("LOGIN_DEVICE_COOKIE_DAYS", cls.device_days)))
+
+    @property
+    def device_seconds(self) -> int:
+        return int(self.device_days * 86400)
 
     @property
     def window(self) -> timedelta:
@@ -84,6 +91,11 @@ def normalise_username(raw: str | None) -> str:
 def find_user(username: str) -> User | None:
     return db.session.scalars(select(User).where(func.lower(User.username) == normalise_username(username))
                               .order_by(User.id)).first()
+
+
+def stamp_login(user: User) -> None:
+    """The login time carried by the session id and the remember cookie (security.load_user)."""
+    user.login_issued = int(time.time())
 
 
 def device_tag(user: User) -> str:
