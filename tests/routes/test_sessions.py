@@ -1,4 +1,5 @@
 """Sessions and password changes: where a login may send the browser, a new session and CSRF token
+at login, a remember-me cookie that ends on the server,
 the re-entered password on /account and the admin's reset, and GET that changes nothing."""
 import threading
 import time
