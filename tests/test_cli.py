@@ -51,7 +51,7 @@ def test_seed_demo_builds_a_township_once(app):
         most = db.session.execute(select(func.count()).select_from(Pairing).where(Pairing.end_date.is_(None))
                                   .group_by(Pairing.helper_id).order_by(func.count().desc())).scalars().first()
         assert most <= 5
-        # issue 13: the demo unit asks for the household's signature; every state has examples
+        # the demo unit asks for the household's signature; every state has examples
         from webapp.models import Unit, Visit, VisitSignature
 
         assert db.session.scalar(select(Unit.require_signature))

@@ -223,7 +223,7 @@ def _records(app) -> dict:
                        expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
         db.session.add(job)
         db.session.flush()
-        from webapp.models import VisitSignature  # issue 13: the returned visit carries a signature
+        from webapp.models import VisitSignature  # the returned visit carries a signature
 
         sig_key, sig_thumb = storage.new_key("photos", uuid.uuid4().hex), storage.new_key("thumbs", uuid.uuid4().hex)
         storage.get().put(sig_key, factories.thumb_jpeg(5))

@@ -25,7 +25,7 @@ class Unit(db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="township")
     geofence_m: Mapped[int] = mapped_column(default=300)
-    # the head of household signs each visit on the helper's phone (issue 13)
+    # the head of household signs each visit on the helper's phone
     require_signature: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     villages: Mapped[list["Village"]] = relationship(back_populates="unit", order_by="Village.id")

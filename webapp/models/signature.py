@@ -1,4 +1,4 @@
-"""The household's word on a visit (issue 13): the head of household's signature drawn on the
+"""The household's word on a visit: the head of household's signature drawn on the
 helper's phone, a thumbprint photo (不会写字), or why there is none (不在家)."""
 from datetime import datetime
 from typing import Optional

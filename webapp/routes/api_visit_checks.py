@@ -1,4 +1,4 @@
-"""JSON API v1 around a visit being recorded (issue 13): the would-be flags before saving, and the
+"""JSON API v1 around a visit being recorded: the would-be flags before saving, and the
 household's signature afterwards."""
 from dataclasses import asdict
 

@@ -1,4 +1,4 @@
-"""`POST /api/v1/visits/<client_uuid>/signature` and the `signature` of the visit JSON (issue 13)."""
+"""`POST /api/v1/visits/<client_uuid>/signature` and the `signature` of the visit JSON."""
 from flask import url_for
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -14,7 +14,8 @@ class SignatureIn(Schema):
 
     error_messages = {"unknown": "未知字段。", "type": "格式有误：应为 JSON 对象。"}
 
-    client_uuid = fields.UUID(required=True, error_messages={"required": "必填。", "null": "必填。", "invalid_uuid": "应为 UUID。"})
+    client_uuid = fields.UUID(required=True,
+                              error_messages={"required": "必填。", "null": "必填。", "invalid_uuid": "应为 UUID。"})
     status = fields.String(required=True, validate=validate.OneOf(tuple(SIGNATURE_STATUSES),
                                                                   error=f"应为 {'、'.join(SIGNATURE_STATUSES)} 之一。"),
                            error_messages={"required": "必填。", "null": "必填。", "invalid": "应为文字。"})

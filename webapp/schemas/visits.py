@@ -67,9 +67,9 @@ class VisitIn(_Strict):
     subsidies = fields.List(fields.Nested(SubsidyIn, error_messages=NESTED_MSG), load_default=list,
                             validate=validate.Length(max=200, error="条目太多。"),
                             error_messages={"invalid": "应为数组。", "null": "不能为 null。"})
-    # the household has no location yet and the helper confirmed: this visit's position becomes it
-    # 原因说明: why the check-in is outside the geofence or imprecise (issue 13); the server decides the flags
+    # 原因说明: why the check-in is outside the geofence or imprecise; the server decides the flags
     reason = _text(500, load_default="", allow_none=True)
+    # the household has no location yet and the helper confirmed: this visit's position becomes it
     confirm_location = fields.Boolean(load_default=False, error_messages={"invalid": "应为 true/false。", "null": "不能为 null。"})
 
     @validates("notes")
@@ -173,8 +173,8 @@ def visit_json(visit, household_location_set: bool = False, viewer=None) -> dict
         "problems": visit.problems,
         "next_steps": visit.next_steps,
         "checklist": visit.checklist or {},
-        "reason": visit.reason or "",  # issue 13: the helper's 原因说明
-        "signature": signature_json(visit),  # issue 13: the household's word
+        "reason": visit.reason or "",  # the helper's 原因说明
+        "signature": signature_json(visit),  # the household's word
         "measures_done": sorted(m.id for m in visit.measures_done),
         "subsidies": [{"member_id": a.member_id, "item": a.item, "answer": a.answer}
                       for a in sorted(visit.subsidy_answers, key=lambda a: (a.member_id, a.item))],

@@ -100,6 +100,6 @@ def seed(rng: random.Random | None = None) -> None:
     from . import demo_attendance  # two months of team check-ins and leave, one member behind
 
     demo_attendance.seed(rng)
-    from . import demo_signatures  # issue 13: the households' signatures, reasons, a few 未签字
+    from . import demo_signatures  # the households' signatures, reasons, a few 未签字
 
     demo_signatures.seed()

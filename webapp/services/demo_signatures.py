@@ -1,4 +1,4 @@
-"""Demo data for issue 13: the households' signatures on the demo visits (the demo unit asks for
+"""Demo data: the households' signatures on the demo visits (the demo unit asks for
 them), a few 不在家 / 按手印, a few left 未签字, and a 原因说明 on the visits outside the range or
 with a weak fix. Images go through the same processing as real uploads."""
 import io

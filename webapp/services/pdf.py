@@ -84,7 +84,7 @@ class Diary:
 
     @property
     def thumb_keys(self) -> list[str]:
-        return [k for e in self.visits for k in e.thumbs] + [  # and the households' signatures (issue 13)
+        return [k for e in self.visits for k in e.thumbs] + [  # and the households' signatures
             e.visit.signature.thumb_key for e in self.visits if e.visit.signature and e.visit.signature.thumb_key]
 
 

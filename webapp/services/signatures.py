@@ -1,4 +1,4 @@
-"""The household's word on a visit (issue 13): a signature drawn on the helper's phone, a
+"""The household's word on a visit: a signature drawn on the helper's phone, a
 thumbprint photo, or why there is none.
 
 The image is handled like a photo (services/photos.process: checked by content, re-encoded

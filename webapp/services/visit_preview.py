@@ -1,4 +1,4 @@
-"""What the server would flag if this check-in were saved now, and why (issue 13, item 1).
+"""What the server would flag if this check-in were saved now, and why.
 
 Read-only: a transient Visit (never added to the session) goes through the same flag functions
 as a stored one, so the phone is told before 保存走访 exactly what will be marked. Photos are
@@ -18,7 +18,7 @@ from ..models import Household, User, Visit
 from . import access, geo, visits
 from .timeutil import now_utc, tz
 
-try:  # the flags' evidence (issue 13 item 2, built beside this branch): used when present
+try:  # the flags' evidence (visit_flags, built beside this branch): used when present
     from . import visit_flags as _evidence
 except ImportError:  # without it: the flag functions of services/visits.py
     _evidence = None

@@ -93,7 +93,7 @@ def content_hash(data: dict[str, Any]) -> str:
         "subsidies": sorted((s["member_id"], s["item"], s["answer"]) for s in data.get("subsidies") or []),
         "confirm_location": bool(data.get("confirm_location")),
     }
-    if (data.get("reason") or "").strip():  # issue 13; absent from older visits' hashes
+    if (data.get("reason") or "").strip():  # absent from older visits' hashes
         canon["reason"] = data["reason"].strip()
     raw = json.dumps(canon, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,4 +1,4 @@
-"""issue 13 (evui): a visit's reason (原因说明), the household's signature, the unit's setting
+"""a visit's reason (原因说明), the household's signature, the unit's setting
 
 Revision ID: evui_reason_signature
 Revises: 020f208503fd

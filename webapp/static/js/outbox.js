@@ -136,7 +136,7 @@
       var fd = new FormData();
       var f = item.fields || {};
       Object.keys(f).forEach(function (k) { if (f[k] !== null && f[k] !== undefined) fd.append(k, f[k]); });
-      // 'photo' for photos; a signature (issue 13) names its own field
+      // 'photo' for photos; a signature names its own field
       fd.append(item.fileField || 'photo', item.blob, (item.id || 'photo') + (item.blob.type === 'image/png' ? '.png' : '.jpg'));
       return api.postForm(item.url, fd, token, function (loaded, total) { emit('progress', item, loaded, total); });
     }

@@ -1,7 +1,7 @@
 /* 帮扶通 — photos on the phone, shared by the visit form and the correction of a returned visit:
  * downsizing on a canvas (EXIF is dropped: the capture time travels separately), and a record of
  * the pictures this phone already sent with a visit, so that reusing one is said before saving
- * (issue 13; the server compares every uploaded photo as well). Exposes self.BangfuPhotos. */
+ * (the server compares every uploaded photo as well). Exposes self.BangfuPhotos. */
 (function (global) {
   'use strict';
   var KEEP = 400;  // pictures remembered per account

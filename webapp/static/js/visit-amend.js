@@ -1,4 +1,4 @@
-/* 帮扶通 — correcting a returned (退回) visit from the phone (issue 13, item 6): added photos go to
+/* 帮扶通 — correcting a returned (退回) visit from the phone: added photos go to
  * the visit's photo endpoint, then the amended notes and the answer to the comment go to
  * POST /api/v1/visits/<client_uuid>/amendments {client_uuid, notes, reply}; all through the
  * outbox (static/js/outbox.js), so a phone without signal sends them later, in that order. */

@@ -3,7 +3,7 @@
  * {id, kind, url, body | blob+fields, parent}; they go through the offline outbox
  * (static/js/outbox.js), or straight to the server where the outbox is missing.
  *
- * Before saving (issue 13): next to 保存走访 it says what the server will flag and why (its own
+ * Before saving: next to 保存走访 it says what the server will flag and why (its own
  * distance and accuracy, the server's preview for travel and lateness, pictures this phone already
  * sent); outside the geofence or with a poor fix saving asks for a confirmation and a 原因说明;
  * the same household again within 2 hours asks "刚才已保存过一次" first. Where the unit asks for

@@ -1,4 +1,4 @@
-/* 帮扶通 — the household page after 保存走访 (issue 13): a confirmation that stays (across reloads)
+/* 帮扶通 — the household page after 保存走访: a confirmation that stays (across reloads)
  * until the helper dismisses it, with the new visit at the top of the page, marked 已上传 when the
  * server has it and 待上传 while it waits in the phone's outbox (then 已上传 as soon as it is sent).
  * The visit form leaves {uuid, household_id, checked_in_at, notes} in sessionStorage. */
