@@ -1,7 +1,7 @@
 """a visit's reason (原因说明), the household's signature, the unit's setting
 
 Revision ID: evui_reason_signature
-Revises: 020f208503fd
+Revises: evapi_visit_evidence
 Create Date: 2026-11-29 18:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'evui_reason_signature'
-down_revision = '020f208503fd'
+down_revision = 'evapi_visit_evidence'
 branch_labels = None
 depends_on = None
 
