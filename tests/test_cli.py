@@ -51,6 +51,15 @@ def test_seed_demo_builds_a_township_once(app):
         most = db.session.execute(select(func.count()).select_from(Pairing).where(Pairing.end_date.is_(None))
                                   .group_by(Pairing.helper_id).order_by(func.count().desc())).scalars().first()
         assert most <= 5
+        # the demo unit asks for the household's signature; every state has examples
+        from webapp.models import Unit, Visit, VisitSignature
+
+        assert db.session.scalar(select(Unit.require_signature))
+        states = dict(db.session.execute(select(VisitSignature.status, func.count()).group_by(VisitSignature.status)).all())
+        assert states.keys() == {"signed", "not_home", "thumbprint"}
+        visits = db.session.scalar(select(func.count()).select_from(Visit))
+        assert 0 < visits - sum(states.values()) < visits * 0.15  # a few 未签字
+        assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.reason.is_not(None))) >= 1
         stages = set(db.session.scalars(select(Member.education_stage).where(Member.education_stage.is_not(None))))
         assert {"学前教育", "小学", "初中", "高中", "中职", "本科"} <= stages
         for role in ("first_secretary", "team_member"):

@@ -84,6 +84,10 @@ def test_a_visit_5_km_away_shows_the_geofence_flag(app, world, phone):
     phone.wait_for_selector("#geo-status.warn")
     assert "超出 300 米范围" in phone.inner_text("#geo-distance")
     _fill_and_save(phone, [])
+    # outside the range: saving asks for a confirmation and a reason first
+    expect(phone.locator("#confirm-step")).to_be_visible()
+    phone.fill("textarea[name=reason]", "户主在外务工，在田间地头走访")
+    phone.click("#confirm-save")
     phone.wait_for_url(f"**/households/{world['hh1']}")
     badge = phone.locator("#visit-history li.visit .badge[data-flag=outside_geofence]")
     assert badge.inner_text() == "超出范围"

@@ -130,6 +130,12 @@ MATRIX = {
     "admin.change_pairing": ("POST", "/admin/households/{hh6}/pairing", ADMIN),
     "admin.roster": ("GET", "/admin/roster", ADMINS),
     "admin.roster_confirm": ("POST", "/admin/roster/confirm", ADMINS),  # no token: 400, nothing imported
+    # the would-be flags before saving, the household's signature
+    "api_visit_checks.preview_visit": ("POST", "/api/v1/visits/preview", {"h1"}),
+    "api_visit_checks.add_signature": ("POST", "/api/v1/visits/{visit_uuid}/signature", {"h1"}),
+    "api_visit_checks.signature_image": ("GET", "/api/v1/visits/{signed_visit}/signature", {"h1", "team1", "sec1", "admin"}),
+    "api_visit_checks.signature_thumb": ("GET", "/api/v1/visits/{signed_visit}/signature/thumb",
+                                         {"h1", "team1", "sec1", "admin"}),
 }
 
 # bodies that pass validation, so an allowed role is seen doing the thing (not just failing a check)
@@ -139,6 +145,12 @@ def _body(key: str, ids: dict) -> dict:
         return {"json": visit_body(ids["hh1"])}
     if key == "api.add_photo":
         return {"data": {"client_uuid": str(uuid.uuid4()), "photo": (io.BytesIO(jpeg(seed=7)), "p.jpg")},
+                "content_type": "multipart/form-data"}
+    if key == "api_visit_checks.preview_visit":
+        return {"json": {k: v for k, v in visit_body(ids["hh1"]).items()
+                         if k in ("household_id", "checked_in_at", "latitude", "longitude", "accuracy_m")}}
+    if key == "api_visit_checks.add_signature":
+        return {"data": {"client_uuid": str(uuid.uuid4()), "status": "thumbprint", "image": (io.BytesIO(jpeg(seed=9)), "s.jpg")},
                 "content_type": "multipart/form-data"}
     if key == "api_attendance.create_checkin":
         return {"json": {"client_uuid": str(uuid.uuid4()), "checked_in_at": now_cst.isoformat(),
@@ -215,12 +227,21 @@ def _records(app) -> dict:
                        expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
         db.session.add(job)
         db.session.flush()
+        from webapp.models import VisitSignature  # the returned visit carries a signature
+
+        sig_key, sig_thumb = storage.new_key("photos", uuid.uuid4().hex), storage.new_key("thumbs", uuid.uuid4().hex)
+        storage.get().put(sig_key, factories.thumb_jpeg(5))
+        storage.get().put(sig_thumb, factories.thumb_jpeg(6))
+        db.session.add(VisitSignature(client_uuid=str(uuid.uuid4()), visit_id=returned.id, status="signed", sha256="0" * 64,
+                                      storage_key=sig_key, thumb_key=sig_thumb, content_hash="0" * 64))
+
         ids = w.ids()
         ids.update(citizen_ids=[o[k].citizen_id for k in ("hh1", "hh2", "hh3", "hh4", "hh5", "hh6")])
         ids.update(citizen_id=o["hh1"].citizen_id, visit=visit.id, visit_uuid=visit.client_uuid, photo=photo.id,
                    returned_visit=returned.id, returned_visit_uuid=returned.client_uuid, flagged_visit=flagged.id,
                    checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
                    approved_leave=approved.id, spot_item=item.id, job=job.id, month=month_key(today))
+        ids["signed_visit"] = returned.id
         db.session.commit()
         db.session.remove()
     return ids

@@ -6,6 +6,7 @@ from .evidence import PhotoHashBand, VisitAmendment
 from .household import EDUCATION_STAGES, POVERTY_CAUSES, STATUSES, Household, Member, Pairing, mask_citizen_id
 from .jobs import PrintJob
 from .org import ROLE_LABELS, ROLES, TEAM_ROLES, LoginLimit, Unit, User, Village
+from .signature import SIGNATURE_STATUSES, VisitSignature
 from .types import UTCDateTime, utcnow
 from .visit import MEASURE_CATEGORIES, REVIEW_STATUSES, Measure, Photo, SubsidyAnswer, Visit
 
@@ -15,4 +16,5 @@ __all__ = [
     "EDUCATION_STAGES", "POVERTY_CAUSES", "STATUSES", "Household", "Member", "Pairing", "mask_citizen_id",
     "PrintJob", "ROLE_LABELS", "ROLES", "TEAM_ROLES", "LoginLimit", "Unit", "User", "Village",
     "UTCDateTime", "utcnow", "MEASURE_CATEGORIES", "REVIEW_STATUSES", "Measure", "Photo", "SubsidyAnswer", "Visit",
+    "SIGNATURE_STATUSES", "VisitSignature",
 ]

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,6 +26,8 @@ class Unit(db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="township")
     geofence_m: Mapped[int] = mapped_column(default=300)
+    # the head of household signs each visit on the helper's phone
+    require_signature: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     villages: Mapped[list["Village"]] = relationship(back_populates="unit", order_by="Village.id")
 

@@ -32,6 +32,8 @@ class Visit(db.Model):
     next_steps: Mapped[str] = mapped_column(Text, default="")
     checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the helper's 原因说明 for a check-in outside the geofence or with a poor fix
+    reason: Mapped[Optional[str]] = mapped_column(String(500))
     # sha256 of the canonical request body: a replay with other content is a conflict
     content_hash: Mapped[str] = mapped_column(String(64))
     review_status: Mapped[str] = mapped_column(String(10), default="pending")

@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         api_attendance,
         api_performance,
+        api_visit_checks,
         attendance,
         auth,
         households,
@@ -23,7 +24,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, households, secretary, admin, api, visits, pwa, attendance, api_attendance, reviews,
-                   reports, performance, api_performance):
+                   reports, performance, api_performance, api_visit_checks):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     assert roster.bp is admin.bp  # the roster views are on the admin blueprint (same URLs, admin.* names)

@@ -7,6 +7,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from ..services import access, amendments, subsidies, verification, visit_flags
 from ..services.visits import CHECKLIST_CODES, flag_labels, is_offline
 from . import validators
+from .signatures import signature_json
 
 REQUIRED_MSG = {"required": "必填。", "null": "必填。"}
 NUMBER_MSG = {**REQUIRED_MSG, "invalid": "应为数字。", "special": "应为有限的数字。", "too_large": "数值太大。"}
@@ -68,6 +69,8 @@ class VisitIn(_Strict):
     subsidies = fields.List(fields.Nested(SubsidyIn, error_messages=NESTED_MSG), load_default=list,
                             validate=validate.Length(max=200, error="条目太多。"),
                             error_messages={"invalid": "应为数组。", "null": "不能为 null。"})
+    # 原因说明: why the check-in is outside the geofence or imprecise; the server decides the flags
+    reason = _text(500, load_default="", allow_none=True)
     # the household has no location yet and the helper confirmed: this visit's position becomes it
     confirm_location = fields.Boolean(load_default=False,
                                       error_messages={"invalid": "应为 true/false。", "null": "不能为 null。"})
@@ -173,6 +176,8 @@ def visit_json(visit, household_location_set: bool = False, viewer=None) -> dict
         "problems": visit.problems,
         "next_steps": visit.next_steps,
         "checklist": visit.checklist or {},
+        "reason": visit.reason or "",  # the helper's 原因说明
+        "signature": signature_json(visit),  # the household's word
         "measures_done": sorted(m.id for m in visit.measures_done),
         "subsidies": [{"member_id": a.member_id, "item": a.item, "answer": a.answer}
                       for a in sorted(visit.subsidy_answers, key=lambda a: (a.member_id, a.item))],

@@ -44,7 +44,7 @@ def seed(rng: random.Random | None = None) -> None:
     """Create the demo township."""
     rng = rng or random.Random(2026)
     today = local_today()
-    unit = Unit(name="清江乡人民政府", kind="township", geofence_m=300)
+    unit = Unit(name="清江乡人民政府", kind="township", geofence_m=300, require_signature=True)
     db.session.add(unit)
     db.session.flush()
     admin = _user("admin", "乡扶贫办 覃主任", "office_admin", unit)
@@ -100,6 +100,9 @@ def seed(rng: random.Random | None = None) -> None:
     from . import demo_attendance  # two months of team check-ins and leave, one member behind
 
     demo_attendance.seed(rng)
-    from . import demo_assessment  # issue 15: policy problems, a spot check that counts, a fake visit
+    from . import demo_assessment  # policy problems, a spot check that counts, a fake visit
 
     demo_assessment.seed(rng)
+    from . import demo_signatures  # the households' signatures, reasons, a few 未签字
+
+    demo_signatures.seed()

@@ -84,7 +84,8 @@ class Diary:
 
     @property
     def thumb_keys(self) -> list[str]:
-        return [k for e in self.visits for k in e.thumbs]
+        return [k for e in self.visits for k in e.thumbs] + [  # and the households' signatures
+            e.visit.signature.thumb_key for e in self.visits if e.visit.signature and e.visit.signature.thumb_key]
 
 
 @dataclass
@@ -185,7 +186,7 @@ def diary_data(helper: User, month: str, viewer: User | None = None) -> Diary:
         .where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
         .order_by(Visit.checked_in_at, Visit.id)
         .options(joinedload(Visit.household).joinedload(Household.village), joinedload(Visit.reviewed_by),
-                 selectinload(Visit.photos), selectinload(Visit.measures_done),
+                 selectinload(Visit.photos), selectinload(Visit.measures_done), selectinload(Visit.signature),
                  selectinload(Visit.subsidy_answers).joinedload(SubsidyAnswer.member))
     ).unique().all()
     paired = db.session.scalars(

@@ -93,6 +93,8 @@ def content_hash(data: dict[str, Any]) -> str:
         "subsidies": sorted((s["member_id"], s["item"], s["answer"]) for s in data.get("subsidies") or []),
         "confirm_location": bool(data.get("confirm_location")),
     }
+    if (data.get("reason") or "").strip():  # absent from older visits' hashes
+        canon["reason"] = data["reason"].strip()
     raw = json.dumps(canon, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -175,7 +177,7 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
         latitude=data["latitude"], longitude=data["longitude"], accuracy_m=data["accuracy_m"],
         notes=data["notes"].strip(), problems=(data.get("problems") or "").strip(),
         next_steps=(data.get("next_steps") or "").strip(), checklist=checklist, flags=[], content_hash=digest,
-        review_status="pending",
+        review_status="pending", reason=(data.get("reason") or "").strip() or None,
     )
     locate = (not household.has_location and data.get("confirm_location")
               and visit.accuracy_m <= float(current_app.config["GPS_ACCURACY_FLAG_M"]))
@@ -218,7 +220,8 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
 # --- reading -----------------------------------------------------------------------------------
 
 def _with_photos(q):
-    return q.options(selectinload(Visit.photos), selectinload(Visit.measures_done), selectinload(Visit.helper))
+    return q.options(selectinload(Visit.photos), selectinload(Visit.measures_done), selectinload(Visit.helper),
+                     selectinload(Visit.signature))
 
 
 def history(user: User, household_id: int, limit: int = 50) -> list[Visit]:

@@ -122,7 +122,7 @@
       var visits = items.filter(function (i) { return i.kind === 'visit' && i.body && i.body.household_id === hid; });
       list.textContent = '';
       visits.forEach(function (v) {
-        var photos = items.filter(function (i) { return i.parent === v.id; }).length;
+        var photos = items.filter(function (i) { return i.parent === v.id && i.kind === 'photo'; }).length;
         var li = document.createElement('li');
         li.className = 'visit pending-visit';
         var head = document.createElement('strong');

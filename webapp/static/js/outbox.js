@@ -2,7 +2,7 @@
  *
  * Plain script (pages and the service worker both load it). Exposes self.BangfuOutbox:
  *   enqueue(items)  items: {id (the client_uuid), kind ('visit'|'photo'|'attendance'|…), url,
- *                   body (JSON) | blob + fields (multipart, file field "photo"), parent (the id
+ *                   body (JSON) | blob + fields (multipart, file field fileField or "photo"), parent (the id
  *                   of the item that must arrive first), label}
  *   submit(items)   enqueue, then send now; resolves {pending, items} (what is still queued)
  *   flush(opts)     send what is due; one sender at a time (Web Locks across tabs and the worker)
@@ -97,7 +97,7 @@
     return Promise.all(list.map(function (it) {
       var item = {
         id: String(it.id), kind: it.kind, url: it.url, body: it.body || null, blob: it.blob || null,
-        fields: it.fields || null, parent: it.parent || null, label: it.label || it.kind,
+        fields: it.fields || null, fileField: it.fileField || null, parent: it.parent || null, label: it.label || it.kind,
         user: it.user || user, created: now, seq: seq++, state: 'waiting', attempts: 0, next_at: 0,
         error: null, errors: null, status: null
       };
@@ -136,7 +136,8 @@
       var fd = new FormData();
       var f = item.fields || {};
       Object.keys(f).forEach(function (k) { if (f[k] !== null && f[k] !== undefined) fd.append(k, f[k]); });
-      fd.append('photo', item.blob, (item.id || 'photo') + '.jpg');
+      // 'photo' for photos; a signature names its own field
+      fd.append(item.fileField || 'photo', item.blob, (item.id || 'photo') + (item.blob.type === 'image/png' ? '.png' : '.jpg'));
       return api.postForm(item.url, fd, token, function (loaded, total) { emit('progress', item, loaded, total); });
     }
     return api.postJSON(item.url, item.body, token);
@@ -395,7 +396,7 @@
     return items().then(function (list) {
       var c = { records: 0, photos: 0, errors: 0, auth: 0, total: list.length };
       list.forEach(function (i) {
-        if (i.blob) c.photos++; else c.records++;
+        if (i.blob && i.kind !== 'signature') c.photos++; else c.records++;
         if (i.state === 'error' || i.state === 'blocked' || i.state === 'other') c.errors++;
         if (i.state === 'auth') c.auth++;
       });

@@ -1,0 +1,140 @@
+"""What the server would flag if this check-in were saved now, and why.
+
+Read-only: a transient Visit (never added to the session) goes through the same flag functions
+as a stored one, so the phone is told before 保存走访 exactly what will be marked. Photos are
+compared only once uploaded (the phone says beforehand when it reuses a picture it already sent).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Household, User, Visit
+from . import access, geo, visits
+from .timeutil import now_utc, tz
+
+try:  # the flags' evidence (visit_flags, built beside this branch): used when present
+    from . import visit_flags as _evidence
+except ImportError:  # without it: the flag functions of services/visits.py
+    _evidence = None
+
+REPEAT_HOURS = 2  # "刚才已保存过一次": the same household again within this long
+NEEDS_REASON = ("outside_geofence", "poor_accuracy")
+
+
+@dataclass
+class Preview:
+    flags: list[str]
+    flag_details: list[dict[str, Any]]
+    distance_m: float | None
+    radius_m: int
+    accuracy_limit_m: float
+    last_here: dict[str, Any] | None = None
+    needs_reason: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.needs_reason = any(f in NEEDS_REASON for f in self.flags)
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(tz()).strftime("%m-%d %H:%M")
+
+
+def _span(hours: float) -> str:
+    minutes = round(hours * 60)
+    return f"{minutes} 分钟" if minutes < 120 else f"{hours:.1f} 小时"
+
+
+def _travel(visit: Visit, other: Visit) -> dict[str, Any]:
+    """The travel evidence with the other visit's time and place (its household)."""
+    km = geo.haversine_m(visit.latitude, visit.longitude, other.latitude, other.longitude) / 1000
+    hours = abs((visit.checked_in_at - other.checked_in_at).total_seconds()) / 3600
+    kmh = km / hours if hours else None
+    limit = float(current_app.config["MAX_TRAVEL_KMH"])
+    side = "上一次" if other.checked_in_at <= visit.checked_in_at else "下一次"
+    speed = f"约 {kmh:.0f} 公里/小时" if kmh is not None else "时间相同"
+    return {
+        "code": "impossible_travel", "label": visits.FLAGS["impossible_travel"],
+        "text": (f"与{side}走访（{other.household.head_name}户，{_when(other.checked_in_at)}）相距 {km:.1f} 公里，"
+                 f"只隔 {_span(hours)}，{speed}，超过 {limit:g} 公里/小时"),
+        "other_visit_id": other.id, "other_household": other.household.head_name,
+        "other_checked_in_at": other.checked_in_at.astimezone(timezone.utc).isoformat(),
+        "km": round(km, 1), "hours": round(hours, 2), "kmh": round(kmh, 1) if kmh is not None else None, "limit_kmh": limit,
+    }
+
+
+def _with_evidence(visit: Visit) -> list[dict[str, Any]]:
+    """Every pattern of services/visit_flags.py (same spot included) in its words; travel also
+    names the other visit's household."""
+    out = []
+    for code, ev in _evidence.compute(visit).items():
+        other = db.session.get(Visit, ev["visit_id"]) if code == "impossible_travel" and ev.get("visit_id") else None
+        if other is not None:
+            out.append(_travel(visit, other))
+        else:
+            out.append({"code": code, "label": _evidence.FLAGS[code], "text": _evidence.describe(code, ev), **ev})
+    return out
+
+
+def _from_flags(visit: Visit, household: Household, now: datetime) -> list[dict[str, Any]]:
+    cfg = current_app.config
+    radius = visits.geofence_m(household)
+    limit = float(cfg["GPS_ACCURACY_FLAG_M"])
+    neighbours = visits._neighbours(visit)
+    details: list[dict[str, Any]] = []
+    for code in visits.compute_flags(visit, neighbours=neighbours, reused=False):
+        label = visits.FLAGS[code]
+        if code == "outside_geofence":
+            details.append({"code": code, "label": label, "distance_m": round(visit.distance_m), "radius_m": radius,
+                            "text": f"距这户 {visit.distance_m:.0f} 米，超出 {radius} 米范围"})
+        elif code == "poor_accuracy":
+            details.append({"code": code, "label": label, "accuracy_m": round(visit.accuracy_m), "limit_m": limit,
+                            "text": f"定位精度 ±{visit.accuracy_m:.0f} 米，超过 {limit:g} 米"})
+        elif code == "impossible_travel":
+            details += [_travel(visit, other) for other in neighbours if visits._impossible(visit, other)]
+        elif code == "late_entry":
+            hours = (now - visit.checked_in_at).total_seconds() / 3600
+            details.append({"code": code, "label": label, "hours": round(hours, 1),
+                            "limit_hours": float(cfg["LATE_ENTRY_HOURS"]),
+                            "text": f"签到 {hours:.0f} 小时后才录入，超过 {cfg['LATE_ENTRY_HOURS']} 小时"})
+    return details
+
+
+def _last_here(user: User, household_id: int, checked_in_at: datetime) -> dict[str, Any] | None:
+    """The caller's visit to this household within REPEAT_HOURS of this check-in, if any."""
+    window = timedelta(hours=REPEAT_HOURS)
+    last = db.session.scalar(
+        select(Visit).where(Visit.helper_id == user.id, Visit.household_id == household_id,
+                            Visit.checked_in_at > checked_in_at - window, Visit.checked_in_at < checked_in_at + window)
+        .order_by(Visit.checked_in_at.desc(), Visit.id.desc()).limit(1))
+    if last is None:
+        return None
+    return {"visit_id": last.id, "client_uuid": last.client_uuid,
+            "checked_in_at": last.checked_in_at.astimezone(timezone.utc).isoformat(),
+            "minutes_ago": round((checked_in_at - last.checked_in_at).total_seconds() / 60),
+            "text": f"刚才已保存过一次（{_when(last.checked_in_at)}）"}
+
+
+def preview(user: User, household_id: int, checked_in_at: datetime, latitude: float, longitude: float,
+            accuracy_m: float, now: datetime | None = None) -> Preview:
+    """The would-be flags of a check-in at one of the user's paired households (404 otherwise)."""
+    household = access.visitable_household(user, household_id)
+    now = now or now_utc()
+    radius = visits.geofence_m(household)
+    # id 0: no stored visit has it (the window queries compare ids); it is never added to the session
+    visit = Visit(id=0, household_id=household.id, helper_id=user.id, checked_in_at=checked_in_at, received_at=now,
+                  latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, flags=[])
+    visit.household = household
+    if household.has_location:
+        visit.distance_m = geo.haversine_m(latitude, longitude, household.latitude, household.longitude)
+        visit.within_geofence = visit.distance_m <= radius
+    details = _with_evidence(visit) if _evidence is not None else _from_flags(visit, household, now)
+    codes = {d["code"] for d in details}
+    return Preview([c for c in visits.FLAGS if c in codes], details,
+                   round(visit.distance_m, 1) if visit.distance_m is not None else None, radius,
+                   float(current_app.config["GPS_ACCURACY_FLAG_M"]), _last_here(user, household.id, checked_in_at))
