@@ -10,6 +10,10 @@ class Default:
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: sqlite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     UPLOAD_DIR = None  # set in create_app: instance/uploads
+    # photos and print results: file:///path (default: UPLOAD_DIR) or s3://bucket/prefix (issue 17);
+    # S3_ENDPOINT_URL for MinIO/OSS/COS/OBS, credentials from the standard AWS_* variables
+    STORAGE_URL = None
+    S3_ENDPOINT_URL = None
     SQLITE_BUSY_TIMEOUT_MS = 20000  # a write waits this long for SQLite's lock (bench/load.py)
     TIMEZONE = "Asia/Shanghai"
 
