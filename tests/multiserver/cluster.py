@@ -115,11 +115,18 @@ def _redis_clear(url: str, name: str) -> None:
 
 
 @contextlib.contextmanager
+def _given(url: str) -> Iterator[str]:
+    yield url
+
+
+@contextlib.contextmanager
 def cluster(tmp: Path, pg_url: str, redis_url: str = DEFAULT_REDIS, workers: int = 2, threads: int = 4,
-            seed: str = SEED) -> Iterator[Cluster]:
-    """Start everything; yields the Cluster (servers up, no consumer yet); stops it all."""
+            seed: str | None = SEED, database_url: str | None = None) -> Iterator[Cluster]:
+    """Start everything; yields the Cluster (servers up, no consumer yet); stops it all.
+    database_url: an existing, migrated database to serve (then seed=None); else a scratch one."""
     huey_name = f"bangfu-test-{uuid.uuid4().hex[:8]}"
-    with scratch_database("postgresql", tmp, pg_url) as db_url, s3_server(free_port(), tmp / "moto.log") as s3:
+    database = _given(database_url) if database_url else scratch_database("postgresql", tmp, pg_url)
+    with database as db_url, s3_server(free_port(), tmp / "moto.log") as s3:
         import boto3
 
         for k, v in CREDENTIALS.items():
@@ -130,10 +137,12 @@ def cluster(tmp: Path, pg_url: str, redis_url: str = DEFAULT_REDIS, workers: int
                   "STORAGE_URL": f"s3://{bucket}/bangfu", "S3_ENDPOINT_URL": s3}
         secret = uuid.uuid4().hex
         envs = {name: _node_env(tmp / name / "instance", tmp / name / "uploads", secret, common) for name in "ab"}
-        out = subprocess.run([sys.executable, "-c", seed], cwd=ROOT, env=envs["a"], capture_output=True, text=True)
-        if out.returncode:
-            raise RuntimeError(out.stderr)
-        ids = json.loads(out.stdout.strip().splitlines()[-1])
+        ids = {}
+        if seed:
+            out = subprocess.run([sys.executable, "-c", seed], cwd=ROOT, env=envs["a"], capture_output=True, text=True)
+            if out.returncode:
+                raise RuntimeError(out.stderr)
+            ids = json.loads(out.stdout.strip().splitlines()[-1])
         c = Cluster(db_url, redis_url, huey_name, s3, common["STORAGE_URL"], ids)
         try:
             for name in "ab":
