@@ -99,7 +99,8 @@ BUILD = [
                      :t0 + s * interval '30 days' + floor(random() * 29) * interval '1 day'
                          + (1 + floor(random() * 9)) * interval '1 hour' + floor(random() * 60) * interval '1 minute' AS at
               FROM generate_series(1, :u * 4000) h, generate_series(0, :slices - 1) s, generate_series(0, 1) k
-              WHERE (k = 0 AND random() < 0.95) OR (k = 1 AND random() < 0.10)) x
+              -- deterministic (a volatile random() here may be evaluated once per plan row or not)
+              WHERE (k = 0 AND (h * 37 + s * 11) % 100 < 95) OR (k = 1 AND (h * 13 + s * 7) % 100 < 10)) x
         WHERE at < :now"""),
     ("checkin", """INSERT INTO checkin (client_uuid, user_id, village_id, checked_in_at, received_at, latitude, longitude,
                                        accuracy_m, distance_m, within_geofence, content_hash)
@@ -353,14 +354,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=6, help="page rounds per person")
     ap.add_argument("--posts", type=int, default=60, help="visits (each with a photo) posted")
     ap.add_argument("--explain-ms", type=float, default=20.0)
-    ap.add_argument("--keep", action="store_true", help="keep the database bangfu_scale (and reuse it next time)")
+    ap.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
+    ap.add_argument("--name", default="bangfu_scale", help="the database's name")
     args = ap.parse_args()
 
     now = datetime.now(timezone.utc)
     local = now.astimezone(SHANGHAI)
     month = (local.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")  # the last whole month
     base = make_url(args.pg)
-    name = "bangfu_scale"
+    name = args.name
     url = base.set(database=name).render_as_string(hide_password=False)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:

@@ -176,9 +176,8 @@ def restore_cmd(path: Path) -> None:
     """从备份文件夹 PATH 恢复到一个空数据库和空照片目录。"""
     from flask import current_app
 
-    from .services.backup import BackupError, restore
-
     from .services import storage
+    from .services.backup import BackupError, restore
 
     db.engine.dispose()
     try:

@@ -107,6 +107,7 @@ class Default:
     MAKEUP_WORKDAYS: list[str] = ["2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
     LEAVE_BACKDATE_DAYS = 31  # leave may be asked for afterwards (sick leave), this many days back
     RECENT_VISITS_SHOWN = 20  # the first secretary's list of recent visits in the village
+    RANKING_PAGE_SIZE = 100  # helpers per page of the office's ranking (a township has ~1,000)
 
     # performance (004, 001)
     SCORE_WEIGHTS = {"coverage": 50, "diary": 20, "measures": 20, "timeliness": 10}
