@@ -125,13 +125,17 @@ def _copy_out(store: Storage, dest: Path) -> None:
         if store.root.exists():
             shutil.copytree(store.root, dest)
         return
-    for key in store.keys():
+    for key, size in store.sizes():  # the listing gives the sizes: no request per object for them
         path = dest / key
         path.parent.mkdir(parents=True, exist_ok=True)
-        with store.open(key) as f, open(path, "wb") as out:
-            shutil.copyfileobj(f, out, 1 << 20)
-        if path.stat().st_size != store.size(key):
-            raise BackupError(f"{key}: size differs after copying")
+        try:
+            with store.open(key) as f, open(path, "wb") as out:
+                shutil.copyfileobj(f, out, 1 << 20)
+        except FileNotFoundError:
+            path.unlink(missing_ok=True)  # deleted since the listing (an expired print result)
+            continue
+        if path.stat().st_size != size:
+            raise BackupError(f"{key}: {path.stat().st_size} bytes copied, {size} in the store")
 
 
 def _copy_in(src: Path, store: Storage) -> None:
