@@ -109,7 +109,7 @@ def unit():
     month, village_id, rating, results = _unit_month()
     period = performance.period(month)
     # a township's 1,000 helpers are pages of RANKING_PAGE_SIZE (all of them in the exports)
-    size = int(current_app.config.get("RANKING_PAGE_SIZE") or 100)
+    size = max(1, current_app.config["RANKING_PAGE_SIZE"])
     page_count = max(1, -(-len(results) // size))
     page_no = min(params.int_arg("page", default=1, lo=1), page_count)
     total, results = len(results), results[(page_no - 1) * size:page_no * size]
