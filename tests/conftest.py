@@ -167,3 +167,27 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """moto's S3 server on 127.0.0.1 for this test session (tests/s3_server.py)."""
+    from bench._common import free_port
+
+    from .s3_server import moto_server_bin, s3_server, set_credentials
+
+    if moto_server_bin() is None:
+        pytest.skip("moto[server] is not installed")
+    set_credentials()
+    with s3_server(free_port(), tmp_path_factory.mktemp("s3") / "moto.log") as url:
+        yield url
+
+
+@pytest.fixture
+def s3_app(app, s3_endpoint):
+    """The app with its photos and print results in a fresh bucket of the S3 server."""
+    from .s3_server import new_bucket
+
+    bucket = new_bucket(s3_endpoint)
+    app.config.update(STORAGE_URL=f"s3://{bucket}/bangfu", S3_ENDPOINT_URL=s3_endpoint)
+    return app

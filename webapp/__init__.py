@@ -7,7 +7,7 @@ from flask import Flask
 
 from .config import Default
 
-ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "UPLOAD_DIR", "PROXY_COUNT")
+ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "UPLOAD_DIR", "PROXY_COUNT", "STORAGE_URL", "S3_ENDPOINT_URL")
 
 
 def _ensure_instance_config(instance: Path) -> None:

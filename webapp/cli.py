@@ -150,18 +150,23 @@ def seed_demo(if_empty: bool) -> None:
 
 @click.command("backup")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option("--database-only", is_flag=True, help="只备份数据库，不复制对象存储（由对象存储自身备份，见输出）。")
 @with_appcontext
-def backup_cmd(path: Path) -> None:
-    """在线备份数据库和照片到新文件夹 PATH。"""
+def backup_cmd(path: Path, database_only: bool) -> None:
+    """在线备份数据库和照片（本地目录或对象存储 STORAGE_URL）到新文件夹 PATH。"""
     from flask import current_app
 
+    from .services import storage
     from .services.backup import BackupError, backup
 
     try:
-        manifest = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["UPLOAD_DIR"], path)
+        manifest = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], storage.get(), path,
+                          objects=not database_only)
     except (BackupError, FileExistsError) as err:
         raise click.ClickException(f"备份失败：{err}") from None
     click.echo(f"已备份到 {path}：{sum(manifest['rows'].values())} 行，{len(manifest['files'])} 个文件。")
+    if database_only:
+        click.echo(manifest["objects_not_copied"])
 
 
 @click.command("restore")
@@ -171,17 +176,21 @@ def restore_cmd(path: Path) -> None:
     """从备份文件夹 PATH 恢复到一个空数据库和空照片目录。"""
     from flask import current_app
 
+    from .services import storage
     from .services.backup import BackupError, restore
 
     db.engine.dispose()
     try:
-        manifest = restore(path, current_app.config["SQLALCHEMY_DATABASE_URI"], current_app.config["UPLOAD_DIR"])
+        manifest = restore(path, current_app.config["SQLALCHEMY_DATABASE_URI"], storage.get())
     except BackupError as err:
         raise click.ClickException(f"恢复失败：{err}") from None
     click.echo(f"已恢复：{sum(manifest['rows'].values())} 行，{len(manifest['files'])} 个文件。")
 
 
 def register_cli(app: Flask) -> None:
+    from .cli_storage import storage_cli
+
+    app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cmd)
     app.cli.add_command(restore_cmd)
     app.cli.add_command(roster_cli)

@@ -10,6 +10,10 @@ class Default:
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: sqlite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     UPLOAD_DIR = None  # set in create_app: instance/uploads
+    # photos and print results: file:///path (default: UPLOAD_DIR) or s3://bucket/prefix (issue 17);
+    # S3_ENDPOINT_URL for MinIO/OSS/COS/OBS, credentials from the standard AWS_* variables
+    STORAGE_URL = None
+    S3_ENDPOINT_URL = None
     SQLITE_BUSY_TIMEOUT_MS = 20000  # a write waits this long for SQLite's lock (bench/load.py)
     TIMEZONE = "Asia/Shanghai"
 
@@ -114,6 +118,7 @@ class Default:
     MAKEUP_WORKDAYS: list[str] = ["2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
     LEAVE_BACKDATE_DAYS = 31  # leave may be asked for afterwards (sick leave), this many days back
     RECENT_VISITS_SHOWN = 20  # the first secretary's list of recent visits in the village
+    RANKING_PAGE_SIZE = 100  # helpers per page of the office's ranking (a township has ~1,000)
 
     # performance. The sources (004, 001) say WHAT is checked; no source gives helper score parts,
     # weights, thresholds or deadlines: every number below marked LOCAL CHOICE is the product's own

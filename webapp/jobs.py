@@ -5,8 +5,11 @@ and the consumer agree without an app:
 
 - default: SqliteHuey, its file in the instance folder (HUEY_SQLITE_PATH overrides), run by
   `huey_consumer webapp.jobs.huey` beside the server (`make run` starts it);
-- HUEY_REDIS_URL=redis://host:6379/0: RedisHuey (pip install 'bangfu[redis]'), the same tasks
-  for several machines;
+- HUEY_REDIS_URL=redis://host:6379/0: RedisHuey, the same queue for several machines: every
+  server's web processes enqueue, any server's consumer runs a task (once: Redis hands each task
+  to one consumer). HUEY_NAME (default "bangfu") names the queue, so two installations may
+  share one Redis. Run the periodic task on one consumer only (`huey_consumer … --no-periodic`
+  on the others; it is harmless twice, but pointless);
 - HUEY_IMMEDIATE (app config, True in tests): `enqueue` runs tasks at once in the calling process.
 
 Tasks run inside a Flask app context: the calling app's in immediate mode, else one app per
@@ -27,11 +30,12 @@ def _instance_path() -> Path:
 
 def _make_huey():
     redis_url = os.environ.get("HUEY_REDIS_URL")
+    name = os.environ.get("HUEY_NAME") or "bangfu"
     if redis_url:
-        return RedisHuey("bangfu", url=redis_url)
+        return RedisHuey(name, url=redis_url)
     path = Path(os.environ.get("HUEY_SQLITE_PATH") or _instance_path() / "huey.sqlite")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("bangfu", filename=str(path))
+    return SqliteHuey(name, filename=str(path))
 
 
 huey = _make_huey()

@@ -2,7 +2,7 @@
 spot checks and exports. Every lookup goes through services.access (via services.performance)."""
 from datetime import date
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..htmx import render
@@ -112,7 +112,13 @@ def village():
 def unit():
     month, village_id, rating, results = _unit_month()
     period = performance.period(month)
+    # a township's 1,000 helpers are pages of RANKING_PAGE_SIZE (all of them in the exports)
+    size = max(1, current_app.config["RANKING_PAGE_SIZE"])
+    page_count = max(1, -(-len(results) // size))
+    page_no = min(params.int_arg("page", default=1, lo=1), page_count)
+    total, results = len(results), results[(page_no - 1) * size:page_no * size]
     return render("performance/unit.html", "performance/_ranking.html", month=month, results=results,
+                  total=total, page_no=page_no, page_count=page_count,
                   village_id=village_id, rating=rating, ratings=performance.RATINGS,
                   all_villages=lookups.villages(current_user), villages=performance.village_names(results),
                   closure=performance.closure(current_user.unit_id, period.key), detail=True,

@@ -24,9 +24,15 @@ def listing(user: User, village_id: int | None = None) -> list[HouseholdRow]:
     today = local_today()
     start, end = month_utc_range(today.year, today.month)
     in_month = (Visit.checked_in_at >= start) & (Visit.checked_in_at < end)
+    shown = access.households(user).with_only_columns(Household.id)
+    if village_id is not None:
+        shown = shown.where(Household.village_id == village_id)
+    # only the listed households' visits: the database cannot push the join into the GROUP BY, so
+    # without this every visit of the installation is aggregated (seconds at province size)
     visits = (
         select(Visit.household_id, func.max(Visit.checked_in_at).label("last"),
                func.sum(case((in_month, 1), else_=0)).label("month"))
+        .where(Visit.household_id.in_(shown))
         .group_by(Visit.household_id)
         .subquery()
     )

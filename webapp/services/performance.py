@@ -43,7 +43,7 @@ from sqlalchemy.types import Boolean, String
 from ..extensions import db
 from ..models import (
     SPOT_RESULTS, AuditLog, Household, Measure, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem,
-    User, Village, Visit,
+    Unit, User, Village, Visit,
 )
 from . import access, audit, pending, redact, sanctions
 from .assessment import after_month
@@ -609,6 +609,12 @@ def _rank(results: list[HelperMonth]) -> list[HelperMonth]:
     return results
 
 
+def _one_unit() -> bool:
+    """A unit's scope is the whole month's data only when the installation has one unit; with many
+    (a county, a province) aggregating the whole month for one unit's page grows with all of them."""
+    return (db.session.scalar(select(func.count()).select_from(Unit)) or 0) <= 1
+
+
 def month_results(user: User, month: str, village_id: int | None = None, now: datetime | None = None,
                   spot_checks: bool = True) -> list[HelperMonth]:
     """The month of every helper the user may see, ranked: closed months from their snapshot."""
@@ -625,7 +631,8 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
     ).scalars().all()
     results = [HelperMonth.from_snapshot(r, p.key) for r in snap]
     live_scope = scope.where(User.unit_id.not_in(_closed_units(p.key)))
-    results += compute_month(p.key, live_scope, now, wide=user.role == "office_admin" and village_id is None)
+    results += compute_month(p.key, live_scope, now, wide=user.role == "office_admin" and village_id is None
+                             and _one_unit())
     if spot_checks and results:
         items = spot_check_items(p.key, scope)
         for r in results:
@@ -784,7 +791,7 @@ def _snapshot(c: MonthClosure, by: User, now: datetime | None) -> dict[int, tupl
     """Replace the closure's results with a fresh computation; returns {helper: (old, new)} for changed scores."""
     old = dict(db.session.execute(select(MonthResult.helper_id, MonthResult.score).where(MonthResult.closure_id == c.id)).all())
     scope = access.helper_ids(by)
-    results = compute_month(c.month, scope, now, wide=True)
+    results = compute_month(c.month, scope, now, wide=_one_unit())
     db.session.execute(delete(MonthResult).where(MonthResult.closure_id == c.id))
     if results:
         db.session.execute(insert(MonthResult), [

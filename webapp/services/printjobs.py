@@ -139,6 +139,7 @@ def run(job_id: int) -> None:
         return
     params = dict(db.session.get(PrintJob, job_id).params)
     db.session.commit()  # no transaction stays open while the job works (SQLite: it would hold the write lock)
+    key = None
     try:
         with tempfile.TemporaryDirectory(prefix="bangfu-print-") as tmp:
             parts = _render_all(job_id, params, Path(tmp))
@@ -153,6 +154,11 @@ def run(job_id: int) -> None:
         log.info("print job %s: %s documents, %s bytes", job_id, len(parts), len(data))
     except Exception as err:  # the job records any failure for the page
         db.session.rollback()
+        if key is not None:  # stored, but the row never pointed at it
+            try:
+                storage.get().delete(key)
+            except Exception:  # noqa: BLE001 — an orphan object is harmless
+                log.warning("print job %s: could not delete %s", job_id, key)
         log.exception("print job %s failed", job_id)
         db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
             status="failed", error=f"{type(err).__name__}: {err}"[:500], finished_at=now_utc()))
@@ -259,10 +265,7 @@ def purge_expired(now: datetime | None = None) -> int:
     store = storage.get()
     n = 0
     for job in db.session.scalars(select(PrintJob).where(PrintJob.result_key.is_not(None), PrintJob.expires_at <= now)):
-        try:
-            store.delete(job.result_key)
-        except (OSError, ValueError):
-            log.warning("print job %s: could not delete %s", job.id, job.result_key)
+        storage.delete_after_commit(db.session, store, job.result_key)  # the row first, then the object
         job.result_key = None
         job.status = "expired"
         n += 1
