@@ -43,8 +43,22 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (
-    CST, DEFAULT_PG, ROOT, free_port, gunicorn, instance_env, login, median, pct, phone_jpegs,
-    prepare_instance, scratch_database, scratch_dir, stop, visit_body, wait_up,
+    CST,
+    DEFAULT_PG,
+    ROOT,
+    free_port,
+    gunicorn,
+    instance_env,
+    login,
+    median,
+    pct,
+    phone_jpegs,
+    prepare_instance,
+    scratch_database,
+    scratch_dir,
+    stop,
+    visit_body,
+    wait_up,
 )
 
 TIMEOUT = 120  # seconds, per request

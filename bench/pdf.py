@@ -261,9 +261,9 @@ def main() -> None:
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite",
                       "UPLOAD_DIR": f"{tmp}/uploads", "PDF_WORKERS": args.workers, "WTF_CSRF_ENABLED": False})
     with app.app_context():
-        from flask_migrate import upgrade
-
         import logging
+
+        from flask_migrate import upgrade
         logging.getLogger("alembic").setLevel(logging.WARNING)
         upgrade()
         t = time.perf_counter()

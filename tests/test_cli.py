@@ -1,9 +1,9 @@
 """flask commands: roster import, users create, seed-demo."""
 from sqlalchemy import func, select
 
+from tests.roster_files import csv_bytes, household_row, xlsx_bytes
 from webapp.extensions import db
 from webapp.models import Household, Member, Pairing, User, Village
-from tests.roster_files import csv_bytes, household_row, xlsx_bytes
 
 
 def test_roster_import_command(world, app, tmp_path):

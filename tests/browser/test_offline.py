@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from webapp.extensions import db
-from webapp.models import Measure, Photo, Visit
 from tests.factories import PASSWORD
 from tests.visit_data import jpeg, visit_body
+from webapp.extensions import db
+from webapp.models import Measure, Photo, Visit
 
 from .conftest import login, no_horizontal_scroll
 

@@ -2,10 +2,10 @@
 
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Household, Pairing, User
 from tests import factories
 from tests.roster_files import csv_bytes, household_row, upload
+from webapp.extensions import db
+from webapp.models import Household, Pairing, User
 
 
 def test_create_user_and_refuse_bad_input(world, client, app):

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from tests.visit_data import image_bytes, jpeg, photo_form, visit_body
 from webapp.extensions import db
 from webapp.models import Photo, Visit
-from tests.visit_data import image_bytes, jpeg, photo_form, visit_body
 
 
 def rows(app) -> int:

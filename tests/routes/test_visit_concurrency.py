@@ -6,10 +6,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Photo, Visit
 from tests.factories import PASSWORD
 from tests.visit_data import jpeg, visit_body
+from webapp.extensions import db
+from webapp.models import Photo, Visit
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import Household, Measure
 from tests import factories
 from tests.visit_data import CST, jpeg, photo_form, visit_body
+from webapp.extensions import db
+from webapp.models import Household, Measure
 
 
 def _visit(client, hh_id, photos=0, **over):

@@ -5,18 +5,17 @@ same for a photo. (test_visit_concurrency.py does the 8 parallel sends on a thre
 this process; here they land in different processes, each with its own connection.)"""
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timezone, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bench._common import login
-from webapp.extensions import db
-from webapp.models import Photo, Visit
 from tests.factories import PASSWORD
 from tests.live_gunicorn import live_gunicorn, log_problems
 from tests.visit_data import jpeg, visit_body
-
+from webapp.extensions import db
+from webapp.models import Photo, Visit
 
 
 def _row(app, client_uuid: str) -> dict:

@@ -5,10 +5,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import AuditLog, Household, Measure, SubsidyAnswer, Visit
 from tests import factories
 from tests.visit_data import CST, jpeg, photo_form, visit_body
+from webapp.extensions import db
+from webapp.models import AuditLog, Household, Measure, SubsidyAnswer, Visit
 
 
 def count(app, model=Visit) -> int:

@@ -8,11 +8,11 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from tests.visit_data import jpeg, photo_form, visit_body
 from webapp import database
 from webapp.extensions import db
 from webapp.models import Photo, Unit, User
 from webapp.services import photos
-from tests.visit_data import jpeg, photo_form, visit_body
 
 
 def _no_transaction_held(app, seen: list) -> None:

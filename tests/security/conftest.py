@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-
 from tests.visit_data import visit_body
+from webapp.extensions import db
 
 
 def row_counts(app) -> dict[str, int]:

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests import factories
+from tests.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import PrintJob, SpotCheckDraw, SpotCheckItem
 from webapp.services.timeutil import local_today, month_key
-from tests import factories
-from tests.visit_data import jpeg, visit_body
 
 from .conftest import login, row_counts
 
@@ -203,7 +203,6 @@ def _records(app) -> dict:
                                       flag_details={"outside_geofence": {"distance_m": 900, "radius_m": 300}})
         checkin = factories.checkin_row(o["team1"].id, o["v1"].id, now)
         from webapp.services import storage
-
         from webapp.services.attendance import _photo_keys
 
         key, thumb = _photo_keys(uuid.uuid4().hex)

@@ -452,7 +452,7 @@ def test_bad_photo_form_fields_are_refused(app, world, client, fields):
             form[value] = "x"
             named.add(value.replace("\x00", "") or "_request")  # a NUL in a name: refused before the view
             if any(ch in value for ch in '\x00\r\n"\\'):
-                named.add("_request")  # a name multipart cannot carry: a nameless part, or a NUL
+                named.update(("_request", ""))  # a name multipart cannot carry: a nameless part, or a NUL
         else:
             form[name] = value
             named.add(name)

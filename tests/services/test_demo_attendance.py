@@ -1,5 +1,6 @@
 """seed-demo's attendance: two months of check-ins and leave, one member behind the pace."""
 import random
+
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Village
 from webapp.services import access, attendance, demo_attendance

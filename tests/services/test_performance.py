@@ -8,8 +8,8 @@ from sqlalchemy import event, select
 from tests import factories as f
 from tests.perf_factories import local, measure, visit
 from webapp.extensions import db
-from webapp.schemas.performance import helper_month_json
 from webapp.models import AuditLog, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem, User, Visit
+from webapp.schemas.performance import helper_month_json
 from webapp.services import access, performance
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
 
@@ -147,7 +147,8 @@ def test_timeliness_counts_entries_within_72_hours(w):
     assert (r.visits, r.late_visits, t.points) == (4, 2, 5.0)
     assert t.missing == "2 次走访超过 72 小时才录入 (−5)"
     late = next(x for x in r.flags if x.code == "late_records")
-    assert (late.rule, late.action, late.evidence) == ("各类表册等材料上报不及时、填写不规范、不完善的", "通报批评", "2 次走访超过 72 小时才录入")
+    assert (late.rule, late.action, late.evidence) == (
+        "各类表册等材料上报不及时、填写不规范、不完善的", "通报批评", "2 次走访超过 72 小时才录入")
 
 
 def test_no_visit_scores_no_timeliness(w):
@@ -214,7 +215,8 @@ def test_household_without_a_plan_is_flagged(w):
     visit(h1, w["hh1"], local(2026, 3, 3)), visit(h1, w["hh2"], local(2026, 3, 3))
     r = month_of(h1, h1)
     no_plan = next(x for x in r.flags if x.code == "no_plan")
-    assert (no_plan.rule, no_plan.action, no_plan.evidence) == ("没有制定帮扶计划、项目实施方案、增收脱贫措施的", "诫勉谈话", "没有帮扶措施：张二")
+    assert (no_plan.rule, no_plan.action, no_plan.evidence) == (
+        "没有制定帮扶计划、项目实施方案、增收脱贫措施的", "诫勉谈话", "没有帮扶措施：张二")
     assert r.score == 100.0 and r.rating == "合格" and "1 户没有帮扶计划" in r.veto
 
 

@@ -4,9 +4,9 @@ import io
 import pytest
 from PIL import Image, ImageFile
 
+from tests.visit_data import image_bytes, jpeg
 from webapp.services import photos
 from webapp.services.errors import DomainError
-from tests.visit_data import image_bytes, jpeg
 
 
 @pytest.fixture(params=[False, True], ids=["strict-pillow", "lenient-pillow"])

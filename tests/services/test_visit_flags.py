@@ -2,11 +2,11 @@
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from tests.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import User, Visit
 from webapp.schemas.visits import VisitIn
 from webapp.services import visits
-from tests.visit_data import visit_body
 
 NOW = datetime(2026, 5, 9, 4, 0, tzinfo=timezone.utc)  # a Saturday, 12:00 in China
 

@@ -42,8 +42,19 @@ from sqlalchemy.types import Boolean, String
 
 from ..extensions import db
 from ..models import (
-    SPOT_RESULTS, AuditLog, Household, Measure, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem,
-    Unit, User, Village, Visit,
+    SPOT_RESULTS,
+    AuditLog,
+    Household,
+    Measure,
+    MonthClosure,
+    MonthResult,
+    Pairing,
+    SpotCheckDraw,
+    SpotCheckItem,
+    Unit,
+    User,
+    Village,
+    Visit,
 )
 from . import access, audit, pending, redact, sanctions
 from .assessment import after_month
@@ -768,7 +779,8 @@ def helper_year(user: User, helper: User, year: int, now: datetime | None = None
         vetoed = vetoed or q_veto
         quarters.append((f"{year}-Q{q}", months, score, rating_for(score, q_veto) if score is not None else None))
     ys = year_score(scores)
-    return HelperYear(year, quarters, ys, rating_for(ys, vetoed) if ys is not None else None, list(_cfg("HELPER_QUARTER_WEIGHTS")))
+    rating = rating_for(ys, vetoed) if ys is not None else None
+    return HelperYear(year, quarters, ys, rating, list(_cfg("HELPER_QUARTER_WEIGHTS")))
 
 
 # ---------------------------------------------------------------- closing a month

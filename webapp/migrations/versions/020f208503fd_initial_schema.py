@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-22 00:36:56.933166
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '020f208503fd'

@@ -3,8 +3,8 @@
 Revision ID: assess_15b
 Revises: assess_15a
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = 'assess_15b'
 down_revision = 'assess_15a'

@@ -3,8 +3,8 @@
 Revision ID: assess_15c
 Revises: assess_15b
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = 'assess_15c'
 down_revision = 'assess_15b'

@@ -3,8 +3,8 @@
 Revision ID: assess_15a
 Revises: evapi_visit_evidence
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = 'assess_15a'
 down_revision = 'evapi_visit_evidence'
