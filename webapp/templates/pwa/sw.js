@@ -80,7 +80,8 @@ function networkFirst(request) {
 }
 
 function cacheFirst(request) {
-  return caches.match(request, { cacheName: STATIC_CACHE }).then(function (hit) {
+  // pages ask for /static/…?v=<hash>; the precache holds the same files without it
+  return caches.match(request, { cacheName: STATIC_CACHE, ignoreSearch: true }).then(function (hit) {
     if (hit) return hit;
     return fetch(request).then(function (response) {
       if (response && response.status === 200 && response.type === 'basic') {
