@@ -124,8 +124,10 @@ def test_photos_and_pdfs_go_untouched(app, client, world):
     assert "Content-Encoding" not in pdf.headers and pdf.data.startswith(b"%PDF")
 
 
-def test_the_service_worker_precaches_unversioned_urls_and_matches_versioned_ones(client):
+def test_the_service_worker_precaches_unversioned_urls_and_matches_versioned_ones(app, client):
     js = gzip.decompress(client.get("/sw.js", headers=GZ).data).decode()
+    with app.app_context():
+        assert f'var STATIC_V = "{compress.static_version(app)}"' in js
     precache = next(line for line in js.splitlines() if line.startswith("var PRECACHE"))
     assert '"/static/vendor/htmx-2.0.11.min.js"' in precache and "?v=" not in precache
     assert "ignoreSearch: true" in js

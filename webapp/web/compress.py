@@ -8,6 +8,7 @@
   size and modification time) and sent instead of the file.
 - ``url_for('static', ...)`` adds ``?v=<hash of the static files>``; an answer to the current version
   may be kept a year (``immutable``), any other asks the browser to revalidate (ETag, 304).
+- ``GZIP_RESPONSES = False`` (config) turns the compression off (a proxy that compresses itself).
 - A compressed answer's ETag becomes weak (``W/"…"``): the bytes differ from the file's, and a
   conditional request (If-None-Match compares weakly) still gets its 304.
 """
@@ -102,7 +103,7 @@ def compress_response(response: Response) -> Response:
             response.vary.add("Accept-Encoding")
             _weaken_etag(response)  # the 304 names the representation the client holds: the gzip one
             return response
-    if response.mimetype not in COMPRESSIBLE:
+    if response.mimetype not in COMPRESSIBLE or not app.config.get("GZIP_RESPONSES", True):
         return response
     response.vary.add("Accept-Encoding")
     if (response.status_code < 200 or response.status_code in (204, 206, 304)
@@ -138,3 +139,4 @@ def init_app(app: Flask) -> None:
     # registered first, so run last: every other after_request hook has set its headers and body
     app.after_request_funcs.setdefault(None, []).insert(0, compress_response)
     app.url_defaults(_version_static_urls)
+    app.jinja_env.globals["static_version"] = lambda: static_version(app)  # the service worker's STATIC_V
