@@ -97,13 +97,14 @@ def _static_cache(app: Flask, response: Response) -> None:
 def compress_response(response: Response) -> Response:
     app = current_app._get_current_object()
     static = request.endpoint == "static"
+    enabled = app.config.get("GZIP_RESPONSES", True)
     if static:
         _static_cache(app, response)
-        if response.status_code == 304 and _accepts_gzip() and _static_type(request.path) in COMPRESSIBLE:
+        if response.status_code == 304 and enabled and _accepts_gzip() and _static_type(request.path) in COMPRESSIBLE:
             response.vary.add("Accept-Encoding")
             _weaken_etag(response)  # the 304 names the representation the client holds: the gzip one
             return response
-    if response.mimetype not in COMPRESSIBLE or not app.config.get("GZIP_RESPONSES", True):
+    if response.mimetype not in COMPRESSIBLE or not enabled:
         return response
     response.vary.add("Accept-Encoding")
     if (response.status_code < 200 or response.status_code in (204, 206, 304)
