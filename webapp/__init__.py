@@ -73,4 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import jobs
 
     jobs.init_app(app)
+    from .web import compress
+
+    compress.init_app(app)  # gzip for text answers, versioned long-cached static files
     return app

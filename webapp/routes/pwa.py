@@ -40,7 +40,8 @@ def version() -> str:
 
 def precache() -> list[str]:
     root = Path(current_app.static_folder)
-    urls = [url_for("static", filename=str(p.relative_to(root))) for p in _static_files()]
+    # unversioned (v=None): the worker's cache is per version already and matches pages' ?v= URLs ignoring it
+    urls = [url_for("static", filename=str(p.relative_to(root)), v=None) for p in _static_files()]
     return urls + [url_for("pwa.offline")]
 
 

@@ -13,6 +13,9 @@ var STATIC_CACHE = 'bangfu-static-' + VERSION;
 var PAGES_CACHE = 'bangfu-pages-' + VERSION;
 var PRECACHE = {{ precache|tojson }};
 var OFFLINE_URL = {{ offline_url|tojson }};
+// the ?v= of the pages' static URLs: those answers are immutable, so the precache may take them from
+// the browser's HTTP cache (the page has just loaded them) instead of downloading them again
+var STATIC_V = {{ static_version()|tojson }};
 var NEVER_CACHED = ['/login', '/logout', '/sw.js', '/manifest.webmanifest'];
 var NETWORK_TIMEOUT_MS = 8000;
 
@@ -20,7 +23,10 @@ importScripts('/static/js/api.js', '/static/js/outbox.js');
 
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(STATIC_CACHE).then(function (cache) {
-    return cache.addAll(PRECACHE.map(function (u) { return new Request(u, { cache: 'reload', credentials: 'same-origin' }); }));
+    return cache.addAll(PRECACHE.map(function (u) {
+      if (u.indexOf('/static/') === 0) return new Request(u + '?v=' + STATIC_V, { credentials: 'same-origin' });
+      return new Request(u, { cache: 'reload', credentials: 'same-origin' });
+    }));
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -80,7 +86,8 @@ function networkFirst(request) {
 }
 
 function cacheFirst(request) {
-  return caches.match(request, { cacheName: STATIC_CACHE }).then(function (hit) {
+  // pages ask for /static/…?v=<hash>; the precache holds the same files without it
+  return caches.match(request, { cacheName: STATIC_CACHE, ignoreSearch: true }).then(function (hit) {
     if (hit) return hit;
     return fetch(request).then(function (response) {
       if (response && response.status === 200 && response.type === 'basic') {
