@@ -1,5 +1,5 @@
 """JSON API v1 (same session cookie as the pages; X-CSRFToken on writes): the CSRF token, visits and photos."""
-from flask import Blueprint, current_app, jsonify, request, send_file
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -7,7 +7,8 @@ from ..extensions import db
 from ..jsonapi import json_body, login_required
 from ..schemas import visits as visit_schemas
 from ..services import access, amendments, lookups, photos, visits
-from ..services.errors import NotFound, ValidationFailed
+from ..services.errors import ValidationFailed
+from ..web.stored_files import commit_upload, send_image
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -70,28 +71,12 @@ def add_photo(client_uuid):
         raise ValidationFailed("请选择照片文件（表单字段 photo）。", field="photo")
     data = upload.read(int(current_app.config["PHOTO_MAX_BYTES"]) + 1)
     result = photos.add(current_user, str(client_uuid), str(fields["client_uuid"]), data, fields["captured_at"])
-    body = visit_schemas.photo_json(result.photo)
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        if result.created:
-            photos.discard(result.photo)  # no row, so no files either
-        raise
-    return jsonify(body), 201 if result.created else 200
+    return commit_upload(visit_schemas.photo_json(result.photo), result.created, lambda: photos.discard(result.photo))
 
 
 def _send_photo(photo_id: int, thumb: bool):
     photo = access.photo(current_user, photo_id)
-    try:
-        f = photos.open_image(photo, thumb=thumb)
-    except FileNotFoundError:
-        raise NotFound("照片文件不存在。") from None
-    resp = send_file(f, mimetype="image/jpeg", max_age=0, etag=f"{photo.sha256[:32]}-{'t' if thumb else 'f'}",
-                     conditional=True)
-    # private: a shared cache must never keep it; the key is immutable, so the phone may
-    resp.headers["Cache-Control"] = "private, max-age=604800, immutable"
-    return resp
+    return send_image(lambda: photos.open_image(photo, thumb=thumb), photo.sha256, thumb, "照片文件不存在。")
 
 
 @bp.get("/photos/<int:photo_id>")

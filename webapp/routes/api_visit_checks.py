@@ -2,7 +2,7 @@
 household's signature afterwards."""
 from dataclasses import asdict
 
-from flask import Blueprint, current_app, jsonify, request, send_file
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from ..extensions import db
@@ -10,7 +10,7 @@ from ..jsonapi import json_body, login_required
 from ..schemas import signatures as sig_schemas
 from ..schemas import visits as visit_schemas
 from ..services import signatures, visit_preview
-from ..services.errors import NotFound
+from ..web.stored_files import commit_upload, send_image
 
 bp = Blueprint("api_visit_checks", __name__, url_prefix="/api/v1")
 
@@ -55,26 +55,12 @@ def add_signature(client_uuid):
     sig = result.signature
     body = {"client_uuid": sig.client_uuid, "visit_client_uuid": str(client_uuid), "status": sig.status,
             "label": sig.label, "note": sig.note, "width": sig.width, "height": sig.height}
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        if result.created:
-            signatures.discard(sig)
-        raise
-    return jsonify(body), 201 if result.created else 200
+    return commit_upload(body, result.created, lambda: signatures.discard(sig))
 
 
 def _send(visit_id: int, thumb: bool):
     sig = signatures.for_viewer(current_user, visit_id)
-    try:
-        f = signatures.open_image(sig, thumb=thumb)
-    except FileNotFoundError:
-        raise NotFound("签字图片文件不存在。") from None
-    resp = send_file(f, mimetype="image/jpeg", max_age=0, etag=f"{sig.sha256[:32]}-{'t' if thumb else 'f'}",
-                     conditional=True)
-    resp.headers["Cache-Control"] = "private, max-age=604800, immutable"
-    return resp
+    return send_image(lambda: signatures.open_image(sig, thumb=thumb), sig.sha256, thumb, "签字图片文件不存在。")
 
 
 @bp.get("/visits/<int:visit_id>/signature")
