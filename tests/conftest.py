@@ -29,6 +29,9 @@ def _pg_database(url: str):
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # a wait on a lock or an open transaction left behind fails the test instead of hanging the run
+        conn.execute(text(f'ALTER DATABASE "{name}" SET lock_timeout = \'60s\''))
+        conn.execute(text(f'ALTER DATABASE "{name}" SET idle_in_transaction_session_timeout = \'300s\''))
     return base.set(database=name).render_as_string(hide_password=False), admin, name
 
 
