@@ -1,4 +1,6 @@
 """Playwright on Debian's Chromium, a 360×640 phone with geolocation, against a live server."""
+import os
+
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -16,6 +18,9 @@ def pytest_collection_modifyitems(items):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    # context.route and set_offline also reach what the service worker sends (its Background Sync):
+    # without this, a test's "no network" or "503" leaves the worker's requests through to the server
+    os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

@@ -5,12 +5,16 @@ rows, one per 16-bit band, scoped by unit: a lookup never crosses units. A new p
 (phash.QUERY_VARIANTS) are looked up by probing each band's value and its 16 one-bit neighbours
 through the (unit_id, band_no, band_value) index — every stored hash within 7 bits shares such a
 band (pigeonhole) — and the candidates are checked on the whole 64-bit hash. No table scan.
+
+The query is one SELECT per band joined by UNION ALL, not one SELECT with four OR-ed conditions:
+PostgreSQL reads each part as an index-only scan of the covering index, where the OR form became a
+bitmap scan that fetched every candidate row from the table (about 4× slower, README).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, select, union_all
 
 from ..models import PhotoHashBand
 from . import phash
@@ -45,8 +49,9 @@ def lookup(conn, unit_id: int, hashes: list[int], threshold: int, table: Table |
     for h in hashes:
         for i, b in enumerate(phash.bands(h)):
             per_band[i].update(phash.probes(b))
-    cond = or_(*(and_(t.c.band_no == i, t.c.band_value.in_(sorted(values))) for i, values in enumerate(per_band)))
-    rows = conn.execute(select(t.c.photo_id, t.c.phash).where(t.c.unit_id == unit_id, cond)).all()
+    parts = [select(t.c.photo_id, t.c.phash).where(t.c.unit_id == unit_id, t.c.band_no == i, t.c.band_value.in_(sorted(values)))
+             for i, values in enumerate(per_band)]
+    rows = conn.execute(union_all(*parts)).all()
     best: dict[int, int] = {}
     for photo_id, stored in rows:
         if exclude and photo_id in exclude:
