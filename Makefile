@@ -30,13 +30,13 @@ seed: migrate
 # the Huey consumer (batch PDFs) runs in the background and is stopped when the server stops
 run: venv os-deps seed
 	@echo "帮扶通 serving on http://$(HOST):$(PORT)"
-	$(BIN)/huey_consumer webapp.jobs.huey --workers 1 & consumer=$$!; \
+	$(BIN)/huey_consumer webapp.tasks.huey --workers 1 & consumer=$$!; \
 	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'webapp:create_app()'
 
 # the consumer alone (when the server is run some other way)
 worker: venv
-	$(BIN)/huey_consumer webapp.jobs.huey --workers 1
+	$(BIN)/huey_consumer webapp.tasks.huey --workers 1
 
 test: venv
 	@WITH_BROWSER=1 bash scripts/os-deps.sh

@@ -58,8 +58,8 @@ class Node:
         return self.server.base
 
     def start_consumer(self, periodic: bool = True) -> None:
-        """`huey_consumer webapp.jobs.huey` with this server's environment (its own process group)."""
-        cmd = [str(BIN / "huey_consumer"), "webapp.jobs.huey", "--workers", "1", "--logfile",
+        """`huey_consumer webapp.tasks.huey` with this server's environment (its own process group)."""
+        cmd = [str(BIN / "huey_consumer"), "webapp.tasks.huey", "--workers", "1", "--logfile",
                str(self.log_dir / "consumer.log")]
         if not periodic:
             cmd.append("--no-periodic")

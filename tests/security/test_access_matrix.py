@@ -50,7 +50,7 @@ MATRIX = {
     "pwa.service_worker": ("GET", "/sw.js", PUBLIC),
     "pwa.outbox": ("GET", "/outbox", ALL),
     "pwa.me": ("GET", "/api/v1/me", ALL),
-    "api.csrf_token": ("GET", "/api/v1/csrf", PUBLIC),
+    "api_visits.csrf_token": ("GET", "/api/v1/csrf", PUBLIC),
     # households: the helper paired now, the village team, the unit's office
     "households.show": ("GET", "/households/{hh1}", {"h1", "team1", "sec1", "admin"}),
     "households.reveal_id": ("POST", "/households/{hh1}/citizen-id", {"sec1", "admin"}),
@@ -61,23 +61,23 @@ MATRIX = {
     "visits.show": ("GET", "/visits/{visit}", {"h1", "team1", "sec1", "admin"}),
     "visits.month": ("GET", "/visits/month?helper_id={h1}", {"h1", "sec1", "admin"}),
     # the visit API
-    "api.my_households": ("GET", "/api/v1/me/households", ALL),  # each sees their own scope
-    "api.create_visit": ("POST", "/api/v1/visits", {"h1"}),
-    "api.get_visit": ("GET", "/api/v1/visits/{visit_uuid}", {"h1", "team1", "sec1", "admin"}),
-    "api.add_photo": ("POST", "/api/v1/visits/{visit_uuid}/photos", {"h1"}),
-    "api.amend_visit": ("POST", "/api/v1/visits/{returned_visit_uuid}/amendments", {"h1"}),
-    "api.photo_image": ("GET", "/api/v1/photos/{photo}", {"h1", "team1", "sec1", "admin"}),
-    "api.photo_thumb": ("GET", "/api/v1/photos/{photo}/thumb", {"h1", "team1", "sec1", "admin"}),
+    "api_visits.my_households": ("GET", "/api/v1/me/households", ALL),  # each sees their own scope
+    "api_visits.create_visit": ("POST", "/api/v1/visits", {"h1"}),
+    "api_visits.get_visit": ("GET", "/api/v1/visits/{visit_uuid}", {"h1", "team1", "sec1", "admin"}),
+    "api_visits.add_photo": ("POST", "/api/v1/visits/{visit_uuid}/photos", {"h1"}),
+    "api_visits.amend_visit": ("POST", "/api/v1/visits/{returned_visit_uuid}/amendments", {"h1"}),
+    "api_visits.photo_image": ("GET", "/api/v1/photos/{photo}", {"h1", "team1", "sec1", "admin"}),
+    "api_visits.photo_thumb": ("GET", "/api/v1/photos/{photo}/thumb", {"h1", "team1", "sec1", "admin"}),
     # reviews
     "reviews.index": ("GET", "/reviews/", HELPERS),
     "reviews.fixed": ("POST", "/reviews/{returned_visit}/fixed", {"h1"}),
-    "secretary.review_visit": ("POST", "/village/visits/{visit}/review", {"sec1"}),
-    "secretary.verify_visit": ("POST", "/village/visits/{flagged_visit}/verify", {"sec1", "admin"}),
+    "village.review_visit": ("POST", "/village/visits/{visit}/review", {"sec1"}),
+    "village.verify_visit": ("POST", "/village/visits/{flagged_visit}/verify", {"sec1", "admin"}),
     # the village team
-    "secretary.home": ("GET", "/village/", TEAM),
-    "secretary.helpers_work": ("GET", "/village/helpers?village_id={v1}", {"sec1", "admin"}),
-    "secretary.team": ("GET", "/village/team?village_id={v1}", {"sec1", "admin"}),
-    "secretary.member_calendar": ("GET", "/village/team/{team1}/calendar", {"sec1", "admin"}),
+    "village.home": ("GET", "/village/", TEAM),
+    "village.helpers_work": ("GET", "/village/helpers?village_id={v1}", {"sec1", "admin"}),
+    "village.team": ("GET", "/village/team?village_id={v1}", {"sec1", "admin"}),
+    "village.member_calendar": ("GET", "/village/team/{team1}/calendar", {"sec1", "admin"}),
     # attendance
     "attendance.checkin_page": ("GET", "/attendance/", TEAM),
     "attendance.today_fragment": ("GET", "/attendance/today", TEAM),
@@ -114,12 +114,12 @@ MATRIX = {
     "performance.confirm_fake_visit": ("POST", "/performance/visits/{visit}/fake", {"sec1", "admin"}),
     "api_performance.month": ("GET", "/api/v1/performance?month={month}", ALL),  # scoped rows
     # printed documents
-    "reports.index": ("GET", "/reports/", ALL),
-    "reports.diary": ("GET", "/reports/diary/{h1}/{month}.pdf", {"h1", "sec1", "admin"}),
-    "reports.attendance": ("GET", "/reports/attendance/{v1}/{month}.pdf", {"sec1", "admin"}),
-    "reports.batch": ("POST", "/reports/batch", ADMINS),
-    "reports.job_list": ("GET", "/reports/jobs", ADMINS),
-    "reports.download": ("GET", "/reports/jobs/{job}/download", ADMIN),
+    "printing.index": ("GET", "/reports/", ALL),
+    "printing.diary": ("GET", "/reports/diary/{h1}/{month}.pdf", {"h1", "sec1", "admin"}),
+    "printing.attendance": ("GET", "/reports/attendance/{v1}/{month}.pdf", {"sec1", "admin"}),
+    "printing.batch": ("POST", "/reports/batch", ADMINS),
+    "printing.job_list": ("GET", "/reports/jobs", ADMINS),
+    "printing.download": ("GET", "/reports/jobs/{job}/download", ADMIN),
     # office admin
     "admin.index": ("GET", "/admin/", ADMINS),
     "admin.village_list": ("GET", "/admin/villages", ADMINS),
@@ -141,9 +141,9 @@ MATRIX = {
 # bodies that pass validation, so an allowed role is seen doing the thing (not just failing a check)
 def _body(key: str, ids: dict) -> dict:
     now_cst = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)
-    if key == "api.create_visit":
+    if key == "api_visits.create_visit":
         return {"json": visit_body(ids["hh1"])}
-    if key == "api.add_photo":
+    if key == "api_visits.add_photo":
         return {"data": {"client_uuid": str(uuid.uuid4()), "photo": (io.BytesIO(jpeg(seed=7)), "p.jpg")},
                 "content_type": "multipart/form-data"}
     if key == "api_visit_checks.preview_visit":
@@ -164,11 +164,11 @@ def _body(key: str, ids: dict) -> dict:
         return {"data": {"start_date": d, "end_date": d, "kind": "事假", "reason": "家中有事"}}
     if key == "attendance.leave_decide":
         return {"data": {"decision": "approve", "comment": "同意"}}
-    if key == "api.amend_visit":
+    if key == "api_visits.amend_visit":
         return {"json": {"client_uuid": str(uuid.uuid4()), "reply": "已补充走访内容。"}}
-    if key == "secretary.verify_visit":
+    if key == "village.verify_visit":
         return {"data": {"note": "已电话核实"}}
-    if key == "secretary.review_visit":
+    if key == "village.review_visit":
         return {"data": {"action": "review", "comment": "已阅"}}
     if key in ("performance.close_month", "performance.reopen_month", "performance.recompute_month",
                "performance.spot_check_draw"):
@@ -177,7 +177,7 @@ def _body(key: str, ids: dict) -> dict:
         return {"data": {"result": "符合", "note": "核查"}}
     if key == "performance.confirm_fake_visit":
         return {"data": {"fake_note": "户主称无人来过"}}
-    if key == "reports.batch":
+    if key == "printing.batch":
         return {"data": {"month": ids["month"], "format": "pdf"}}
     if key == "admin.user_active":
         return {"data": {"active": "0"}}

@@ -1,4 +1,4 @@
-"""The printed documents (services/pdf.py, pdf_render.py) and batch printing (printjobs, jobs):
+"""The printed documents (services/pdf.py, pdf_render.py) and batch printing (printjobs, tasks):
 real WeasyPrint output read back with pypdf."""
 import io
 import re
@@ -281,13 +281,13 @@ def _more_helpers(app, world, n: int) -> list[int]:
 
 
 def _start(app, admin_id: int, village_id: int | None, fmt: str) -> int:
-    from webapp import jobs
+    from webapp import tasks
 
     with app.test_request_context():
         job = printjobs.start(db.session.get(User, admin_id), MONTH, village_id, fmt)
         job_id = job.id
         db.session.commit()
-        jobs.enqueue(jobs.print_diaries, job_id)  # immediate mode: runs now, in worker processes
+        tasks.enqueue(tasks.print_diaries, job_id)  # immediate mode: runs now, in worker processes
     return job_id
 
 
@@ -416,7 +416,7 @@ def test_stale_jobs_whose_worker_died_are_failed(app, world):
 
 
 def test_the_periodic_task_purges_and_fails_stale_jobs(app, diary_world):
-    from webapp import jobs
+    from webapp import tasks
 
     app.config["PDF_WORKERS"] = 1
     job_id = _start(app, diary_world["admin"], diary_world["v2"], "pdf")
@@ -425,7 +425,7 @@ def test_the_periodic_task_purges_and_fails_stale_jobs(app, diary_world):
         job.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
         key = job.result_key
         db.session.commit()
-        jobs.purge_print_results.call_local()
+        tasks.purge_print_results.call_local()
         db.session.remove()
         assert db.session.get(PrintJob, job_id).status == "expired" and not storage.get().exists(key)
 

@@ -6,25 +6,25 @@ def register_blueprints(app: Flask) -> None:
     from ..web import errors
     from . import (
         admin,
-        api,
         api_attendance,
         api_performance,
         api_visit_checks,
+        api_visits,
         attendance,
         auth,
         households,
         main,
         performance,
+        printing,
         pwa,
-        reports,
         reviews,
         roster,
-        secretary,
+        village,
         visits,
     )
 
-    for module in (auth, main, households, secretary, admin, api, visits, pwa, attendance, api_attendance, reviews,
-                   reports, performance, api_performance, api_visit_checks):
+    for module in (auth, main, households, village, admin, api_visits, visits, pwa, attendance, api_attendance, reviews,
+                   printing, performance, api_performance, api_visit_checks):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     assert roster.bp is admin.bp  # the roster views are on the admin blueprint (same URLs, admin.* names)

@@ -42,7 +42,7 @@ def today_fragment():
 def my_calendar():
     period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
     summary = attendance.member_summary(current_user, period)
-    return htmx.render("attendance/calendar.html", "attendance/_calendar.html", s=summary,
+    return htmx.render("attendance/calendar.html", "attendance/_calendar.html", summary=summary,
                        weeks=attendance.calendar_weeks(summary.days), cal_endpoint="attendance.my_calendar",
                        cal_args={})
 
@@ -70,7 +70,7 @@ def leave_request():
 
 
 def _leave_item(leave: Leave, error: str | None = None):
-    resp = make_response(render_template("attendance/_leave_item.html", lv=leave, error=error,
+    resp = make_response(render_template("attendance/_leave_item.html", leave=leave, error=error,
                                          today=local_today()), 200)
     resp.headers["Vary"] = "HX-Request"
     return resp

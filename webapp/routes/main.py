@@ -15,7 +15,7 @@ def home():
     if current_user.role == "office_admin":
         return redirect(url_for("admin.index"))
     if current_user.role in ("team_member", "first_secretary"):
-        return redirect(url_for("secretary.home"))
+        return redirect(url_for("village.home"))
     return render_template("helper/home.html", rows=households.listing(current_user))
 
 

@@ -236,7 +236,7 @@ def spot_check_result(item_id: int):
 def confirm_fake_visit(visit_id: int):
     """A reviewer confirms a visit record is fake: 004 第九条(四)2 for the helper that month."""
     visit = access.review_visit(current_user, visit_id)
-    back = url_for("secretary.helpers_work") if current_user.role == "first_secretary" else url_for(
+    back = url_for("village.helpers_work") if current_user.role == "first_secretary" else url_for(
         "visits.show", visit_id=visit.id)
     _, err = attempt(sanctions.confirm_fake_visit, current_user, visit, request.form.get("fake_note", ""))
     return done(err, back)

@@ -20,7 +20,7 @@ def index():
 def fixed(visit_id: int):
     visit, err = attempt(reviews.mark_fixed, current_user, visit_id, reraise=(403, 404))
     return fragment_or_done(err, url_for("reviews.index"), "reviews/_feedback_item.html", status=409,
-                            v=visit or access.review_visit(current_user, visit_id))
+                            visit=visit or access.review_visit(current_user, visit_id))
 
 
 @bp.app_context_processor

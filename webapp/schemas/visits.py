@@ -141,8 +141,8 @@ def photo_json(photo) -> dict:
         "sha256": photo.sha256,
         "captured_at": _iso(photo.captured_at),
         "received_at": _iso(photo.received_at),
-        "url": url_for("api.photo_image", photo_id=photo.id),
-        "thumb_url": url_for("api.photo_thumb", photo_id=photo.id),
+        "url": url_for("api_visits.photo_image", photo_id=photo.id),
+        "thumb_url": url_for("api_visits.photo_thumb", photo_id=photo.id),
     }
 
 
@@ -214,7 +214,7 @@ def flag_details_for(visit, viewer=None) -> list[dict]:
         for m in d.get("matches", []):
             if "other_visit_id" in m:
                 m["other_visit_url"] = url_for("visits.show", visit_id=m["other_visit_id"])
-                m["other_photo_url"] = url_for("api.photo_thumb", photo_id=m["other_photo_id"])
+                m["other_photo_url"] = url_for("api_visits.photo_thumb", photo_id=m["other_photo_id"])
         for r in d.get("visits", []):
             if "visit_id" in r:
                 r["visit_url"] = url_for("visits.show", visit_id=r["visit_id"])

@@ -231,7 +231,7 @@ def diary_data(helper: User, month: str, viewer: User | None = None) -> Diary:
 
 def diary_document(helper: User, month: str, viewer: User | None = None) -> Document:
     d = diary_data(helper, month, viewer)
-    html = render_template("pdf/diary.html", d=d, pdf_thumb=pdf_thumb, pdf_static=pdf_static)
+    html = render_template("pdf/diary.html", diary=d, pdf_thumb=pdf_thumb, pdf_static=pdf_static)
     return Document(
         html=html,
         title=f"{helper.display_name} {d.month_label}",
@@ -310,7 +310,7 @@ def attendance_data(village: Village, month: str) -> Sheet:
 
 def attendance_document(village: Village, month: str) -> Document:
     s = attendance_data(village, month)
-    html = render_template("pdf/attendance.html", s=s, pdf_static=pdf_static)
+    html = render_template("pdf/attendance.html", sheet=s, pdf_static=pdf_static)
     return Document(
         html=html,
         title=f"{village.name} {s.month_label}",

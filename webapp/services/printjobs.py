@@ -1,7 +1,7 @@
 """Batch printing: all diaries of a month for the unit or one village, as one PDF with a bookmark
 per helper or as a zip of one PDF per helper.
 
-`start()` records a PrintJob (the route commits and enqueues `jobs.print_diaries`); `run()` is the
+`start()` records a PrintJob (the route commits and enqueues `tasks.print_diaries`); `run()` is the
 task body, executed by the Huey consumer. It builds each diary's HTML here (queries, template,
 thumbnails from storage) and lets a pool of separate processes do the WeasyPrint work. The
 processes are replaced every PDF_TASKS_PER_CHILD documents, so their memory goes back to the
@@ -71,7 +71,7 @@ def helpers_for(user: User, month: str, village: Village | None) -> list[User]:
 
 
 def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
-    """Record a batch job (queued). The caller commits, then enqueues jobs.print_diaries(job.id)."""
+    """Record a batch job (queued). The caller commits, then enqueues tasks.print_diaries(job.id)."""
     if user.role != "office_admin":
         from .errors import Forbidden
 

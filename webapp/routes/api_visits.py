@@ -10,7 +10,7 @@ from ..services import access, amendments, lookups, photos, visits
 from ..services.errors import ValidationFailed
 from ..web.stored_files import commit_upload, send_image
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api_visits", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/csrf")

@@ -4,7 +4,7 @@ The queue is chosen from the environment when this module is imported, so the we
 and the consumer agree without an app:
 
 - default: SqliteHuey, its file in the instance folder (HUEY_SQLITE_PATH overrides), run by
-  `huey_consumer webapp.jobs.huey` beside the server (`make run` starts it);
+  `huey_consumer webapp.tasks.huey` beside the server (`make run` starts it);
 - HUEY_REDIS_URL=redis://host:6379/0: RedisHuey, the same queue for several machines: every
   server's web processes enqueue, any server's consumer runs a task (once: Redis hands each task
   to one consumer). HUEY_NAME (default "bangfu") names the queue, so two installations may

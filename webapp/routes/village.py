@@ -10,7 +10,7 @@ from ..services.timeutil import local_today
 from ..web import params
 from ..web.writes import attempt, done, fragment_or_done
 
-bp = Blueprint("secretary", __name__, url_prefix="/village")
+bp = Blueprint("village", __name__, url_prefix="/village")
 
 
 @bp.get("/")
@@ -23,7 +23,7 @@ def home():
         if r.helper is not None:
             n, visited = helpers.get(r.helper.id, (r.helper, 0, 0))[1:]
             helpers[r.helper.id] = (r.helper, n + 1, visited + (1 if r.visits_this_month else 0))
-    return render_template("secretary/home.html", rows=rows, team=team, helpers=list(helpers.values()))
+    return render_template("village/home.html", rows=rows, team=team, helpers=list(helpers.values()))
 
 
 # --- the first secretary's view of the team and of helpers' work ---------------------------------
@@ -45,10 +45,10 @@ def _period_urls(period: attendance.Period, args: dict) -> dict[str, str]:
     key, today = period.kind, local_today()
     month = today if period.start <= today <= period.end else period.start
     return {
-        "month": url_for("secretary.team", month=month.strftime("%Y-%m"), **args),
-        "quarter": url_for("secretary.team", quarter=period.quarter().key, **args),
-        "prev": url_for("secretary.team", **{key: period.previous().key}, **args),
-        "next": url_for("secretary.team", **{key: period.next().key}, **args),
+        "month": url_for("village.team", month=month.strftime("%Y-%m"), **args),
+        "quarter": url_for("village.team", quarter=period.quarter().key, **args),
+        "prev": url_for("village.team", **{key: period.previous().key}, **args),
+        "next": url_for("village.team", **{key: period.next().key}, **args),
     }
 
 
@@ -59,7 +59,7 @@ def team():
     village = access.attendance_village(current_user, _village_arg())
     period = _period()
     args = {"village_id": village.id} if current_user.role == "office_admin" else {}
-    return htmx.render("secretary/team.html", "secretary/_team.html", t=attendance.team_summary(village, period),
+    return htmx.render("village/team.html", "village/_team.html", team=attendance.team_summary(village, period),
                        pending=lookups.pending_leave_count(current_user), urls=_period_urls(period, args),
                        villages=lookups.villages_to_pick(current_user))
 
@@ -70,8 +70,8 @@ def member_calendar(user_id: int):
     person = access.team_person(current_user, user_id)
     period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
     summary = attendance.member_summary(person, period)
-    return htmx.render("secretary/member.html", "attendance/_calendar.html", s=summary,
-                       weeks=attendance.calendar_weeks(summary.days), cal_endpoint="secretary.member_calendar",
+    return htmx.render("village/member.html", "attendance/_calendar.html", summary=summary,
+                       weeks=attendance.calendar_weeks(summary.days), cal_endpoint="village.member_calendar",
                        cal_args={"user_id": person.id})
 
 
@@ -81,7 +81,7 @@ def helpers_work():
     """Helpers' work in the village this month: households not yet visited, recent and flagged visits."""
     village = access.attendance_village(current_user, _village_arg())
     work = reviews.helpers_work(current_user, village)
-    return render_template("secretary/helpers.html", work=work)
+    return render_template("village/helpers.html", work=work)
 
 
 @bp.post("/visits/<int:visit_id>/review")
@@ -89,8 +89,8 @@ def helpers_work():
 def review_visit(visit_id: int):
     visit, err = attempt(reviews.review, current_user, visit_id, request.form.get("action", ""),
                          request.form.get("comment"), reraise=(403, 404))
-    return fragment_or_done(err, url_for("secretary.helpers_work"), "secretary/_review_visit.html", status=422,
-                            v=visit or access.review_visit(current_user, visit_id), comment=request.form.get("comment", ""))
+    return fragment_or_done(err, url_for("village.helpers_work"), "village/_review_visit.html", status=422,
+                            visit=visit or access.review_visit(current_user, visit_id), comment=request.form.get("comment", ""))
 
 
 @bp.post("/visits/<int:visit_id>/verify")
@@ -99,6 +99,6 @@ def verify_visit(visit_id: int):
     """Accept a flagged visit (已核实, with a note): from then on it counts."""
     visit, err = attempt(verification.verify, current_user, visit_id, request.form.get("note"), reraise=(403, 404))
     if htmx.is_htmx():
-        return render_template("secretary/_review_visit.html", v=visit or access.review_visit(current_user, visit_id),
+        return render_template("village/_review_visit.html", visit=visit or access.review_visit(current_user, visit_id),
                                verify_error=err and err.message)
-    return done(err, url_for("secretary.helpers_work"), status=422)
+    return done(err, url_for("village.helpers_work"), status=422)

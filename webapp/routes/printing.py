@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from .. import htmx, jobs
+from .. import htmx, tasks
 from ..extensions import db
 from ..models import Village
 from ..security import role_required
@@ -23,7 +23,7 @@ from ..services.timeutil import local_today, month_key
 from ..web import params
 from ..web.writes import attempt
 
-bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp = Blueprint("printing", __name__, url_prefix="/reports")
 
 PDF_MIME = "application/pdf"
 MIMES = {"pdf": PDF_MIME, "zip": "application/zip"}
@@ -93,7 +93,7 @@ def index():
            "sheet_villages": _sheet_villages()}
     if current_user.role == "office_admin":
         ctx.update(_batch_context(month))
-    return render_template("reports/page.html", **ctx)
+    return render_template("printing/page.html", **ctx)
 
 
 def _start_batch(month: str) -> int:
@@ -109,25 +109,25 @@ def batch():
     job_id, err = attempt(_start_batch, month, only=ValidationFailed)
     if err is not None:
         return _batch_form(month, err)
-    jobs.enqueue(jobs.print_diaries, job_id)  # queued for the consumer (runs at once in immediate mode)
+    tasks.enqueue(tasks.print_diaries, job_id)  # queued for the consumer (runs at once in immediate mode)
     if htmx.is_htmx():
-        return htmx.render("reports/_batch.html", "reports/_batch.html", **_batch_context(month))
-    return htmx.redirect_to(url_for("reports.index", month=month))
+        return htmx.render("printing/_batch.html", "printing/_batch.html", **_batch_context(month))
+    return htmx.redirect_to(url_for("printing.index", month=month))
 
 
 def _batch_form(month: str, err: ValidationFailed):
     """The batch form again with its errors (htmx: the fragment, 200; else the page, 422)."""
     ctx = _batch_context(month or month_key(local_today()), err.errors, request.form)
     if htmx.is_htmx():
-        return htmx.render("reports/_batch.html", "reports/_batch.html", **ctx)
-    return render_template("reports/page.html", helpers=db.session.scalars(access.diary_helpers(current_user)).all(),
+        return htmx.render("printing/_batch.html", "printing/_batch.html", **ctx)
+    return render_template("printing/page.html", helpers=db.session.scalars(access.diary_helpers(current_user)).all(),
                            sheet_villages=_sheet_villages(), **ctx), 422
 
 
 @bp.get("/jobs")
 @role_required("office_admin")
 def job_list():
-    return htmx.render("reports/_jobs.html", "reports/_jobs.html", **_batch_context(params.month_arg()))
+    return htmx.render("printing/_jobs.html", "printing/_jobs.html", **_batch_context(params.month_arg()))
 
 
 @bp.route("/jobs/<int:job_id>/download", methods=["GET", "POST"])
