@@ -1,12 +1,20 @@
-"""Jinja filters: times shown in the configured local time zone."""
+"""Jinja filters (times shown in the configured local time zone) and the vocabulary every template
+may use: `permissions.can_review(current_user)`, `visit.review_status == ReviewStatus.RETURNED`."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from .models import LeaveStatus, MeasureStatus, PrintJobStatus, ReviewStatus, Role
+from .services import permissions
+from .services.verification import VerificationState
+
 
 def init_app(app: Flask) -> None:
     tz = ZoneInfo(app.config["TIMEZONE"])
+    app.jinja_env.globals.update(permissions=permissions, Role=Role, ReviewStatus=ReviewStatus,
+                                 LeaveStatus=LeaveStatus, MeasureStatus=MeasureStatus, PrintJobStatus=PrintJobStatus,
+                                 VerificationState=VerificationState)
 
     @app.template_filter("local")
     def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -6,23 +6,25 @@ MORE lists the rest on the 我的 (account) page. Add an entry when a feature ge
 from flask import Flask
 from flask_login import current_user
 
-NAV: dict[str, list[tuple[str, str]]] = {
-    "helper": [("main.home", "帮扶户"), ("visits.month", "本月"), ("performance.my_month", "考核"),
+from .models import Role
+
+NAV: dict[Role, list[tuple[str, str]]] = {
+    Role.HELPER: [("main.home", "帮扶户"), ("visits.month", "本月"), ("performance.my_month", "考核"),
                ("reviews.index", "批注"), ("main.account", "我的")],
-    "team_member": [("village.home", "本村"), ("attendance.checkin_page", "签到"), ("attendance.leave_page", "请假"),
+    Role.TEAM_MEMBER: [("village.home", "本村"), ("attendance.checkin_page", "签到"), ("attendance.leave_page", "请假"),
                     ("attendance.my_calendar", "日历"), ("main.account", "我的")],
-    "first_secretary": [("village.home", "本村"), ("attendance.checkin_page", "签到"), ("village.team", "考勤"),
+    Role.FIRST_SECRETARY: [("village.home", "本村"), ("attendance.checkin_page", "签到"), ("village.team", "考勤"),
                         ("village.helpers_work", "走访"), ("main.account", "我的")],
-    "office_admin": [("admin.index", "全乡"), ("admin.pairing_list", "结对"), ("attendance.approvals", "考勤"),
+    Role.OFFICE_ADMIN: [("admin.index", "全乡"), ("admin.pairing_list", "结对"), ("attendance.approvals", "考勤"),
                      ("performance.unit", "考核"), ("main.account", "我的")],
 }
 
-MORE: dict[str, list[tuple[str, str]]] = {
-    "helper": [("printing.index", "打印帮扶日志"), ("pwa.outbox", "待上传")],
-    "team_member": [("pwa.outbox", "待上传")],
-    "first_secretary": [("performance.village", "本村帮扶考核"), ("printing.index", "打印日志与考勤表"),
+MORE: dict[Role, list[tuple[str, str]]] = {
+    Role.HELPER: [("printing.index", "打印帮扶日志"), ("pwa.outbox", "待上传")],
+    Role.TEAM_MEMBER: [("pwa.outbox", "待上传")],
+    Role.FIRST_SECRETARY: [("performance.village", "本村帮扶考核"), ("printing.index", "打印日志与考勤表"),
                         ("attendance.leave_page", "我的请假"), ("pwa.outbox", "待上传")],
-    "office_admin": [("admin.user_list", "账号管理"), ("admin.village_list", "村管理"), ("admin.roster", "导入花名册"),
+    Role.OFFICE_ADMIN: [("admin.user_list", "账号管理"), ("admin.village_list", "村管理"), ("admin.roster", "导入花名册"),
                      ("performance.spot_checks", "抽查"), ("printing.index", "批量打印")],
 }
 

@@ -1,5 +1,6 @@
 """Login, roles, and the headers every response carries."""
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
@@ -37,17 +38,16 @@ def load_user(user_id: str):
     return user
 
 
-def role_required(*roles: str):
-    """Only these roles may call the view; others get 403 (anonymous: login)."""
+def requires(permission: Callable[[User], bool]):
+    """Only users for whom the permission (services/permissions) holds may call the view; others
+    get 403 (anonymous: the login page)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from flask import current_app
-
                 return current_app.login_manager.unauthorized()
-            if current_user.role not in roles:
+            if not permission(current_user):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -1,20 +1,30 @@
 """All models, re-exported so `from webapp.models import X` works everywhere."""
 from .assessment import SATISFACTION_LEVELS, SPOT_RESULTS, MonthClosure, MonthResult, SpotCheckDraw, SpotCheckItem
-from .attendance import LEAVE_KINDS, LEAVE_STATUSES, Checkin, Leave
+from .attendance import LEAVE_KINDS, Checkin, Leave
 from .audit import AuditLog
 from .evidence import PhotoHashBand, VisitAmendment
-from .household import EDUCATION_STAGES, POVERTY_CAUSES, STATUSES, Household, Member, Pairing, mask_citizen_id
+from .household import EDUCATION_STAGES, POVERTY_CAUSES, Household, Member, Pairing, mask_citizen_id
 from .jobs import PrintJob
 from .org import ROLE_LABELS, ROLES, TEAM_ROLES, LoginLimit, Unit, User, Village
 from .signature import SIGNATURE_STATUSES, VisitSignature
 from .types import UTCDateTime, utcnow
-from .visit import MEASURE_CATEGORIES, REVIEW_STATUSES, Measure, Photo, SubsidyAnswer, Visit
+from .visit import MEASURE_CATEGORIES, Measure, Photo, SubsidyAnswer, Visit
+from .vocab import (
+    HouseholdStatus,
+    LeaveStatus,
+    MeasureStatus,
+    PrintJobStatus,
+    ReviewStatus,
+    Role,
+    SignatureStatus,
+)
 
 __all__ = [
     "SATISFACTION_LEVELS", "SPOT_RESULTS", "MonthClosure", "MonthResult", "SpotCheckDraw", "SpotCheckItem",
-    "LEAVE_KINDS", "LEAVE_STATUSES", "Checkin", "Leave", "AuditLog", "PhotoHashBand", "VisitAmendment",
-    "EDUCATION_STAGES", "POVERTY_CAUSES", "STATUSES", "Household", "Member", "Pairing", "mask_citizen_id",
+    "LEAVE_KINDS", "Checkin", "Leave", "AuditLog", "PhotoHashBand", "VisitAmendment",
+    "EDUCATION_STAGES", "POVERTY_CAUSES", "Household", "Member", "Pairing", "mask_citizen_id",
     "PrintJob", "ROLE_LABELS", "ROLES", "TEAM_ROLES", "LoginLimit", "Unit", "User", "Village",
-    "UTCDateTime", "utcnow", "MEASURE_CATEGORIES", "REVIEW_STATUSES", "Measure", "Photo", "SubsidyAnswer", "Visit",
+    "UTCDateTime", "utcnow", "MEASURE_CATEGORIES", "Measure", "Photo", "SubsidyAnswer", "Visit",
     "SIGNATURE_STATUSES", "VisitSignature",
+    "HouseholdStatus", "LeaveStatus", "MeasureStatus", "PrintJobStatus", "ReviewStatus", "Role", "SignatureStatus",
 ]

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .org import User, Village
 from .types import UTCDateTime, utcnow
+from .vocab import LeaveStatus, check_in
 
 LEAVE_KINDS = ("事假", "病假", "公假")
-LEAVE_STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 
 class Checkin(db.Model):
@@ -33,6 +33,8 @@ class Checkin(db.Model):
 
 
 class Leave(db.Model):
+    __table_args__ = (check_in("status", LeaveStatus),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     start_date: Mapped[date]
@@ -42,7 +44,7 @@ class Leave(db.Model):
     end_half: Mapped[bool] = mapped_column(default=False)
     kind: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=LeaveStatus.PENDING)
     approver_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     comment: Mapped[Optional[str]] = mapped_column(Text)

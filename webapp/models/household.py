@@ -8,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .org import User, Village
 from .types import UTCDateTime, utcnow
+from .vocab import HouseholdStatus, check_in
 
-STATUSES = ("未脱贫", "已脱贫", "监测户")
 POVERTY_CAUSES = ("因病", "因残", "因学", "因灾", "缺技术", "缺劳力", "缺资金", "缺土地", "缺水", "交通条件落后",
                   "自身发展动力不足", "其他")
 EDUCATION_STAGES = ("学前教育", "小学", "初中", "高中", "中职", "高职", "本科", "硕士", "博士")
@@ -22,13 +22,15 @@ def mask_citizen_id(cid: str) -> str:
 
 
 class Household(db.Model):
+    __table_args__ = (check_in("status", HouseholdStatus),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
     head_name: Mapped[str] = mapped_column(String(64))
     citizen_id: Mapped[str] = mapped_column(String(18), unique=True)
     size: Mapped[int] = mapped_column(default=1)
     poverty_cause: Mapped[str] = mapped_column(String(32), default="其他")
-    status: Mapped[str] = mapped_column(String(8), default="未脱贫")
+    status: Mapped[str] = mapped_column(String(8), default=HouseholdStatus.NOT_LIFTED)
     phone: Mapped[Optional[str]] = mapped_column(String(20))
     address: Mapped[Optional[str]] = mapped_column(String(200))
     latitude: Mapped[Optional[float]]

@@ -10,15 +10,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+from .vocab import Role, check_in
 
-ROLES = ("helper", "team_member", "first_secretary", "office_admin")
+ROLES = tuple(role.value for role in Role)
 ROLE_LABELS = {
-    "helper": "帮扶责任人",
-    "team_member": "驻村工作队员",
-    "first_secretary": "驻村第一书记",
-    "office_admin": "扶贫办管理员",
+    Role.HELPER: "帮扶责任人",
+    Role.TEAM_MEMBER: "驻村工作队员",
+    Role.FIRST_SECRETARY: "驻村第一书记",
+    Role.OFFICE_ADMIN: "扶贫办管理员",
 }
-TEAM_ROLES = ("team_member", "first_secretary")
+TEAM_ROLES = (Role.TEAM_MEMBER, Role.FIRST_SECRETARY)
 
 
 class Unit(db.Model):
@@ -52,6 +53,8 @@ class Village(db.Model):
 
 
 class User(UserMixin, db.Model):
+    __table_args__ = (check_in("role", Role),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))

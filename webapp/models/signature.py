@@ -9,12 +9,16 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 from .visit import Visit
+from .vocab import SignatureStatus, check_in
 
 # status → label; the first two carry an image
-SIGNATURE_STATUSES = {"signed": "户主已签字", "thumbprint": "按手印", "not_home": "户主不在家"}
+SIGNATURE_STATUSES = {SignatureStatus.SIGNED: "户主已签字", SignatureStatus.THUMBPRINT: "按手印",
+                      SignatureStatus.NOT_HOME: "户主不在家"}
 
 
 class VisitSignature(db.Model):
+    __table_args__ = (check_in("status", SignatureStatus),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)

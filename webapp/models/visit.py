@@ -9,13 +9,14 @@ from ..extensions import db
 from .household import Household, Member
 from .org import User
 from .types import UTCDateTime, utcnow
+from .vocab import MeasureStatus, ReviewStatus, check_in
 
 MEASURE_CATEGORIES = ("产业", "就业", "教育", "健康", "兜底", "住房/搬迁")
-MEASURE_STATUSES = ("planned", "done")
-REVIEW_STATUSES = ("pending", "reviewed", "returned", "fixed")
 
 
 class Visit(db.Model):
+    __table_args__ = (check_in("review_status", ReviewStatus),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
@@ -36,7 +37,7 @@ class Visit(db.Model):
     reason: Mapped[Optional[str]] = mapped_column(String(500))
     # sha256 of the canonical request body: a replay with other content is a conflict
     content_hash: Mapped[str] = mapped_column(String(64))
-    review_status: Mapped[str] = mapped_column(String(10), default="pending")
+    review_status: Mapped[str] = mapped_column(String(10), default=ReviewStatus.PENDING)
     review_comment: Mapped[Optional[str]] = mapped_column(Text)
     reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -89,7 +90,7 @@ class Measure(db.Model):
     category: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
     due_date: Mapped[Optional[date]]
-    status: Mapped[str] = mapped_column(String(10), default="planned")
+    status: Mapped[str] = mapped_column(String(10), default=MeasureStatus.PLANNED)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_visit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit.id"), index=True)

@@ -4,8 +4,8 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import ROLE_LABELS, ROLES
-from ..security import role_required
-from ..services import access, auth, households, lookups, pairings, users, villages
+from ..security import requires
+from ..services import access, auth, households, lookups, pairings, permissions, users, villages
 from ..services.errors import ValidationFailed
 from ..web import params
 from ..web.writes import attempt, done
@@ -14,7 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def _only_admins():
     return None
 
@@ -75,7 +75,7 @@ def user_active(user_id: int):
 def user_password(user_id: int):
     person = access.person(current_user, user_id)
     users.check_password_rules(request.form.get("password", ""))
-    if person.role == "office_admin":  # one's own or another admin's: own password first, as on /account
+    if permissions.administers_unit(person):  # one's own or another admin's: own password first, as on /account
         try:
             auth.verify_password(current_user, request.form.get("current_password", ""),
                                  auth.LoginSettings.from_config(current_app.config))

@@ -6,7 +6,7 @@ from flask_wtf.csrf import generate_csrf
 from ..extensions import db
 from ..jsonapi import json_body, login_required
 from ..schemas import visits as visit_schemas
-from ..services import access, amendments, lookups, photos, visits
+from ..services import access, amendments, lookups, permissions, photos, visits
 from ..services.errors import ValidationFailed
 from ..web.stored_files import commit_upload, send_image
 
@@ -28,7 +28,7 @@ def csrf_token():
 @login_required
 def my_households():
     """The helper's current households with id, name, location and last visit."""
-    last = visits.last_visits(current_user.id) if current_user.role == "helper" else {}
+    last = visits.last_visits(current_user.id) if permissions.records_visits(current_user) else {}
     return jsonify(households=[visit_schemas.household_json(hh, last.get(hh.id))
                                for hh in lookups.my_households(current_user)])
 

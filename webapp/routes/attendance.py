@@ -3,9 +3,9 @@ from flask import Blueprint, abort, make_response, render_template, request, sen
 from flask_login import current_user
 
 from .. import htmx
-from ..models import LEAVE_KINDS, TEAM_ROLES, Leave
-from ..security import role_required
-from ..services import access, attendance, checkin_count, lookups, storage
+from ..models import LEAVE_KINDS, Leave
+from ..security import requires
+from ..services import access, attendance, checkin_count, lookups, permissions, storage
 from ..services.timeutil import local_today
 from ..web import params
 from ..web.writes import attempt, error_page
@@ -13,11 +13,8 @@ from ..web.writes import attempt, error_page
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
 bp.add_app_template_global(checkin_count.explanation, "checkin_rule")
 
-DECIDERS = ("first_secretary", "office_admin")
-
-
 @bp.get("/")
-@role_required(*TEAM_ROLES)
+@requires(permissions.in_team)
 def checkin_page():
     today = local_today()
     village = current_user.village
@@ -29,7 +26,7 @@ def checkin_page():
 
 
 @bp.get("/today")
-@role_required(*TEAM_ROLES)
+@requires(permissions.in_team)
 def today_fragment():
     today = local_today()
     me = attendance.member_summary(current_user, attendance.period_containing("quarter", today), today)
@@ -38,7 +35,7 @@ def today_fragment():
 
 
 @bp.get("/calendar")
-@role_required(*TEAM_ROLES)
+@requires(permissions.in_team)
 def my_calendar():
     period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
     summary = attendance.member_summary(current_user, period)
@@ -57,13 +54,13 @@ def _leave_page(errors=None, form=None, created=None):
 
 
 @bp.get("/leave")
-@role_required(*TEAM_ROLES)
+@requires(permissions.in_team)
 def leave_page():
     return _leave_page()
 
 
 @bp.post("/leave")
-@role_required(*TEAM_ROLES)
+@requires(permissions.in_team)
 def leave_request():
     created, err = attempt(attendance.request_leave, current_user, request.form, reraise=(403,))
     return _leave_page(err.errors, request.form) if err else _leave_page(created=created)
@@ -88,21 +85,21 @@ def _after_leave_action(leave_id: int, err=None):
 
 
 @bp.post("/leave/<int:leave_id>/cancel")
-@role_required(*TEAM_ROLES)
+@requires(permissions.in_team)
 def leave_cancel(leave_id: int):
     _, err = attempt(attendance.cancel, current_user, access.leave(current_user, leave_id))
     return _after_leave_action(leave_id, err)
 
 
 @bp.post("/leave/<int:leave_id>/return")
-@role_required(*TEAM_ROLES, "office_admin")
+@requires(permissions.can_see_team_attendance)
 def leave_return(leave_id: int):
     _, err = attempt(attendance.record_return, current_user, access.leave(current_user, leave_id))
     return _after_leave_action(leave_id, err)
 
 
 @bp.get("/approvals")
-@role_required(*DECIDERS)
+@requires(permissions.can_decide_leave)
 def approvals():
     return render_template("attendance/approvals.html", pending=lookups.leaves_to_decide(current_user),
                            decided=lookups.leaves_decided_by(current_user), villages=lookups.villages_to_pick(current_user),
@@ -110,7 +107,7 @@ def approvals():
 
 
 @bp.post("/leave/<int:leave_id>/decide")
-@role_required(*DECIDERS)
+@requires(permissions.can_decide_leave)
 def leave_decide(leave_id: int):
     leave = access.leave(current_user, leave_id)
     decision = request.form.get("decision")
@@ -141,7 +138,7 @@ def _leave_helpers():
 
 @bp.get("/checkins/<int:checkin_id>/photo")
 @bp.get("/checkins/<int:checkin_id>/photo/thumb", defaults={"thumb": True})
-@role_required(*TEAM_ROLES, "office_admin")
+@requires(permissions.can_see_team_attendance)
 def checkin_photo(checkin_id: int, thumb: bool = False):
     """A check-in's photo, for those who may read the member's attendance; never a static file."""
     key = access.checkin_photo_key(current_user, checkin_id, thumb)

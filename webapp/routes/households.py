@@ -3,7 +3,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..services import access, audit
+from ..services import access, audit, permissions
 from .visits import household_context
 
 bp = Blueprint("households", __name__, url_prefix="/households")
@@ -21,7 +21,7 @@ def show(household_id: int):
 def reveal_id(household_id: int):
     """Show the full ID number to the roles allowed; every reveal is audited."""
     hh = access.household(current_user, household_id)
-    if not access.can_see_full_id(current_user):
+    if not permissions.can_see_full_id(current_user):
         abort(403)
     audit.record(current_user, "household.reveal_id", "household", hh.id)
     db.session.commit()

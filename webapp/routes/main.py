@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..services import auth, households, users
+from ..services import auth, households, permissions, users
 from ..services.errors import DomainError
 
 bp = Blueprint("main", __name__)
@@ -12,9 +12,9 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home():
-    if current_user.role == "office_admin":
+    if permissions.administers_unit(current_user):
         return redirect(url_for("admin.index"))
-    if current_user.role in ("team_member", "first_secretary"):
+    if permissions.in_team(current_user):
         return redirect(url_for("village.home"))
     return render_template("helper/home.html", rows=households.listing(current_user))
 

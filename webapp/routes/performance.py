@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from ..htmx import render
 from ..models import SATISFACTION_LEVELS, SPOT_RESULTS
-from ..security import role_required
-from ..services import access, lookups, performance, policy_problems, sanctions
+from ..security import requires
+from ..services import access, lookups, performance, permissions, policy_problems, sanctions
 from ..services.assessment import sources, spot_effects
 from ..services.errors import ValidationFailed
 from ..services.sheet_export import to_csv, to_xlsx
@@ -19,9 +19,6 @@ bp = Blueprint("performance", __name__, url_prefix="/performance")
 bp.add_app_template_global(spot_effects.satisfaction_by_village, "satisfaction_by_village")
 bp.add_app_template_global(policy_problems.for_viewer, "policy_problems_for")
 bp.add_app_template_global(sources.helper_rules, "score_sources")
-
-ASSESSORS = ("first_secretary", "office_admin")
-
 
 def _rating() -> str | None:
     return params.choice_arg("rating", performance.RATINGS, "等级应为 优秀、合格 或 不合格。", source=request.args)
@@ -47,9 +44,9 @@ def _unit_quarter():
 @bp.get("/")
 @login_required
 def index():
-    if current_user.role == "office_admin":
+    if permissions.administers_unit(current_user):
         return redirect(url_for("performance.unit"))
-    if current_user.role == "first_secretary":
+    if permissions.can_rank_village(current_user):
         return redirect(url_for("performance.village"))
     return redirect(url_for("performance.my_month"))
 
@@ -57,26 +54,26 @@ def index():
 # ---------------------------------------------------------------- one helper
 
 @bp.get("/me")
-@role_required("helper")
+@requires(permissions.records_visits)
 def my_month():
     return _helper_month_page(current_user)
 
 
 @bp.get("/me/year")
-@role_required("helper")
+@requires(permissions.records_visits)
 def my_year():
     return _helper_year_page(current_user)
 
 
 @bp.get("/helpers/<int:helper_id>")
-@role_required(*ASSESSORS)
+@requires(permissions.can_assess)
 def helper_month(helper_id: int):
     p = performance.period(params.month_arg())
     return _helper_month_page(access.assessed_helper(current_user, helper_id, p.first, p.last))
 
 
 @bp.get("/helpers/<int:helper_id>/year")
-@role_required(*ASSESSORS)
+@requires(permissions.can_assess)
 def helper_year(helper_id: int):
     year = params.year_arg(source=request.args)
     return _helper_year_page(access.assessed_helper(current_user, helper_id, date(year, 1, 1), date(year, 12, 31)))
@@ -99,7 +96,7 @@ def _helper_year_page(helper):
 # ---------------------------------------------------------------- rankings
 
 @bp.get("/village")
-@role_required("first_secretary")
+@requires(permissions.can_rank_village)
 def village():
     month = params.month_arg()
     results = performance.month_results(current_user, month)
@@ -108,7 +105,7 @@ def village():
 
 
 @bp.get("/unit")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def unit():
     month, village_id, rating, results = _unit_month()
     period = performance.period(month)
@@ -126,7 +123,7 @@ def unit():
 
 
 @bp.get("/unit/quarter")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def unit_quarter():
     quarter, village_id, rating, months, results = _unit_quarter()
     return render_template("performance/quarter.html", quarter=quarter, months=months, results=results,
@@ -153,7 +150,7 @@ def _download(kind: str, name: str, headers, rows) -> Response:
 
 
 @bp.get("/unit/export")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def export_month():
     month, _, _, results = _unit_month()
     rows = performance.month_rows(results, performance.village_names(results))
@@ -161,7 +158,7 @@ def export_month():
 
 
 @bp.get("/unit/quarter/export")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def export_quarter():
     quarter, _, _, months, results = _unit_quarter()
     rows = performance.quarter_rows(months, results, performance.village_names(results))
@@ -178,19 +175,19 @@ def _month_action(action, *args):
 
 
 @bp.post("/unit/close")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def close_month():
     return _month_action(performance.close_month)
 
 
 @bp.post("/unit/reopen")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def reopen_month():
     return _month_action(performance.reopen_month, request.form.get("reason", ""))
 
 
 @bp.post("/unit/recompute")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def recompute_month():
     return _month_action(performance.recompute_month, request.form.get("reason", ""))
 
@@ -198,7 +195,7 @@ def recompute_month():
 # ---------------------------------------------------------------- spot checks
 
 @bp.get("/spot-checks")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def spot_checks():
     month = params.month_arg()
     key = performance.period(month).key
@@ -211,7 +208,7 @@ def spot_checks():
 
 
 @bp.post("/spot-checks/draw")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def spot_check_draw():
     month = params.month_arg()
     _, err = attempt(performance.draw, current_user, month, request.form.get("seed"))
@@ -219,7 +216,7 @@ def spot_check_draw():
 
 
 @bp.post("/spot-checks/items/<int:item_id>")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def spot_check_result(item_id: int):
     item = access.spot_check_item(current_user, item_id)
     back = url_for("performance.spot_checks", month=item.draw.month)
@@ -232,11 +229,11 @@ def spot_check_result(item_id: int):
 # ---------------------------------------------------------------- 弄虚作假 confirmed (issue 15)
 
 @bp.post("/visits/<int:visit_id>/fake")
-@role_required("first_secretary", "office_admin")
+@requires(permissions.can_sanction)
 def confirm_fake_visit(visit_id: int):
     """A reviewer confirms a visit record is fake: 004 第九条(四)2 for the helper that month."""
     visit = access.review_visit(current_user, visit_id)
-    back = url_for("village.helpers_work") if current_user.role == "first_secretary" else url_for(
+    back = url_for("village.helpers_work") if permissions.can_review(current_user) else url_for(
         "visits.show", visit_id=visit.id)
     _, err = attempt(sanctions.confirm_fake_visit, current_user, visit, request.form.get("fake_note", ""))
     return done(err, back)

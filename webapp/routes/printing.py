@@ -16,8 +16,8 @@ from flask_login import current_user, login_required
 from .. import htmx, tasks
 from ..extensions import db
 from ..models import Village
-from ..security import role_required
-from ..services import access, lookups, pdf, pdf_pool, printjobs
+from ..security import requires
+from ..services import access, lookups, pdf, pdf_pool, permissions, printjobs
 from ..services.errors import ValidationFailed
 from ..services.timeutil import local_today, month_key
 from ..web import params
@@ -72,7 +72,7 @@ def attendance(village_id: int, month: str):
 
 
 def _sheet_villages() -> list[Village]:
-    if current_user.role not in ("first_secretary", "office_admin"):
+    if not permissions.can_print_attendance_sheets(current_user):
         return []
     return lookups.villages(current_user)
 
@@ -91,7 +91,7 @@ def index():
     month = params.month_arg()
     ctx = {"month": month, "helpers": db.session.scalars(access.diary_helpers(current_user)).all(),
            "sheet_villages": _sheet_villages()}
-    if current_user.role == "office_admin":
+    if permissions.can_batch_print(current_user):
         ctx.update(_batch_context(month))
     return render_template("printing/page.html", **ctx)
 
@@ -103,7 +103,7 @@ def _start_batch(month: str) -> int:
 
 
 @bp.post("/batch")
-@role_required("office_admin")
+@requires(permissions.can_batch_print)
 def batch():
     month = (request.form.get("month") or "").strip()
     job_id, err = attempt(_start_batch, month, only=ValidationFailed)
@@ -125,13 +125,13 @@ def _batch_form(month: str, err: ValidationFailed):
 
 
 @bp.get("/jobs")
-@role_required("office_admin")
+@requires(permissions.can_batch_print)
 def job_list():
     return htmx.render("printing/_jobs.html", "printing/_jobs.html", **_batch_context(params.month_arg()))
 
 
 @bp.route("/jobs/<int:job_id>/download", methods=["GET", "POST"])
-@role_required("office_admin")
+@requires(permissions.can_batch_print)
 def download(job_id: int):
     """GET never changes state (a cross-site link can trigger one): only the page's POST button
     marks the result downloaded, which shortens its expiry."""

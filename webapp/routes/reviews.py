@@ -2,21 +2,21 @@
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 
-from ..security import role_required
-from ..services import access, reviews
+from ..security import requires
+from ..services import access, permissions, reviews
 from ..web.writes import attempt, fragment_or_done
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
 
 @bp.get("/")
-@role_required("helper")
+@requires(permissions.records_visits)
 def index():
     return render_template("reviews/index.html", visits=reviews.feedback(current_user))
 
 
 @bp.post("/<int:visit_id>/fixed")
-@role_required("helper")
+@requires(permissions.records_visits)
 def fixed(visit_id: int):
     visit, err = attempt(reviews.mark_fixed, current_user, visit_id, reraise=(403, 404))
     return fragment_or_done(err, url_for("reviews.index"), "reviews/_feedback_item.html", status=409,
@@ -26,7 +26,7 @@ def fixed(visit_id: int):
 @bp.app_context_processor
 def _review_helpers():
     def returned_visit_count() -> int:
-        if not current_user.is_authenticated or current_user.role != "helper":
+        if not permissions.records_visits(current_user):
             return 0
         return reviews.returned_count(current_user)
 

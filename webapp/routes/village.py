@@ -3,9 +3,8 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from .. import htmx
-from ..models import TEAM_ROLES
-from ..security import role_required
-from ..services import access, attendance, households, lookups, reviews, verification
+from ..security import requires
+from ..services import access, attendance, households, lookups, permissions, reviews, verification
 from ..services.timeutil import local_today
 from ..web import params
 from ..web.writes import attempt, done, fragment_or_done
@@ -14,7 +13,7 @@ bp = Blueprint("village", __name__, url_prefix="/village")
 
 
 @bp.get("/")
-@role_required(*TEAM_ROLES)
+@requires(permissions.in_team)
 def home():
     rows = households.listing(current_user)
     team = lookups.village_team(current_user.village_id)
@@ -27,9 +26,6 @@ def home():
 
 
 # --- the first secretary's view of the team and of helpers' work ---------------------------------
-VIEWERS = ("first_secretary", "office_admin")
-
-
 def _village_arg() -> int | None:
     return params.id_arg("village_id", request.args)
 
@@ -53,19 +49,19 @@ def _period_urls(period: attendance.Period, args: dict) -> dict[str, str]:
 
 
 @bp.get("/team")
-@role_required(*VIEWERS)
+@requires(permissions.can_oversee_team)
 def team():
     """The team for a month (?month=YYYY-MM) or a quarter (?quarter=YYYY-Qn)."""
     village = access.attendance_village(current_user, _village_arg())
     period = _period()
-    args = {"village_id": village.id} if current_user.role == "office_admin" else {}
+    args = {"village_id": village.id} if permissions.administers_unit(current_user) else {}
     return htmx.render("village/team.html", "village/_team.html", team=attendance.team_summary(village, period),
                        pending=lookups.pending_leave_count(current_user), urls=_period_urls(period, args),
                        villages=lookups.villages_to_pick(current_user))
 
 
 @bp.get("/team/<int:user_id>/calendar")
-@role_required(*VIEWERS)
+@requires(permissions.can_oversee_team)
 def member_calendar(user_id: int):
     person = access.team_person(current_user, user_id)
     period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
@@ -76,7 +72,7 @@ def member_calendar(user_id: int):
 
 
 @bp.get("/helpers")
-@role_required(*VIEWERS)
+@requires(permissions.can_oversee_team)
 def helpers_work():
     """Helpers' work in the village this month: households not yet visited, recent and flagged visits."""
     village = access.attendance_village(current_user, _village_arg())
@@ -85,7 +81,7 @@ def helpers_work():
 
 
 @bp.post("/visits/<int:visit_id>/review")
-@role_required("first_secretary")
+@requires(permissions.can_review)
 def review_visit(visit_id: int):
     visit, err = attempt(reviews.review, current_user, visit_id, request.form.get("action", ""),
                          request.form.get("comment"), reraise=(403, 404))
@@ -94,7 +90,7 @@ def review_visit(visit_id: int):
 
 
 @bp.post("/visits/<int:visit_id>/verify")
-@role_required(*VIEWERS)
+@requires(permissions.can_verify)
 def verify_visit(visit_id: int):
     """Accept a flagged visit (已核实, with a note): from then on it counts."""
     visit, err = attempt(verification.verify, current_user, visit_id, request.form.get("note"), reraise=(403, 404))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from ..htmx import form_status, render
 from ..models import MEASURE_CATEGORIES, Household
 from ..schemas import visits as visit_schemas
-from ..services import access, measures, subsidies, verification, visit_flags, visits
+from ..services import access, measures, permissions, subsidies, verification, visit_flags, visits
 from ..services.errors import ValidationFailed
 from ..services.timeutil import local_today, month_key
 from ..web import params
@@ -42,7 +42,7 @@ def household_context(hh: Household) -> dict:
     return {
         "measures": measures.for_household(hh.id),
         "can_plan": can_plan,
-        "can_visit": current_user.role == "helper" and can_plan,
+        "can_visit": permissions.records_visits(current_user) and can_plan,
         "history": visits.history(current_user, hh.id),
         "categories": MEASURE_CATEGORIES,
         "measure_errors": {},
@@ -99,7 +99,7 @@ def month():
     helper_id = params.id_arg("helper_id", request.args)
     if helper_id is not None and helper_id != current_user.id:
         helper = access.person(current_user, helper_id)
-    elif current_user.role == "helper":
+    elif permissions.records_visits(current_user):
         helper = current_user
     else:
         raise ValidationFailed("请选择帮扶责任人。", field="helper_id")

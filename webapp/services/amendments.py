@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import User, Visit, VisitAmendment
+from ..models import ReviewStatus, User, Visit, VisitAmendment
 from . import access, audit
 from .errors import Conflict, ValidationFailed
 from .timeutil import now_utc
 
 WHY_NOT = {
-    "pending": "这次走访尚未被退回（待审阅），不能修改；如需更正请新建一次走访。",
-    "reviewed": "这次走访已审阅，没有被退回，不能修改。",
-    "fixed": "这次走访已整改，正在等待第一书记复核，不能再次修改。",
+    ReviewStatus.PENDING: "这次走访尚未被退回（待审阅），不能修改；如需更正请新建一次走访。",
+    ReviewStatus.REVIEWED: "这次走访已审阅，没有被退回，不能修改。",
+    ReviewStatus.FIXED: "这次走访已整改，正在等待第一书记复核，不能再次修改。",
 }
 
 
@@ -61,7 +61,7 @@ def amend(user: User, visit_uuid: str, data: dict[str, Any]) -> Amended:
     existing = db.session.scalar(select(VisitAmendment).where(VisitAmendment.client_uuid == client_uuid))
     if existing is not None:
         return _replay(existing, visit, user, digest)
-    if visit.review_status != "returned":
+    if visit.review_status != ReviewStatus.RETURNED:
         raise Conflict(WHY_NOT.get(visit.review_status, "只有被退回的走访可以修改。"), field="client_uuid")
     if (notes is None or notes == visit.notes) and not reply:
         raise ValidationFailed("请修改走访内容（notes）或回复第一书记的批注（reply）。", field="notes")
@@ -78,7 +78,7 @@ def amend(user: User, visit_uuid: str, data: dict[str, Any]) -> Amended:
             raise
         return _replay(existing, access.own_visit_by_uuid(user, visit_uuid), user, digest)
     visit.notes = row.notes_after
-    visit.review_status = "fixed"
+    visit.review_status = ReviewStatus.FIXED
     db.session.flush()
     audit.record(user, "visit.amended", "visit", visit.id, amendment_id=row.id,
                  notes_changed=row.notes_before != row.notes_after, reply=reply)

@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import TEAM_ROLES, Household, Leave, Pairing, User, Village, Visit
-from . import access
+from ..models import TEAM_ROLES, Household, Leave, LeaveStatus, Pairing, Role, User, Village, Visit
+from . import access, permissions
 from .errors import NotFound
 
 
@@ -16,7 +16,7 @@ def villages(user: User) -> list[Village]:
 
 def villages_to_pick(user: User) -> list[Village]:
     """The village picker on team pages: only an office admin chooses a village."""
-    return villages(user) if user.role == "office_admin" else []
+    return villages(user) if permissions.administers_unit(user) else []
 
 
 def village_team(village_id: int) -> list[User]:
@@ -41,7 +41,7 @@ def open_pairings_per_helper(user: User) -> dict[int, int]:
 
 
 def active_helpers(user: User) -> list[User]:
-    return list(db.session.scalars(access.users(user).where(User.role == "helper", User.active.is_(True))))
+    return list(db.session.scalars(access.users(user).where(User.role == Role.HELPER, User.active.is_(True))))
 
 
 def people(user: User) -> list[User]:
@@ -64,7 +64,7 @@ def pending_leave_count(user: User) -> int:
 
 def leaves_decided_by(user: User, limit: int = 20) -> list[Leave]:
     return list(db.session.scalars(
-        access.leaves(user).where(Leave.approver_id == user.id, Leave.status != "pending")
+        access.leaves(user).where(Leave.approver_id == user.id, Leave.status != LeaveStatus.PENDING)
         .options(joinedload(Leave.user)).order_by(Leave.decided_at.desc()).limit(limit)))
 
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import case, select
 
 from ..extensions import db
-from ..models import MEASURE_CATEGORIES, Household, Measure, User, Visit
+from ..models import MEASURE_CATEGORIES, Household, Measure, MeasureStatus, User, Visit
 from . import access, audit
 from .errors import Forbidden, ValidationFailed
 
@@ -18,14 +18,14 @@ def for_household(household_id: int) -> list[Measure]:
     """Open measures first (earliest due first), then the done ones (latest first)."""
     return list(db.session.scalars(
         select(Measure).where(Measure.household_id == household_id).order_by(
-            case((Measure.status == "planned", 0), else_=1),
+            case((Measure.status == MeasureStatus.PLANNED, 0), else_=1),
             Measure.due_date.is_(None), Measure.due_date, Measure.done_at.desc(), Measure.id,
         )
     ))
 
 
 def planned(household_id: int) -> list[Measure]:
-    return [m for m in for_household(household_id) if m.status == "planned"]
+    return [m for m in for_household(household_id) if m.status == MeasureStatus.PLANNED]
 
 
 def add(user: User, household: Household, category: str, title: str, due: date | str | None) -> Measure:
@@ -49,7 +49,7 @@ def add(user: User, household: Household, category: str, title: str, due: date |
     if errors:
         raise ValidationFailed("帮扶措施有误。", errors=errors)
     measure = Measure(household_id=household.id, category=category, title=title, due_date=due,
-                      status="planned", created_by_id=user.id)
+                      status=MeasureStatus.PLANNED, created_by_id=user.id)
     db.session.add(measure)
     db.session.flush()
     audit.record(user, "measure.add", "measure", measure.id, household_id=household.id, category=category)
@@ -69,8 +69,8 @@ def tick(visit: Visit, measure_ids: list[int], at: datetime) -> list[Measure]:
                                errors={"measures_done": [f"措施 {', '.join(map(str, unknown))} 不属于这户。"]})
     done = []
     for m in found.values():
-        if m.status == "planned":
-            m.status = "done"
+        if m.status == MeasureStatus.PLANNED:
+            m.status = MeasureStatus.DONE
             m.done_visit_id = visit.id
             m.done_at = at
             done.append(m)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Household, Pairing, User
-from . import audit
+from . import audit, permissions
 from .errors import ValidationFailed
 from .timeutil import local_today
 
@@ -29,7 +29,7 @@ def limit() -> int:
 
 
 def check_helper(helper: User | None) -> User:
-    if helper is None or helper.role != "helper" or not helper.active:
+    if helper is None or not permissions.records_visits(helper) or not helper.active:
         raise ValidationFailed("帮扶责任人不存在或不是帮扶责任人账号。", field="helper")
     return helper
 

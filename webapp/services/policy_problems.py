@@ -16,8 +16,8 @@ from flask import current_app
 from sqlalchemy import Select, and_, select
 
 from ..extensions import db
-from ..models import Household, Measure, Member, Pairing, SubsidyAnswer, Visit
-from . import audit, subsidies
+from ..models import Household, Measure, MeasureStatus, Member, Pairing, SubsidyAnswer, Visit
+from . import audit, permissions, subsidies
 from .timeutil import local_date, tz
 
 SOURCE = "policy"
@@ -51,7 +51,7 @@ def open_from_visit(visit: Visit, answers: list[SubsidyAnswer], checklist: dict)
     if not wanted:
         return []
     already = set(db.session.scalars(select(Measure.source_ref).where(
-        Measure.household_id == visit.household_id, Measure.source == SOURCE, Measure.status == "planned",
+        Measure.household_id == visit.household_id, Measure.source == SOURCE, Measure.status == MeasureStatus.PLANNED,
         Measure.source_ref.in_([w[0] for w in wanted]))))
     due = local_date(visit.checked_in_at) + timedelta(days=_days())
     out = []
@@ -60,7 +60,7 @@ def open_from_visit(visit: Visit, answers: list[SubsidyAnswer], checklist: dict)
             continue
         already.add(ref)
         m = Measure(household_id=visit.household_id, category=category, title=title[:200], due_date=due,
-                    status="planned", created_by_id=visit.helper_id, source=SOURCE, source_ref=ref,
+                    status=MeasureStatus.PLANNED, created_by_id=visit.helper_id, source=SOURCE, source_ref=ref,
                     source_visit_id=visit.id, created_at=visit.received_at)
         db.session.add(m)
         out.append(m)
@@ -76,7 +76,7 @@ def open_problems(villages: Select, today: date | None = None) -> list[tuple[Mea
     today = today or datetime.now(tz()).date()
     rows = db.session.execute(
         select(Measure, Household).join(Household, Household.id == Measure.household_id)
-        .where(Measure.source == SOURCE, Measure.status == "planned", Household.village_id.in_(villages))
+        .where(Measure.source == SOURCE, Measure.status == MeasureStatus.PLANNED, Household.village_id.in_(villages))
         .order_by(Measure.due_date, Measure.id)
     ).all()
     return [(m, h, m.due_date is not None and m.due_date < today) for m, h in rows]
@@ -94,7 +94,7 @@ def overdue_by_helper(p, scope: Select) -> dict[int, list[str]]:
                Pairing.end_date.is_(None) | (Pairing.end_date >= p.first),
                Measure.source == SOURCE, Measure.due_date.is_not(None), Measure.due_date < cutoff,
                Measure.created_at < p.end,
-               ~and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.end)))
+               ~and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < p.end)))
         .order_by(Measure.due_date, Measure.id)
     ).all()
     out: dict[int, list[str]] = {}
@@ -107,7 +107,7 @@ def for_viewer(user) -> list[tuple[Measure, Household, bool]]:
     """Open policy problems the user may see: a first secretary's village, an office admin's unit."""
     from . import access
 
-    if user.role not in ("first_secretary", "office_admin"):
+    if not permissions.can_handle_policy_problems(user):
         return []
     visible = access.villages(user).subquery()
     return open_problems(select(visible.c.id))

@@ -30,17 +30,17 @@ from pypdf import PdfWriter
 from sqlalchemy import exists, or_, select, update
 
 from ..extensions import db
-from ..models import Household, Pairing, PrintJob, User, Village, Visit
-from . import access, pdf, pdf_pool, pdf_render, storage
+from ..models import Household, Pairing, PrintJob, PrintJobStatus, User, Village, Visit
+from . import access, pdf, pdf_pool, pdf_render, permissions, storage
 from .errors import NotFound, ValidationFailed
 from .timeutil import month_days, month_utc_range, now_utc, parse_month
 
 log = logging.getLogger(__name__)
 
 FORMATS = {"pdf": "合并为一个 PDF（每人一个书签）", "zip": "压缩包（每人一个 PDF）"}
-STATUS_LABELS = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败",
-                 "downloaded": "已下载", "expired": "已过期"}
-ACTIVE = ("queued", "running")
+STATUS_LABELS = {PrintJobStatus.QUEUED: "排队中", PrintJobStatus.RUNNING: "生成中", PrintJobStatus.DONE: "已完成",
+                 PrintJobStatus.FAILED: "失败", PrintJobStatus.DOWNLOADED: "已下载", PrintJobStatus.EXPIRED: "已过期"}
+ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
 
 
 def job_label(job: PrintJob) -> str:
@@ -72,7 +72,7 @@ def helpers_for(user: User, month: str, village: Village | None) -> list[User]:
 
 def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
     """Record a batch job (queued). The caller commits, then enqueues tasks.print_diaries(job.id)."""
-    if user.role != "office_admin":
+    if not permissions.can_batch_print(user):
         from .errors import Forbidden
 
         raise Forbidden("只有扶贫办可以批量打印。")
@@ -89,7 +89,7 @@ def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
     helpers = helpers_for(user, month, village)
     if not helpers:
         raise ValidationFailed("这个范围内没有帮扶责任人。", field="village_id")
-    job = PrintJob(kind="diaries", requested_by_id=user.id, status="queued", done=0, total=len(helpers),
+    job = PrintJob(kind="diaries", requested_by_id=user.id, status=PrintJobStatus.QUEUED, done=0, total=len(helpers),
                    params={"month": month, "format": fmt, "village_id": village.id if village else None,
                            "village_name": village.name if village else None, "unit_name": user.unit.name,
                            "helper_ids": [h.id for h in helpers]})
@@ -131,7 +131,8 @@ def _progress(job_id: int, done: int) -> None:
 def run(job_id: int) -> None:
     """Render a queued job. Safe to call twice: only a queued job is started."""
     claimed = db.session.execute(
-        update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "queued").values(status="running", done=0)
+        update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.QUEUED)
+        .values(status=PrintJobStatus.RUNNING, done=0)
     ).rowcount
     db.session.commit()
     if not claimed:
@@ -149,7 +150,7 @@ def run(job_id: int) -> None:
         ttl = timedelta(hours=float(current_app.config["PRINT_RESULT_TTL_HOURS"]))
         finished = now_utc()
         db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
-            status="done", done=len(parts), result_key=key, finished_at=finished, expires_at=finished + ttl))
+            status=PrintJobStatus.DONE, done=len(parts), result_key=key, finished_at=finished, expires_at=finished + ttl))
         db.session.commit()
         log.info("print job %s: %s documents, %s bytes", job_id, len(parts), len(data))
     except Exception as err:  # the job records any failure for the page
@@ -161,7 +162,7 @@ def run(job_id: int) -> None:
                 log.warning("print job %s: could not delete %s", job_id, key)
         log.exception("print job %s failed", job_id)
         db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
-            status="failed", error=f"{type(err).__name__}: {err}"[:500], finished_at=now_utc()))
+            status=PrintJobStatus.FAILED, error=f"{type(err).__name__}: {err}"[:500], finished_at=now_utc()))
         db.session.commit()
 
 
@@ -231,7 +232,7 @@ def download_name(job: PrintJob) -> tuple[str, str]:
 
 
 def open_result(job: PrintJob) -> BinaryIO:
-    if job.status not in ("done", "downloaded") or not job.result_key:
+    if job.status not in (PrintJobStatus.DONE, PrintJobStatus.DOWNLOADED) or not job.result_key:
         raise NotFound("这个打印任务没有可下载的文件（未完成或已过期）。")
     if job.expires_at and job.expires_at <= now_utc():
         raise NotFound("文件已过期，请重新生成。")
@@ -244,8 +245,8 @@ def open_result(job: PrintJob) -> BinaryIO:
 def mark_downloaded(job_id: int) -> None:
     """The result stays PRINT_DOWNLOAD_GRACE_MINUTES after the first download (for a retry), then goes."""
     grace = now_utc() + timedelta(minutes=float(current_app.config["PRINT_DOWNLOAD_GRACE_MINUTES"]))
-    db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "done").values(
-        status="downloaded", expires_at=grace))
+    db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.DONE).values(
+        status=PrintJobStatus.DOWNLOADED, expires_at=grace))
     db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.expires_at > grace).values(
         expires_at=grace))
 
@@ -255,8 +256,9 @@ def fail_stale(now: datetime | None = None) -> int:
     killed mid-job; Huey does not run a task twice). Returns how many."""
     now = now or now_utc()
     limit = now - timedelta(minutes=float(current_app.config["PRINT_JOB_STALE_MINUTES"]))
-    return db.session.execute(update(PrintJob).where(PrintJob.status == "running", PrintJob.created_at < limit).values(
-        status="failed", error="生成中断（后台进程已停止），请重新生成。", finished_at=now)).rowcount
+    return db.session.execute(update(PrintJob).where(
+        PrintJob.status == PrintJobStatus.RUNNING, PrintJob.created_at < limit).values(
+        status=PrintJobStatus.FAILED, error="生成中断（后台进程已停止），请重新生成。", finished_at=now)).rowcount
 
 
 def purge_expired(now: datetime | None = None) -> int:
@@ -267,6 +269,6 @@ def purge_expired(now: datetime | None = None) -> int:
     for job in db.session.scalars(select(PrintJob).where(PrintJob.result_key.is_not(None), PrintJob.expires_at <= now)):
         storage.delete_after_commit(db.session, store, job.result_key)  # the row first, then the object
         job.result_key = None
-        job.status = "expired"
+        job.status = PrintJobStatus.EXPIRED
         n += 1
     return n

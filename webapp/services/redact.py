@@ -18,10 +18,9 @@ from sqlalchemy import Select, or_, select
 
 from ..extensions import db
 from ..models import Household, Pairing, User
-from . import access
+from . import access, permissions
 
 PLACEHOLDER = "（他村住户）"
-VIEWERS = ("first_secretary", "office_admin")
 _SEPARATORS = re.compile(r"([：、；])")
 _OVERDUE_PREFIX = "到期未完成："
 
@@ -31,7 +30,7 @@ def hidden_names(viewer: User, helper_ids: Iterable[int] | Select, first: date, 
     may not see (less any name a household the viewer may see also has). Empty for most viewers.
     helper_ids: ids, or a Select of them (a whole unit's scope: no list of 10,000 parameters)."""
     ids = helper_ids if isinstance(helper_ids, Select) else sorted(set(helper_ids))
-    if viewer.role not in VIEWERS or (isinstance(ids, list) and not ids):
+    if not permissions.can_see_full_id(viewer) or (isinstance(ids, list) and not ids):
         return {}
     visible = access.households(viewer).with_only_columns(Household.id)
     paired = (select(Pairing.helper_id, Household.head_name)

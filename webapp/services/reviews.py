@@ -13,26 +13,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Household, User, Village, Visit
-from . import access, audit, households
+from ..models import Household, ReviewStatus, User, Village, Visit
+from . import access, audit, households, permissions
 from .errors import Conflict, Forbidden, ValidationFailed
 from .timeutil import local_today, month_utc_range, now_utc
 
-REVIEW_LABELS = {"pending": "待审阅", "reviewed": "已阅", "returned": "已退回", "fixed": "已整改待复核"}
-REVIEW_BADGE = {"pending": "warn", "reviewed": "ok", "returned": "bad", "fixed": "warn"}
-ACTIONS = ("reviewed", "returned")
+REVIEW_LABELS = {ReviewStatus.PENDING: "待审阅", ReviewStatus.REVIEWED: "已阅", ReviewStatus.RETURNED: "已退回",
+                 ReviewStatus.FIXED: "已整改待复核"}
+REVIEW_BADGE = {ReviewStatus.PENDING: "warn", ReviewStatus.REVIEWED: "ok", ReviewStatus.RETURNED: "bad",
+                ReviewStatus.FIXED: "warn"}
+ACTIONS = (ReviewStatus.REVIEWED, ReviewStatus.RETURNED)
 COMMENT_MAX = 500
 
 
 def review(user: User, visit_id: int, action: str, comment: str | None) -> Visit:
     """The village's first secretary marks a visit reviewed (with an optional 批注) or sends it back."""
-    if user.role != "first_secretary":
+    if not permissions.can_review(user):
         raise Forbidden("只有本村第一书记可以审阅走访。")
     visit = access.review_visit(user, visit_id)
     if action not in ACTIONS:
         raise ValidationFailed("请选择“已阅”或“退回整改”。", field="action")
     comment = (comment or "").strip()
-    if action == "returned" and not comment:
+    if action == ReviewStatus.RETURNED and not comment:
         raise ValidationFailed("退回整改时请写明要改什么。", field="comment")
     if len(comment) > COMMENT_MAX:
         raise ValidationFailed(f"批注不超过 {COMMENT_MAX} 字。", field="comment")
@@ -50,9 +52,9 @@ def mark_fixed(user: User, visit_id: int) -> Visit:
     visit = access.review_visit(user, visit_id)
     if visit.helper_id != user.id:
         raise Forbidden("只有走访的帮扶责任人可以标记整改。")
-    if visit.review_status != "returned":
+    if visit.review_status != ReviewStatus.RETURNED:
         raise Conflict("只有被退回的走访可以标记为已整改。")
-    visit.review_status = "fixed"
+    visit.review_status = ReviewStatus.FIXED
     db.session.flush()
     audit.record(user, "visit.fixed", "visit", visit.id)
     return visit
@@ -61,18 +63,18 @@ def mark_fixed(user: User, visit_id: int) -> Visit:
 def feedback(user: User, limit: int = 50) -> list[Visit]:
     """A helper's visits the first secretary has looked at: returned first, then the rest, newest first."""
     q = (access.review_visits(user)
-         .where(Visit.helper_id == user.id, Visit.review_status != "pending")
+         .where(Visit.helper_id == user.id, Visit.review_status != ReviewStatus.PENDING)
          .options(joinedload(Visit.household), joinedload(Visit.reviewed_by))
          .order_by(Visit.reviewed_at.desc(), Visit.id.desc()).limit(limit))
     rows = list(db.session.scalars(q).unique())
-    return sorted(rows, key=lambda v: 0 if v.review_status == "returned" else 1)
+    return sorted(rows, key=lambda v: 0 if v.review_status == ReviewStatus.RETURNED else 1)
 
 
 def returned_count(user: User) -> int:
     from sqlalchemy import func
 
     return db.session.scalar(select(func.count()).select_from(
-        access.review_visits(user).where(Visit.helper_id == user.id, Visit.review_status == "returned").subquery()
+        access.review_visits(user).where(Visit.helper_id == user.id, Visit.review_status == ReviewStatus.RETURNED).subquery()
     )) or 0
 
 
@@ -116,9 +118,9 @@ def helpers_work(user: User, village: Village, today: date | None = None) -> Hel
         base.where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
         .order_by(Visit.checked_in_at.desc(), Visit.id.desc())).unique())
     work.visits_this_month = len(month)
-    work.pending = sum(1 for v in month if v.review_status == "pending")
+    work.pending = sum(1 for v in month if v.review_status == ReviewStatus.PENDING)
     work.recent = month[: int(current_app.config.get("RECENT_VISITS_SHOWN", 20))]
     work.flagged = [v for v in month if v.flags]
     work.to_recheck = list(db.session.scalars(
-        base.where(Visit.review_status == "fixed").order_by(Visit.checked_in_at.desc())).unique())
+        base.where(Visit.review_status == ReviewStatus.FIXED).order_by(Visit.checked_in_at.desc())).unique())
     return work

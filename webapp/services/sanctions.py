@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..models import SpotCheckItem, User, Visit
-from . import audit
+from . import audit, permissions
 from .errors import NotFound, ValidationFailed
 
 # 004 第九条, word for word (the source's own punctuation): item → (step, text)
@@ -73,7 +73,7 @@ def describe(code: str) -> tuple[str, str, str]:
 def confirm_fake_visit(by: User, visit: Visit, note: str) -> Visit:
     """A reviewer (the village's first secretary or the unit's office admin; the caller has looked
     the visit up through access.review_visit) confirms the visit record is fake."""
-    if by.role not in ("first_secretary", "office_admin"):
+    if not permissions.can_sanction(by):
         raise NotFound("没有这次走访，或您无权查看。")
     note = (note or "").strip()
     if not note:

@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import database
 from ..extensions import db
-from ..models import SIGNATURE_STATUSES, Unit, User, Visit, VisitSignature
+from ..models import SIGNATURE_STATUSES, SignatureStatus, Unit, User, Visit, VisitSignature
 from . import access, photos, storage
 from .errors import Conflict, NotFound, ValidationFailed
 
-WITH_IMAGE = ("signed", "thumbprint")
+WITH_IMAGE = (SignatureStatus.SIGNED, SignatureStatus.THUMBPRINT)
 NOTE_MAX = 200
 
 

@@ -5,29 +5,37 @@ to 待核实 (visit_flags.store).
 """
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from ..extensions import db
-from ..models import User, Visit
-from . import access, audit, visit_flags
+from ..models import ReviewStatus, User, Visit
+from . import access, audit, permissions, visit_flags
 from .errors import Conflict, Forbidden, ValidationFailed
 from .timeutil import now_utc
 
 NOTE_MAX = 500
-STATES = {"pending": "待核实", "verified": "已核实"}
+
+
+class VerificationState(StrEnum):
+    """Computed from the visit (flags, verified_at), not stored."""
+    PENDING = "pending"  # 待核实
+    VERIFIED = "verified"  # 已核实
+
+
+STATES = {VerificationState.PENDING: "待核实", VerificationState.VERIFIED: "已核实"}
 NEEDED = "有异常标记，需第一书记核实后才计入走访和考核：请在记录中说明原因或补充照片，等待核实。"
-VERIFIERS = ("first_secretary", "office_admin")
 
 
-def state(visit: Visit) -> str | None:
-    """None (no flag: counts at once), "pending" (待核实) or "verified" (已核实)."""
+def state(visit: Visit) -> VerificationState | None:
+    """None (no flag: counts at once), pending (待核实) or verified (已核实)."""
     if not visit.flags:
         return None
-    return "verified" if visit.verified_at is not None else "pending"
+    return VerificationState.VERIFIED if visit.verified_at is not None else VerificationState.PENDING
 
 
 def counts(visit: Visit) -> bool:
-    return state(visit) != "pending"
+    return state(visit) != VerificationState.PENDING
 
 
 def summary(visit: Visit) -> dict[str, Any] | None:
@@ -36,7 +44,7 @@ def summary(visit: Visit) -> dict[str, Any] | None:
     if s is None:
         return None
     out: dict[str, Any] = {"status": s, "label": STATES[s]}
-    if s == "pending":
+    if s == VerificationState.PENDING:
         out["needed"] = NEEDED
         out["waiting_for"] = [d["label"] for d in visit_flags.details(visit)]
     else:
@@ -47,7 +55,7 @@ def summary(visit: Visit) -> dict[str, Any] | None:
 
 def verify(user: User, visit_id: int, note: str | None) -> Visit:
     """The village's first secretary (or the unit's office) accepts a flagged visit with a note."""
-    if user.role not in VERIFIERS:
+    if not permissions.can_verify(user):
         raise Forbidden("只有本村第一书记或乡镇（单位）办公室可以核实走访。")
     visit = access.review_visit(user, visit_id)
     if not visit.flags:
@@ -59,7 +67,7 @@ def verify(user: User, visit_id: int, note: str | None) -> Visit:
         raise ValidationFailed(f"核实说明不超过 {NOTE_MAX} 字。", field="note")
     now = now_utc()
     visit.verified_at, visit.verified_by_id, visit.verify_note = now, user.id, note
-    visit.review_status, visit.reviewed_by_id, visit.reviewed_at = "reviewed", user.id, now
+    visit.review_status, visit.reviewed_by_id, visit.reviewed_at = ReviewStatus.REVIEWED, user.id, now
     db.session.flush()
     audit.record(user, "visit.verified", "visit", visit.id, note=note, flags=list(visit.flags))
     return visit

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import Household, Member, Pairing, SubsidyAnswer, User, Visit
+from ..models import Household, Member, Pairing, ReviewStatus, SubsidyAnswer, User, Visit
 from . import access, audit, geo, measures, policy_problems, subsidies, visit_caps, visit_flags
 from .errors import Conflict, ValidationFailed
 from .timeutil import month_utc_range, now_utc
@@ -177,7 +177,7 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
         latitude=data["latitude"], longitude=data["longitude"], accuracy_m=data["accuracy_m"],
         notes=data["notes"].strip(), problems=(data.get("problems") or "").strip(),
         next_steps=(data.get("next_steps") or "").strip(), checklist=checklist, flags=[], content_hash=digest,
-        review_status="pending", reason=(data.get("reason") or "").strip() or None,
+        review_status=ReviewStatus.PENDING, reason=(data.get("reason") or "").strip() or None,
     )
     locate = (not household.has_location and data.get("confirm_location")
               and visit.accuracy_m <= float(current_app.config["GPS_ACCURACY_FLAG_M"]))

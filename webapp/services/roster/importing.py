@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from ...extensions import db
-from ...models import AuditLog, Household, Member, Pairing, Unit, User, Village, mask_citizen_id
+from ...models import AuditLog, Household, Member, Pairing, Role, Unit, User, Village, mask_citizen_id
 from .analysis import Options, Parsed
 from .errors import RowError
 
@@ -133,7 +133,7 @@ def _plan_helpers(p: Plan, unit: Unit, limit: int) -> None:
     helpers: dict[str, User] = {}
     by_name: dict[str, list[User]] = {}
     for chunk in _chunks(names):
-        for u in db.session.scalars(select(User).where(User.unit_id == unit.id, User.role == "helper",
+        for u in db.session.scalars(select(User).where(User.unit_id == unit.id, User.role == Role.HELPER,
                                                        User.active.is_(True),
                                                        or_(User.username.in_(chunk), User.display_name.in_(chunk)))):
             helpers[u.username] = u

@@ -1,0 +1,76 @@
+"""The stored vocabulary: roles and statuses, one StrEnum each.
+
+A member is its stored string (`Role.HELPER == "helper"`), so columns keep plain strings and
+JSON keeps the same values. Each enum column also has a database CHECK constraint built by
+`check_in` (migration vocab_check_constraints), so no other value can be written, whoever writes.
+What a role may do is not here but in services/permissions.py.
+"""
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+
+
+class Role(StrEnum):
+    HELPER = "helper"  # 帮扶责任人
+    TEAM_MEMBER = "team_member"  # 驻村工作队员
+    FIRST_SECRETARY = "first_secretary"  # 驻村第一书记
+    OFFICE_ADMIN = "office_admin"  # 扶贫办管理员
+
+
+class HouseholdStatus(StrEnum):
+    NOT_LIFTED = "未脱贫"
+    LIFTED = "已脱贫"
+    MONITORED = "监测户"
+
+
+class ReviewStatus(StrEnum):
+    """A visit in the first secretary's review."""
+    PENDING = "pending"
+    REVIEWED = "reviewed"
+    RETURNED = "returned"  # 退回整改
+    FIXED = "fixed"  # the helper says it is corrected
+
+
+class MeasureStatus(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+
+
+class LeaveStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class SignatureStatus(StrEnum):
+    SIGNED = "signed"  # carries an image
+    THUMBPRINT = "thumbprint"  # carries an image
+    NOT_HOME = "not_home"
+
+
+class PrintJobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    DOWNLOADED = "downloaded"
+    EXPIRED = "expired"
+
+
+def check_in(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    """CHECK (column IN (the enum's values)), named ck_<table>_<column> by the naming convention."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=column)
+
+
+# every enum column: (table, column, enum), as the tests check them
+CHECKED_COLUMNS = (
+    ("user", "role", Role),
+    ("household", "status", HouseholdStatus),
+    ("visit", "review_status", ReviewStatus),
+    ("measure", "status", MeasureStatus),
+    ("leave", "status", LeaveStatus),
+    ("visit_signature", "status", SignatureStatus),
+    ("print_job", "status", PrintJobStatus),
+)
