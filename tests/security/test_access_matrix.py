@@ -203,7 +203,7 @@ def _records(app) -> dict:
                                       flag_details={"outside_geofence": {"distance_m": 900, "radius_m": 300}})
         checkin = factories.checkin_row(o["team1"].id, o["v1"].id, now)
         from webapp.services import storage
-        from webapp.services.attendance import _photo_keys
+        from webapp.services.attendance.checkins import _photo_keys
 
         key, thumb = _photo_keys(uuid.uuid4().hex)
         storage.get().put(key, factories.thumb_jpeg(3))

@@ -1,0 +1,170 @@
+"""Check-ins in the village: where they were (geofence), stored idempotently by client_uuid, with
+one optional photo."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ...extensions import db
+from ...models import TEAM_ROLES, Checkin, User, Village
+from ...schemas.attendance import CheckinSchema
+from ..errors import Conflict, Forbidden, ValidationFailed
+from ..geo import haversine_m
+from ..timeutil import now_utc, tz
+
+
+def geofence_m(village: Village) -> int:
+    return village.geofence_m or int(current_app.config["VILLAGE_GEOFENCE_M"])
+
+
+def locate(village: Village, latitude: float, longitude: float) -> tuple[float | None, bool]:
+    """Distance to the village centre and whether it is inside the village geofence.
+
+    A village without a centre cannot be checked against: the check-in is kept, outside."""
+    if village.latitude is None or village.longitude is None:
+        return None, False
+    distance = haversine_m(latitude, longitude, village.latitude, village.longitude)
+    return round(distance, 1), distance <= geofence_m(village)
+
+
+def content_hash(user_id: int, values: dict[str, Any]) -> str:
+    """sha256 of the canonical check-in: a replay with other content (or by someone else) is a conflict."""
+    canonical = {
+        "user_id": user_id,
+        "client_uuid": str(values["client_uuid"]),
+        "checked_in_at": values["checked_in_at"].astimezone(timezone.utc).isoformat(),
+        "latitude": float(values["latitude"]),
+        "longitude": float(values["longitude"]),
+        "accuracy_m": float(values["accuracy_m"]),
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _check_time(at: datetime) -> None:
+    now = now_utc()
+    skew = int(current_app.config["FUTURE_SKEW_MINUTES"])
+    window = int(current_app.config["OFFLINE_WINDOW_DAYS"])
+    if at > now + timedelta(minutes=skew):
+        raise ValidationFailed("签到时间晚于服务器时间，请检查手机时间。", field="checked_in_at")
+    if at < now - timedelta(days=window):
+        raise ValidationFailed(f"签到时间早于 {window} 天前，已超出离线补传期限。", field="checked_in_at")
+
+
+def _insert(values: dict[str, Any]):
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(Checkin).values(**values).on_conflict_do_nothing(index_elements=["client_uuid"])
+
+
+def _replay(existing: Checkin, content_hash: str) -> tuple[Checkin, bool]:
+    if existing.content_hash != content_hash:
+        raise Conflict("这个 client_uuid 已用于另一条内容不同的签到。", field="client_uuid")
+    return existing, False
+
+
+def record_checkin(user: User, data: dict[str, Any], photo_key: str | None = None) -> tuple[Checkin, bool]:
+    """Store a check-in idempotently: (checkin, created).
+
+    The same client_uuid with the same content returns the stored row (created False); with other
+    content it is a Conflict. Nothing is stored when validation fails."""
+    if user.role not in TEAM_ROLES or user.village_id is None:
+        raise Forbidden("只有驻村工作队员和第一书记可以驻村签到。")
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求应为 JSON 对象。")
+    try:
+        values = CheckinSchema().load(data)
+    except ValidationError as err:
+        raise ValidationFailed("签到数据有误。", errors=err.messages) from None
+    client_uuid = str(values["client_uuid"])
+    digest = content_hash(user.id, values)
+    existing = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid))
+    if existing is not None:
+        return _replay(existing, digest)
+    _check_time(values["checked_in_at"])
+    village = db.session.get(Village, user.village_id)
+    distance, within = locate(village, values["latitude"], values["longitude"])
+    result = db.session.execute(_insert({
+        "client_uuid": client_uuid, "user_id": user.id, "village_id": village.id,
+        "checked_in_at": values["checked_in_at"].astimezone(timezone.utc), "received_at": now_utc(),
+        "latitude": values["latitude"], "longitude": values["longitude"], "accuracy_m": values["accuracy_m"],
+        "distance_m": distance, "within_geofence": within, "content_hash": digest, "photo_key": photo_key,
+    }))
+    row = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid))
+    if not result.rowcount:  # a concurrent request with the same client_uuid won the race
+        return _replay(row, digest)
+    return row, True
+
+
+def checkins_on(user: User, day: date) -> list[Checkin]:
+    start = datetime.combine(day, time.min, tz()).astimezone(timezone.utc)
+    end = start + timedelta(days=1)
+    return list(db.session.scalars(
+        select(Checkin).where(Checkin.user_id == user.id, Checkin.checked_in_at >= start, Checkin.checked_in_at < end)
+        .order_by(Checkin.checked_in_at.desc())
+    ))
+
+
+# --------------------------------------------------------------------------- the photo
+
+def _photo_keys(hex_: str) -> tuple[str, str]:
+    from .. import storage
+
+    return storage.new_key("checkins", hex_), storage.new_key("checkinthumbs", hex_)
+
+
+def thumb_key(checkin: Checkin) -> str | None:
+    """The thumbnail sits beside the photo under the same UUID."""
+    if not checkin.photo_key:
+        return None
+    return _photo_keys(checkin.photo_key.rsplit("/", 1)[1].split(".")[0])[1]
+
+
+def attach_photo(user: User, client_uuid: str, data: bytes) -> tuple[Checkin, bool]:
+    """One optional photo on the caller's own check-in, checked and re-encoded like visit photos
+    (no EXIF kept). The same photo again is a replay (created False); another photo is a Conflict."""
+    import uuid
+
+    from ... import database
+    from .. import photos, storage
+
+    checkin = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid, Checkin.user_id == user.id))
+    if checkin is None:
+        from ..errors import NotFound
+
+        raise NotFound("没有这次签到（请先上传签到），或您无权操作。")
+    # decode outside SQLite's write lock; checkin is expired and read again afterwards
+    database.end_read_transaction()
+    processed = photos.process(data)
+    store = storage.get()
+    if checkin.photo_key:
+        try:
+            with store.open(checkin.photo_key) as f:
+                same = hashlib.sha256(f.read()).hexdigest() == processed.sha256
+        except FileNotFoundError:
+            same = False
+        if same:
+            return checkin, False
+        raise Conflict("这次签到已经有一张照片。", field="photo")
+    key, thumb = _photo_keys(uuid.uuid4().hex)
+    store.put(key, processed.image)
+    store.put(thumb, processed.thumb)
+    checkin.photo_key = key
+    db.session.flush()
+    return checkin, True
+
+
+def discard_photo(checkin: Checkin) -> None:
+    """Remove the files again when the row could not be committed."""
+    from .. import storage
+
+    store = storage.get()
+    for key in (checkin.photo_key, thumb_key(checkin)):
+        if key:
+            store.delete(key)
