@@ -311,10 +311,10 @@ def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
         out["counts"] = counts
         admin = db.session.get(User, 1)
         p = performance.period(month, NOW)
-        cutoff = min(p.last + timedelta(days=1), NOW.astimezone(SHANGHAI).date())
+        cutoff = min(p.end + timedelta(days=1), NOW.astimezone(SHANGHAI).date())
         conv = _sqlite_value if sqlite else (lambda v: v)
-        params = {"first": conv(p.first), "last": conv(p.last), "D": p.days, "start": conv(p.start), "end": conv(p.end),
-                  "deadline": conv(p.diary_deadline), "cutoff": conv(cutoff), "late_hours": app.config["LATE_ENTRY_HOURS"],
+        params = {"first": conv(p.start), "last": conv(p.end), "D": p.days, "start": conv(p.utc_start), "end": conv(p.utc_end),
+                  "deadline": conv(p.deadline), "cutoff": conv(cutoff), "late_hours": app.config["LATE_ENTRY_HOURS"],
                   "unit": admin.unit_id}
         raw_sql = text(RAW_SQLITE if sqlite else RAW_POSTGRES)
 
@@ -342,7 +342,7 @@ def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
 
         def bare():
             db.session.rollback()
-            return db.session.execute(text(BARE), {"start": conv(p.start), "end": conv(p.end)}).all()
+            return db.session.execute(text(BARE), {"start": conv(p.utc_start), "end": conv(p.utc_end)}).all()
 
         # interleaved: each round times every variant once, so a busy machine slows them alike
         timings = interleaved({"bare": bare, "raw": raw, "compute": compute, "explained": explained, "page": page}, repeats)

@@ -123,7 +123,7 @@ def test_first_secretary_sends_a_flagged_visit_back(app, world, phone):
     import uuid
 
     from webapp.models import Visit
-    from webapp.services.timeutil import now_utc
+    from webapp.services.calendar import now_utc
 
     with app.app_context():
         v = Visit(client_uuid=str(uuid.uuid4()), household_id=world["hh3"], helper_id=world["h2"],
@@ -153,7 +153,7 @@ def test_first_secretary_reads_why_and_accepts_a_flagged_visit(app, world, phone
     import uuid
 
     from webapp.models import Visit
-    from webapp.services.timeutil import now_utc
+    from webapp.services.calendar import now_utc
 
     with app.app_context():
         v = Visit(client_uuid=str(uuid.uuid4()), household_id=world["hh3"], helper_id=world["h2"],

@@ -7,7 +7,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Visit
-from webapp.services.timeutil import now_utc
+from webapp.services.calendar import now_utc
 
 CST = timezone(timedelta(hours=8))
 

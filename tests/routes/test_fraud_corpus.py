@@ -15,9 +15,9 @@ from tests import factories as f
 from tests.visit_data import CST, photo_form
 from webapp.extensions import db
 from webapp.models import Measure
+from webapp.services.calendar import month_key
 from webapp.services.demo_pictures import jpeg as scene_jpeg
 from webapp.services.demo_pictures import scene
-from webapp.services.timeutil import month_key
 
 VILLAGE = (30.300, 109.500)
 SCHOOL = (30.300 - 0.072, 109.500)  # ~8 km south of the village

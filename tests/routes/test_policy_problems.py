@@ -10,7 +10,7 @@ from tests.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import Household, Measure, User
 from webapp.services import performance, policy_problems
-from webapp.services.timeutil import local_date
+from webapp.services.calendar import local_date
 
 
 def post(client, body):

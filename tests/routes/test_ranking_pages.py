@@ -48,7 +48,7 @@ def test_a_units_month_is_the_same_aggregated_wide_or_probed(app, march):
     with app.test_request_context():
         admin = db.session.get(User, march["admin"])
         p = performance.period(MARCH)
-        scope = access.helper_ids(admin, p.first, p.last)
+        scope = access.helper_ids(admin, p.start, p.end)
         wide = performance.compute_month(MARCH, scope, wide=True)
         db.session.rollback()
         probed = performance.compute_month(MARCH, scope, wide=False)

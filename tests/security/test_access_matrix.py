@@ -19,7 +19,7 @@ from tests import factories
 from tests.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import PrintJob, SpotCheckDraw, SpotCheckItem
-from webapp.services.timeutil import local_today, month_key
+from webapp.services.calendar import local_today, month_key
 
 from .conftest import login, row_counts
 

@@ -16,7 +16,7 @@ from tests import factories
 from tests.roster_files import HOUSEHOLD_HEADERS, csv_bytes, household_row, upload
 from webapp.extensions import db
 from webapp.models import Household, Unit, Village
-from webapp.services.timeutil import local_today, month_key, quarter_of
+from webapp.services.calendar import local_today, month_key, quarter_of
 
 from .conftest import login
 

@@ -27,7 +27,7 @@ from tests.roster_files import household_row, upload, xlsx_bytes
 from tests.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import Household, Leave, Measure, User
-from webapp.services.timeutil import local_today, month_key
+from webapp.services.calendar import local_today, month_key
 
 from .conftest import login
 

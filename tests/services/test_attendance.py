@@ -8,8 +8,8 @@ from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Village
 from webapp.schemas.attendance import member_json
 from webapp.services import access, attendance
+from webapp.services.calendar import local_today, now_utc
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from webapp.services.timeutil import local_today, now_utc
 
 CST = timezone(timedelta(hours=8))
 V1_CENTRE = (30.30, 109.50)  # 东村 in the test world

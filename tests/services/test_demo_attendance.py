@@ -4,7 +4,7 @@ import random
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Village
 from webapp.services import access, attendance, demo_attendance
-from webapp.services.timeutil import local_date, local_today
+from webapp.services.calendar import local_date, local_today
 
 
 def test_demo_attendance(world, ctx):

@@ -7,8 +7,8 @@ import pytest
 from webapp.extensions import db
 from webapp.models import AuditLog, Household, User, Village, Visit
 from webapp.services import reviews
+from webapp.services.calendar import now_utc
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from webapp.services.timeutil import now_utc
 
 
 def visit(helper: User, hh: Household, flags=(), days_ago: float = 0) -> Visit:

@@ -6,6 +6,7 @@ from ..extensions import db
 from ..jsonapi import json_body, login_required
 from ..schemas.attendance import checkin_json, team_summary_json
 from ..services import access, attendance
+from ..services.calendar import parse_period
 from ..services.errors import ValidationFailed
 from ..web import params
 
@@ -32,7 +33,7 @@ def summary():
     `quarter=YYYY-Qn` (neither: the current month). First secretary of that village and the
     unit's office admins only."""
     village = access.attendance_village(current_user, params.id_arg("village_id", request.args))
-    period = attendance.parse_period(params.month_arg(source=request.args, default=False),
+    period = parse_period(params.month_arg(source=request.args, default=False),
                                      params.quarter_arg(source=request.args, default=False))
     resp = jsonify(team_summary_json(attendance.team_summary(village, period)))
     resp.headers["Cache-Control"] = "no-store"

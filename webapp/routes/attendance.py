@@ -6,7 +6,7 @@ from .. import htmx
 from ..models import LEAVE_KINDS, Leave
 from ..security import requires
 from ..services import access, attendance, checkin_count, lookups, permissions, storage
-from ..services.timeutil import local_today
+from ..services.calendar import local_today, parse_period, period_containing
 from ..web import params
 from ..web.writes import attempt, error_page
 
@@ -18,7 +18,7 @@ bp.add_app_template_global(checkin_count.explanation, "checkin_rule")
 def checkin_page():
     today = local_today()
     village = current_user.village
-    me = attendance.member_summary(current_user, attendance.period_containing("quarter", today), today)
+    me = attendance.member_summary(current_user, period_containing("quarter", today), today)
     return render_template(
         "attendance/checkin.html", village=village, radius=attendance.geofence_m(village),
         checkins=attendance.checkins_on(current_user, today), progress=me.progress, today=today,
@@ -29,7 +29,7 @@ def checkin_page():
 @requires(permissions.in_team)
 def today_fragment():
     today = local_today()
-    me = attendance.member_summary(current_user, attendance.period_containing("quarter", today), today)
+    me = attendance.member_summary(current_user, period_containing("quarter", today), today)
     return render_template("attendance/_today.html", checkins=attendance.checkins_on(current_user, today),
                            progress=me.progress, today=today)
 
@@ -37,7 +37,7 @@ def today_fragment():
 @bp.get("/calendar")
 @requires(permissions.in_team)
 def my_calendar():
-    period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
+    period = parse_period(month=params.month_arg(source=request.args, default=False))
     summary = attendance.member_summary(current_user, period)
     return htmx.render("attendance/calendar.html", "attendance/_calendar.html", summary=summary,
                        weeks=attendance.calendar_weeks(summary.days), cal_endpoint="attendance.my_calendar",

@@ -69,7 +69,7 @@ def my_year():
 @requires(permissions.can_assess)
 def helper_month(helper_id: int):
     p = performance.period(params.month_arg())
-    return _helper_month_page(access.assessed_helper(current_user, helper_id, p.first, p.last))
+    return _helper_month_page(access.assessed_helper(current_user, helper_id, p.start, p.end))
 
 
 @bp.get("/helpers/<int:helper_id>/year")

@@ -18,8 +18,8 @@ from ..extensions import db
 from ..models import Village
 from ..security import requires
 from ..services import access, lookups, pdf, pdf_pool, permissions, printjobs
+from ..services.calendar import local_today, month_key
 from ..services.errors import ValidationFailed
-from ..services.timeutil import local_today, month_key
 from ..web import params
 from ..web.writes import attempt
 

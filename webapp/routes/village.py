@@ -5,7 +5,7 @@ from flask_login import current_user
 from .. import htmx
 from ..security import requires
 from ..services import access, attendance, households, lookups, permissions, reviews, verification
-from ..services.timeutil import local_today
+from ..services.calendar import Period, local_today, parse_period
 from ..web import params
 from ..web.writes import attempt, done, fragment_or_done
 
@@ -30,13 +30,13 @@ def _village_arg() -> int | None:
     return params.id_arg("village_id", request.args)
 
 
-def _period() -> attendance.Period:
+def _period() -> Period:
     """`?month=YYYY-MM` or `?quarter=YYYY-Qn`; neither: the current month."""
-    return attendance.parse_period(params.month_arg(source=request.args, default=False),
+    return parse_period(params.month_arg(source=request.args, default=False),
                                    params.quarter_arg(source=request.args, default=False))
 
 
-def _period_urls(period: attendance.Period, args: dict) -> dict[str, str]:
+def _period_urls(period: Period, args: dict) -> dict[str, str]:
     """The team page's switches: this month, the quarter, the previous and the next period."""
     key, today = period.kind, local_today()
     month = today if period.start <= today <= period.end else period.start
@@ -64,7 +64,7 @@ def team():
 @requires(permissions.can_oversee_team)
 def member_calendar(user_id: int):
     person = access.team_person(current_user, user_id)
-    period = attendance.parse_period(month=params.month_arg(source=request.args, default=False))
+    period = parse_period(month=params.month_arg(source=request.args, default=False))
     summary = attendance.member_summary(person, period)
     return htmx.render("village/member.html", "attendance/_calendar.html", summary=summary,
                        weeks=attendance.calendar_weeks(summary.days), cal_endpoint="village.member_calendar",

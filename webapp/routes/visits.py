@@ -10,8 +10,8 @@ from ..htmx import form_status, render
 from ..models import MEASURE_CATEGORIES, Household
 from ..schemas import visits as visit_schemas
 from ..services import access, measures, permissions, subsidies, verification, visit_flags, visits
+from ..services.calendar import local_today, month_key
 from ..services.errors import ValidationFailed
-from ..services.timeutil import local_today, month_key
 from ..web import params
 from ..web.writes import attempt
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..services.timeutil import local_date
+from ..services.calendar import local_date
 from . import validators
 
 REQUIRED_MSG = {"required": "必填。", "null": "必填。"}

@@ -67,7 +67,7 @@ def moment(value) -> None:
     9999-12-31T23:59-14:00 would overflow when converted to UTC."""
     from datetime import timezone
 
-    from ..services.timeutil import MAX_YEAR, MIN_YEAR
+    from ..services.calendar import MAX_YEAR, MIN_YEAR
 
     try:
         year = value.astimezone(timezone.utc).year

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import ReviewStatus, User, Visit, VisitAmendment
 from . import access, audit
+from .calendar import now_utc
 from .errors import Conflict, ValidationFailed
-from .timeutil import now_utc
 
 WHY_NOT = {
     ReviewStatus.PENDING: "这次走访尚未被退回（待审阅），不能修改；如需更正请新建一次走访。",

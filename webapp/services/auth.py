@@ -34,9 +34,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import User
 from . import login_limits
+from .calendar import now_utc
 from .errors import DomainError
 from .login_limits import Limit
-from .timeutil import now_utc
 
 MAX_ADDRESS = 64
 

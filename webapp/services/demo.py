@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from ..extensions import db
 from ..models import EDUCATION_STAGES, Household, Member, Pairing, Unit, User, Village
 from ..schemas.validators import id_check_char
-from .timeutil import local_today
+from .calendar import local_today
 
 PASSWORD = "bangfu2026"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田向覃谭"

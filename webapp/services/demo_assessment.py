@@ -17,8 +17,8 @@ from ..extensions import db
 from ..models import Household, SubsidyAnswer, User, Visit
 from . import performance, policy_problems, sanctions
 from .assessment import spot_effects
+from .calendar import local_today, month_key
 from .errors import ValidationFailed
-from .timeutil import local_today, month_key
 
 
 def seed(rng: random.Random) -> dict[str, int]:

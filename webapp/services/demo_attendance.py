@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import TEAM_ROLES, Checkin, Household, Leave, User, Village, Visit
 from . import attendance
-from .timeutil import local_today, tz
+from .calendar import local_today, tz
 
 # (probability of a day in the village on a working day, on a weekend or holiday)
 DILIGENT = (0.95, 0.45)

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from ..extensions import db
 from ..models import Household, Measure, Pairing, Photo, PhotoHashBand, SubsidyAnswer, User, Visit
 from . import demo_pictures, geo, phash, photo_index, photos, storage, subsidies, visit_flags, visits
-from .timeutil import local_today, tz
+from .calendar import local_today, tz
 
 NOTES = (
     "入户了解家庭收支情况，宣讲产业奖补政策。",

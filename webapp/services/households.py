@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import Household, Pairing, User, Visit
 from . import access
-from .timeutil import local_today, month_utc_range
+from .calendar import local_today, month_utc_range
 
 
 @dataclass

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Household, Pairing, User
 from . import audit, permissions
+from .calendar import local_today
 from .errors import ValidationFailed
-from .timeutil import local_today
 
 
 def current(household_id: int) -> Pairing | None:

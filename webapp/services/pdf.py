@@ -25,8 +25,8 @@ from .. import database
 from ..extensions import db
 from ..models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Village, Visit
 from . import access, pdf_pool, pdf_render, redact, storage
+from .calendar import month_days, month_label, month_period, month_utc_range, now_utc, parse_month, tz
 from .pdf_render import STATIC_PREFIX, THUMB_PREFIX, AppURLFetcher, FetchRefused, render_pdf  # noqa: F401
-from .timeutil import month_days, month_utc_range, now_utc, parse_month, tz
 
 WEEKDAYS = "一二三四五六日"
 # the 两不愁三保障 items and drinking water; services/visits.CHECKLIST is preferred when present
@@ -99,11 +99,6 @@ class Document:
     thumb_keys: list[str] = field(default_factory=list)
 
 
-def month_label(month: str) -> str:
-    year, mon = parse_month(month)
-    return f"{year}年{mon}月"
-
-
 def _when(value: datetime) -> str:
     local = value.astimezone(tz())
     return f"{local.month}月{local.day}日 星期{WEEKDAYS[local.weekday()]} {local:%H:%M}"
@@ -151,7 +146,7 @@ def checklist_rows(checklist: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 @dataclass
 class ScoreSummary:
-    """A closed month's result (services/performance.py snapshot in MonthResult.data)."""
+    """A closed month's result (services/performance snapshot in MonthResult.data)."""
 
     score: float
     rating: str
@@ -253,7 +248,7 @@ def allowed_thumbs(doc: Document):
 
 
 # --- the attendance sheet -------------------------------------------------------------------
-# Day counting is services/attendance.py's (the same numbers as the attendance pages).
+# Day counting is services/attendance's (the same numbers as the attendance pages).
 
 DAY_MARKS = {"in": "√", "leave": "假", "half": "半", "absent": "×", "off": "－"}
 
@@ -294,7 +289,7 @@ def attendance_data(village: Village, month: str) -> Sheet:
     from . import attendance
 
     year, mon = parse_month(month)
-    period = attendance.month_period(year, mon)
+    period = month_period(year, mon)
     team = attendance.team_summary(village, period)
     days = period.dates()
     cal = attendance.WorkCalendar()

@@ -31,8 +31,8 @@ from .. import database
 from ..extensions import db
 from ..models import Photo, PhotoHashBand, User, Visit
 from . import access, phash, photo_index, storage, visit_flags
+from .calendar import tz
 from .errors import Conflict, DomainError, ValidationFailed
-from .timeutil import tz
 
 pillow_heif.register_heif_opener()
 

@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, select
 from ..extensions import db
 from ..models import Household, Measure, MeasureStatus, Member, Pairing, SubsidyAnswer, Visit
 from . import audit, permissions, subsidies
-from .timeutil import local_date, tz
+from .calendar import local_date, tz
 
 SOURCE = "policy"
 # 两不愁三保障 item → the measure family that answers it
@@ -85,16 +85,16 @@ def open_problems(villages: Select, today: date | None = None) -> list[tuple[Mea
 def overdue_by_helper(p, scope: Select) -> dict[int, list[str]]:
     """{helper id: ["张三：政策落实：… (到期 3月20日)"]}: policy problems of the helper's households
     (paired in the month) due by the month's end and still open when it ended (or now, if earlier)."""
-    cutoff = min(p.last + timedelta(days=1), p.now.astimezone(tz()).date())
+    cutoff = min(p.end + timedelta(days=1), p.now.astimezone(tz()).date())
     rows = db.session.execute(
         select(Pairing.helper_id, Household.head_name, Measure.title, Measure.due_date)
         .join(Household, Household.id == Pairing.household_id)
         .join(Measure, Measure.household_id == Household.id)
-        .where(Pairing.helper_id.in_(scope), Pairing.start_date <= p.last,
-               Pairing.end_date.is_(None) | (Pairing.end_date >= p.first),
+        .where(Pairing.helper_id.in_(scope), Pairing.start_date <= p.end,
+               Pairing.end_date.is_(None) | (Pairing.end_date >= p.start),
                Measure.source == SOURCE, Measure.due_date.is_not(None), Measure.due_date < cutoff,
-               Measure.created_at < p.end,
-               ~and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < p.end)))
+               Measure.created_at < p.utc_end,
+               ~and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < p.utc_end)))
         .order_by(Measure.due_date, Measure.id)
     ).all()
     out: dict[int, list[str]] = {}

@@ -32,8 +32,8 @@ from sqlalchemy import exists, or_, select, update
 from ..extensions import db
 from ..models import Household, Pairing, PrintJob, PrintJobStatus, User, Village, Visit
 from . import access, pdf, pdf_pool, pdf_render, permissions, storage
+from .calendar import month_days, month_label, month_utc_range, now_utc, parse_month
 from .errors import NotFound, ValidationFailed
-from .timeutil import month_days, month_utc_range, now_utc, parse_month
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
 def job_label(job: PrintJob) -> str:
     p = job.params or {}
     scope = p.get("village_name") or p.get("unit_name") or ""
-    return f"{pdf.month_label(p['month'])} {scope} 帮扶日志（{'合并 PDF' if p.get('format') == 'pdf' else '压缩包'}）"
+    return f"{month_label(p['month'])} {scope} 帮扶日志（{'合并 PDF' if p.get('format') == 'pdf' else '压缩包'}）"
 
 
 def helpers_for(user: User, month: str, village: Village | None) -> list[User]:

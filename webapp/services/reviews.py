@@ -15,8 +15,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..models import Household, ReviewStatus, User, Village, Visit
 from . import access, audit, households, permissions
+from .calendar import local_today, month_utc_range, now_utc
 from .errors import Conflict, Forbidden, ValidationFailed
-from .timeutil import local_today, month_utc_range, now_utc
 
 REVIEW_LABELS = {ReviewStatus.PENDING: "待审阅", ReviewStatus.REVIEWED: "已阅", ReviewStatus.RETURNED: "已退回",
                  ReviewStatus.FIXED: "已整改待复核"}

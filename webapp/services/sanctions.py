@@ -99,7 +99,7 @@ def mark_spot_check_fake(by: User, item: SpotCheckItem, fake: bool) -> SpotCheck
 def fake_visits(start: datetime, end: datetime, scope: Select) -> dict[int, list[str]]:
     """{helper id: ["3月5日 张三：note", ...]} for visits in [start, end) confirmed fake, helpers in scope."""
     from ..models import Household
-    from .timeutil import tz
+    from .calendar import tz
 
     rows = db.session.execute(
         select(Visit.helper_id, Visit.checked_in_at, Household.head_name, Visit.fake_note)

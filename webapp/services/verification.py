@@ -11,8 +11,8 @@ from typing import Any
 from ..extensions import db
 from ..models import ReviewStatus, User, Visit
 from . import access, audit, permissions, visit_flags
+from .calendar import now_utc
 from .errors import Conflict, Forbidden, ValidationFailed
-from .timeutil import now_utc
 
 NOTE_MAX = 500
 

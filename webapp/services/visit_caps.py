@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import User, Visit
+from .calendar import tz
 from .errors import ValidationFailed
-from .timeutil import tz
 
 
 def text_length(data: Mapping[str, Any]) -> int:

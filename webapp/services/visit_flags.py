@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from ..extensions import db
 from ..models import Household, Visit
 from . import geo
-from .timeutil import tz
+from .calendar import tz
 
 FLAGS: dict[str, str] = {
     "outside_geofence": "超出范围",

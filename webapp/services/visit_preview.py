@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Household, User, Visit
 from . import access, geo, visits
-from .timeutil import now_utc, tz
+from .calendar import now_utc, tz
 
 try:  # the flags' evidence (visit_flags, built beside this branch): used when present
     from . import visit_flags as _evidence

@@ -23,8 +23,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..extensions import db
 from ..models import Household, Member, Pairing, ReviewStatus, SubsidyAnswer, User, Visit
 from . import access, audit, geo, measures, policy_problems, subsidies, visit_caps, visit_flags
+from .calendar import month_utc_range, now_utc
 from .errors import Conflict, ValidationFailed
-from .timeutil import month_utc_range, now_utc
 
 # 两不愁三保障 plus safe drinking water: code → label
 CHECKLIST: tuple[tuple[str, str], ...] = (

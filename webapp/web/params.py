@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from flask import request
 from werkzeug.routing import IntegerConverter
 
+from ..services.calendar import MAX_YEAR, MIN_YEAR, local_today, month_key, parse_month, parse_quarter, quarter_of
 from ..services.errors import NotFound, ValidationFailed
-from ..services.timeutil import MAX_YEAR, MIN_YEAR, local_today, month_key, parse_month, parse_quarter, quarter_of
 
 MAX_ID = 2**31 - 1  # every id column is a 32-bit INTEGER (PostgreSQL)
 ID_MSG = f"应为 1–{MAX_ID} 之间的整数编号。"

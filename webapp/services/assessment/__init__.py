@@ -1,4 +1,4 @@
-"""Assessment rules from the source documents (issue 15), kept out of services/performance.py.
+"""Assessment rules from the source documents (issue 15), kept out of services/performance/.
 
 after_month() is the one hook performance.py calls on every month it shows (live or closed):
 the spot-check result moves the score and rating (spot_effects), and 弄虚作假 confirmed by a
@@ -21,7 +21,7 @@ def after_month(results: list[Any], p: Any, scope: Select) -> None:
     """Apply what the township's own checks found to computed months (idempotent)."""
     if not results:
         return
-    fakes = sanctions.fake_visits(p.start, p.end, scope)
+    fakes = sanctions.fake_visits(p.utc_start, p.utc_end, scope)
     short = policy_problems.overdue_by_helper(p, scope)
     for r in results:
         spot_effects.apply(r)

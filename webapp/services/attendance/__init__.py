@@ -13,8 +13,9 @@ leave of the period: never a query per member or per day.
 
 The package: `checkins` (check-ins and their photo), `leave` (requests, decisions, 销假),
 `workdays` and `days` (day counting), `summaries` (members, teams, the quarter's progress),
-`periods` (the month or quarter shown).
+the month or quarter shown is a `services.calendar.Period`.
 """
+from ..calendar import Period, month_period, parse_period, period_containing, quarter_period
 from .checkins import (
     attach_photo,
     checkins_on,
@@ -39,7 +40,6 @@ from .leave import (
     record_return,
     request_leave,
 )
-from .periods import Period, month_period, parse_period, period_containing, quarter_period
 from .summaries import (
     PACE_LABELS,
     MemberSummary,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
@@ -16,9 +16,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ...extensions import db
 from ...models import TEAM_ROLES, Checkin, User, Village
 from ...schemas.attendance import CheckinSchema
+from ..calendar import local_midnight, now_utc
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..geo import haversine_m
-from ..timeutil import now_utc, tz
 
 
 def geofence_m(village: Village) -> int:
@@ -103,7 +103,7 @@ def record_checkin(user: User, data: dict[str, Any], photo_key: str | None = Non
 
 
 def checkins_on(user: User, day: date) -> list[Checkin]:
-    start = datetime.combine(day, time.min, tz()).astimezone(timezone.utc)
+    start = local_midnight(day)
     end = start + timedelta(days=1)
     return list(db.session.scalars(
         select(Checkin).where(Checkin.user_id == user.id, Checkin.checked_in_at >= start, Checkin.checked_in_at < end)

@@ -3,7 +3,7 @@ from one grouped query over (member, local day) and the approved leave of the ra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from flask import current_app
@@ -12,7 +12,7 @@ from sqlalchemy import Date, case, cast, func, select, type_coerce
 from ...extensions import db
 from ...models import Checkin, User
 from .. import checkin_count
-from ..timeutil import local_date, tz
+from ..calendar import local_date, local_midnight, tz
 from .workdays import WorkCalendar, posting_start
 
 DAY_STATUS_LABELS = {
@@ -56,9 +56,7 @@ def day_counts(user_ids: list[int], start: date, end: date) -> dict[int, dict[da
     out: dict[int, dict[date, tuple[int, int]]] = {uid: {} for uid in user_ids}
     if not user_ids:
         return out
-    zone = tz()
-    lo = datetime.combine(start, time.min, zone).astimezone(timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(timezone.utc)
+    lo, hi = local_midnight(start), local_midnight(end + timedelta(days=1))
     where = (Checkin.user_id.in_(user_ids), Checkin.checked_in_at >= lo, Checkin.checked_in_at < hi)
     dialect = db.session.get_bind().dialect.name
     day = None

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import LEAVE_KINDS, TEAM_ROLES, Leave, User
 from .. import audit
+from ..calendar import local_date, local_today, now_utc, tz
 from ..errors import Conflict, Forbidden, ValidationFailed
-from ..timeutil import local_date, local_today, now_utc, tz
 from .workdays import WorkCalendar
 
 LEAVE_KIND_LABELS = {"事假": "事假", "病假": "病假", "公假": "公假（会议、培训）"}

@@ -9,10 +9,9 @@ from sqlalchemy import case, select
 
 from ...extensions import db
 from ...models import TEAM_ROLES, User, Village
-from ..timeutil import local_today
+from ..calendar import Period, local_today
 from .days import Day, build_days, day_counts
 from .leave import approved_leave
-from .periods import Period
 from .workdays import WorkCalendar, posting_start
 
 PACE_LABELS = {

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from flask import current_app
 
 from ...models import User
-from ..timeutil import local_date
+from ..calendar import local_date
 
 
 def _date_list(key: str) -> set[date]:

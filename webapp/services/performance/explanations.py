@@ -70,7 +70,7 @@ def explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdu
         flags.append(_flag("late_records", f"{late} 次走访超过 {hours} 小时才录入"))
     parts = []
     no_diary_names = [n for n in no_diary_names if n not in unvisited_names]  # one sanction per fact
-    if no_diary_names and p.diary_closed:
+    if no_diary_names and p.deadline_passed:
         parts.append(f"截止 {p.deadline_label} 未录入帮扶日志：{'、'.join(no_diary_names)}")
     if hm.returned_visits:
         parts.append(f"{hm.returned_visits} 条走访记录被退回尚未修改")

@@ -3,14 +3,14 @@ month (HelperMonth) and the quarter (HelperPeriod), and the rating thresholds.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 
 from ...models import MonthResult, SpotCheckItem
+from ..calendar import Period, month_period, parse_month
 from ..errors import ValidationFailed
-from ..timeutil import month_days, month_key, parse_month, tz
 
 RATINGS = ("优秀", "合格", "不合格")
 
@@ -177,37 +177,10 @@ def rating_for(score: float, vetoed: bool, excellent: float | None = None, passi
     return "不合格"
 
 
-@dataclass
-class Period:
-    key: str
-    first: date
-    last: date
-    days: int
-    start: datetime  # UTC instant of the month's first local midnight
-    end: datetime  # UTC instant after the month's last local day
-    diary_deadline: datetime  # entries received before this count for the diary
-    now: datetime
-    deadline_label: str
-
-    @property
-    def ended(self) -> bool:
-        return self.now >= self.end
-
-    @property
-    def diary_closed(self) -> bool:
-        return self.now >= self.diary_deadline
-
-
 def period(month: str, now: datetime | None = None) -> Period:
+    """The month with its diary deadline (DIARY_DEADLINE_DAY days after its end), seen from now."""
     try:
         year, mon = parse_month(month)
     except ValueError as err:
         raise ValidationFailed(str(err), field="month") from None
-    first, last = month_days(year, mon)
-    zone = tz()
-    start = datetime.combine(first, datetime.min.time(), zone).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone).astimezone(timezone.utc)
-    deadline_day = last + timedelta(days=int(_cfg("DIARY_DEADLINE_DAY")))
-    deadline = datetime.combine(deadline_day + timedelta(days=1), datetime.min.time(), zone).astimezone(timezone.utc)
-    return Period(month_key(first), first, last, (last - first).days + 1, start, end, deadline,
-                  now or datetime.now(timezone.utc), f"{deadline_day.month}月{deadline_day.day}日")
+    return month_period(year, mon, now, int(_cfg("DIARY_DEADLINE_DAY")))

@@ -12,8 +12,8 @@ from ...extensions import db
 from ...models import MonthClosure, MonthResult, User
 from .. import access, redact
 from ..assessment import after_month
+from ..calendar import parse_quarter, quarter_months, tz
 from ..errors import ValidationFailed
-from ..timeutil import parse_quarter, quarter_months, tz
 from .closing import is_closed
 from .month import HelperMonth, HelperPeriod, Period, _cfg, period, pts, rating_for
 from .scoring import combine_months, compute_month, one_unit, rank_months, year_score
@@ -30,7 +30,7 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
     p = period(month, now)
     if village_id is not None:
         access.village(user, village_id)
-    scope = access.helper_ids(user, p.first, p.last, village_id)
+    scope = access.helper_ids(user, p.start, p.end, village_id)
     snap = db.session.execute(
         select(MonthResult)
         .join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
@@ -47,14 +47,14 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
         for r in results:
             r.spot_check = items.get(r.helper_id)
         after_month(results, p, scope)
-    return rank_months(redact.month_results(user, results, p.first, p.last, scope))
+    return rank_months(redact.month_results(user, results, p.start, p.end, scope))
 
 
 def helper_month(user: User, helper: User, month: str, now: datetime | None = None) -> HelperMonth | None:
     """One helper's month (the helper must be in the user's scope: see access.assessed_helper)."""
     p = period(month, now)
-    access.assessed_helper(user, helper.id, p.first, p.last)
-    return redact.month_results(user, [_helper_month(helper, p, now)], p.first, p.last)[0]
+    access.assessed_helper(user, helper.id, p.start, p.end)
+    return redact.month_results(user, [_helper_month(helper, p, now)], p.start, p.end)[0]
 
 
 def _helper_month(helper: User, p: Period, now: datetime | None) -> HelperMonth | None:

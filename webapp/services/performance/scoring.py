@@ -24,7 +24,7 @@ def builder(p: Period, ctx: _Context):
     w_cov, w_diary, w_meas, w_time = float(w["coverage"]), float(w["diary"]), float(w["measures"]), float(w["timeliness"])
     per, cap = ctx.per_flag, ctx.flag_cap
     excellent, passing = float(_cfg("RATING_EXCELLENT")), float(_cfg("RATING_PASS"))
-    key, D, provisional = p.key, p.days, not p.diary_closed
+    key, D, provisional = p.key, p.days, not p.deadline_passed
 
     def build(row) -> HelperMonth | None:
         (uid, username, display_name, unit_id, hh_count, days, visited_days, visited, diary_days, diary, due, done,

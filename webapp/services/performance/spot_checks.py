@@ -20,8 +20,8 @@ from .month import _cfg, period
 
 def _population(by: User, key: str) -> list[int]:
     p = period(key)
-    paired = select(Pairing.helper_id).where(Pairing.start_date <= p.last,
-                                             Pairing.end_date.is_(None) | (Pairing.end_date >= p.first))
+    paired = select(Pairing.helper_id).where(Pairing.start_date <= p.end,
+                                             Pairing.end_date.is_(None) | (Pairing.end_date >= p.start))
     return list(db.session.scalars(
         access.helper_ids(by).where(User.id.in_(paired), User.active.is_(True)).order_by(User.id)
     ).all())

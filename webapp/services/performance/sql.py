@@ -10,7 +10,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Boolean, String
 
 from ...models import Household, Measure, Pairing, User, Visit
-from ..timeutil import tz
+from ..calendar import tz
 from .month import Period, _cfg
 
 SEP = "\x1f"  # joins names inside one aggregate; split again in Python
@@ -119,7 +119,7 @@ def month_query(p: Period, scope: Select, wide: bool) -> Select:
     wide: the scope is a whole unit, so visits and measures are aggregated for the month without
     probing the scope row by row (the final join keeps the scope); otherwise they are filtered first.
     """
-    first, last, D = p.first, p.last, p.days
+    first, last, D = p.start, p.end, p.days
     one = literal(1)
     # pairings overlapping the month, days covered per (helper, household)
     lo = case((Pairing.start_date > first, Pairing.start_date), else_=literal(first))
@@ -139,7 +139,7 @@ def month_query(p: Period, scope: Select, wide: bool) -> Select:
     flagged = json_nonempty(Visit.flags)
     waiting = and_(flagged, Visit.verified_at.is_(None))
     counted = ~waiting
-    diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < p.diary_deadline,
+    diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < p.deadline,
                     Visit.review_status != "returned", counted)
     vhh = (
         select(Visit.helper_id.label("helper_id"), Visit.household_id.label("household_id"),
@@ -151,15 +151,15 @@ def month_query(p: Period, scope: Select, wide: bool) -> Select:
                isum(case((Visit.review_status == "returned", one), else_=0)).label("returned"),
                isum(case((waiting, one), else_=0)).label("waiting"),
                str_agg(case((waiting, cast(Visit.flags, String))), literal(SEP3)).label("waiting_flags"))
-        .where(Visit.checked_in_at >= p.start, Visit.checked_in_at < p.end)
+        .where(Visit.checked_in_at >= p.utc_start, Visit.checked_in_at < p.utc_end)
         .group_by(Visit.helper_id, Visit.household_id)
     )
     if not wide:
         vhh = vhh.where(Visit.helper_id.in_(scope))
     vhh = vhh.cte("vhh")
     # measures of the paired households
-    done_by_end = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.end))
-    done_before_start = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.start))
+    done_by_end = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.utc_end))
+    done_before_start = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.utc_start))
     due = and_(Measure.due_date.is_not(None), Measure.due_date <= last,
                (Measure.due_date >= first) | ~done_before_start)
     cutoff = min(last + timedelta(days=1), p.now.astimezone(tz()).date())
@@ -171,7 +171,7 @@ def month_query(p: Period, scope: Select, wide: bool) -> Select:
                isum(case((overdue, one), else_=0)).label("overdue"),
                # policy problems overdue are flagged 第九条(三)1 instead (services.policy_problems)
                str_agg(case((and_(overdue, Measure.source.is_(None)), Measure.title)), literal(SEP2)).label("overdue_titles"))
-        .where(Measure.created_at < p.end)
+        .where(Measure.created_at < p.utc_end)
         .group_by(Measure.household_id)
     )
     if not wide:

@@ -296,7 +296,7 @@ def _bulk_update(model, rows: list[dict]) -> None:
 
 
 def _today():
-    from ..timeutil import local_today
+    from ..calendar import local_today
 
     return local_today()
 
