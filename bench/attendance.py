@@ -4,7 +4,7 @@ Generates one unit with 30 villages, each with a team of 5 (a first secretary an
 a quarter of check-ins (about 1.3 a day on 80% of days, some outside the geofence) and a few
 leaves each, on SQLite and on PostgreSQL, then times (median of repeats, after one warm-up):
 
-- summary: services.attendance.team_summary(village, quarter) — what the first secretary's table
+- summary: services.attendance.team_summary(rules, village, quarter) — what the first secretary's table
   and GET /api/v1/attendance/summary compute (one grouped query over (member, local day), one
   leave query, then the calendar in Python);
 - raw: the bare grouped query alone (check-ins and days in the village per member), fetched from
@@ -53,7 +53,7 @@ def _median(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def _seed(db, models, attendance) -> None:
+def _seed(db, models, attendance, att) -> None:
     rng = random.Random(5)
     unit = models.Unit(name="基准乡")
     db.session.add(unit)
@@ -80,7 +80,7 @@ def _seed(db, models, attendance) -> None:
                     far = rng.random() < 0.05
                     lat = v.latitude + (0.09 if far else rng.uniform(-0.005, 0.005))
                     at = datetime(d.year, d.month, d.day, rng.randrange(7, 19), rng.randrange(60), tzinfo=SHANGHAI)
-                    distance, within = attendance.locate(v, lat, v.longitude)
+                    distance, within = attendance.locate(att, v, lat, v.longitude)
                     rows.append(dict(client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)), user_id=u.id,
                                      village_id=v.id, checked_in_at=at.astimezone(timezone.utc),
                                      received_at=at.astimezone(timezone.utc), latitude=lat, longitude=v.longitude,
@@ -102,9 +102,11 @@ def run(url: str, label: str, repeats: int) -> dict:
 
         from webapp import models
         from webapp.services import attendance
+        from webapp.web import rules
 
         upgrade()
-        _seed(db, models, attendance)
+        att = rules.attendance()
+        _seed(db, models, attendance, att)
         q = attendance.quarter_period(*QUARTER)
         villages = db.session.scalars(db.select(models.Village).order_by(models.Village.id)).all()
         village = villages[0]
@@ -114,7 +116,7 @@ def run(url: str, label: str, repeats: int) -> dict:
 
         def summary():
             db.session.expire_all()
-            s = attendance.team_summary(village, q, today=TODAY)
+            s = attendance.team_summary(att, village, q, today=TODAY)
             assert len(s.members) == TEAM
 
         def raw():
@@ -142,10 +144,10 @@ def run(url: str, label: str, repeats: int) -> dict:
         def unit():
             db.session.expire_all()
             for v in villages:
-                attendance.team_summary(v, q, today=TODAY)
+                attendance.team_summary(att, v, q, today=TODAY)
 
         # the three ways agree
-        s = {m.user.id: m for m in attendance.team_summary(village, q, today=TODAY).members}
+        s = {m.user.id: m for m in attendance.team_summary(att, village, q, today=TODAY).members}
         r = {uid: (n, d) for uid, n, d in raw()}
         assert all(s[uid].days_in_village == r[uid][1] and s[uid].checkins == r[uid][0] for uid in ids), (s, r)
         assert naive() == {uid: s[uid].days_in_village for uid in ids}

@@ -79,6 +79,7 @@ def make_app(tmp: Path, gzip_on: bool):
     from webapp import create_app
     from webapp.extensions import db
     from webapp.services import demo
+    from webapp.web import rules
 
     app = create_app({
         "SECRET_KEY": "bench-page-weight",
@@ -91,7 +92,7 @@ def make_app(tmp: Path, gzip_on: bool):
         from flask_migrate import upgrade
 
         upgrade()
-        demo.seed()
+        demo.seed(rules.scoring(), rules.attendance())
         db.session.commit()
         db.session.remove()
     return app

@@ -296,6 +296,7 @@ def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
     from webapp.extensions import db
     from webapp.models import User
     from webapp.services import access, performance
+    from webapp.web import rules
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "DATABASE_URL": url})
     sqlite = url.startswith("sqlite")
@@ -310,7 +311,8 @@ def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
                   for t in ("user", "household", "pairing", "measure", "visit")}
         out["counts"] = counts
         admin = db.session.get(User, 1)
-        p = performance.period(month, NOW)
+        scoring = rules.scoring()
+        p = performance.period(month, NOW, scoring.diary_deadline_day)
         cutoff = min(p.end + timedelta(days=1), NOW.astimezone(SHANGHAI).date())
         conv = _sqlite_value if sqlite else (lambda v: v)
         params = {"first": conv(p.start), "last": conv(p.end), "D": p.days, "start": conv(p.utc_start), "end": conv(p.utc_end),
@@ -320,18 +322,18 @@ def run(label: str, url: str, rows, repeats: int, month: str) -> dict:
 
         def compute():
             db.session.rollback()
-            return performance.compute_month(month, access.helper_ids(admin), NOW, wide=True)
+            return performance.compute_month(scoring, month, access.helper_ids(admin), NOW, wide=True)
 
         def explained():
             db.session.rollback()
-            results = performance.compute_month(month, access.helper_ids(admin), NOW, wide=True)
+            results = performance.compute_month(scoring, month, access.helper_ids(admin), NOW, wide=True)
             for r in results:
                 r.rules, r.flags  # build every explanation
             return results
 
         def page():
             db.session.rollback()
-            return performance.month_results(admin, month, now=NOW)
+            return performance.month_results(scoring, admin, month, now=NOW)
 
         def raw():
             db.session.rollback()

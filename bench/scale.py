@@ -168,6 +168,7 @@ def month_performance(url: str, now: datetime, month: str, units: int, repeats: 
     from webapp.extensions import db
     from webapp.models import User
     from webapp.services import performance
+    from webapp.web import rules
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "scale"})
     out = {}
@@ -184,7 +185,7 @@ def month_performance(url: str, now: datetime, month: str, units: int, repeats: 
                 t = time.perf_counter()
                 # the whole province aggregates the month; a county or township probes its helpers
                 # (as the pages do when the installation has more than one unit)
-                results = performance.compute_month(month, scope, now, wide=name == "province")
+                results = performance.compute_month(rules.scoring(), month, scope, now, wide=name == "province")
                 times.append(time.perf_counter() - t)
                 n = len(results)
             out[name] = {"helpers": n, "median_s": statistics.median(times), "max_s": max(times)}

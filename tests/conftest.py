@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.web import rules as app_rules
 
 from . import factories
 
@@ -96,6 +97,7 @@ def _clean(request):
         yield
         app.config.clear()
         app.config.update(saved)
+        app_rules.install(app)  # the rule objects as the config is again
     else:
         yield
 

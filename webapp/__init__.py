@@ -76,4 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .web import compress
 
     compress.init_app(app)  # gzip for text answers, versioned long-cached static files
+    from .web import rules
+
+    rules.install(app)  # the scoring and attendance rules, built once from the config; the calendar's zone
     return app

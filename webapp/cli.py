@@ -136,11 +136,12 @@ def users_create(username, display_name, role, village_name, unit_name, password
 def seed_demo(if_empty: bool) -> None:
     """生成演示数据：一个乡镇、3 个村、30 名帮扶责任人、约 120 户。"""
     from .services import demo
+    from .web import rules
 
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("数据库已有数据，未重新生成演示数据。")
     else:
-        demo.seed()
+        demo.seed(rules.scoring(), rules.attendance())
         db.session.commit()
         click.echo("演示数据已生成。")
     click.echo(f"演示账号（密码均为 {demo.PASSWORD}）：")

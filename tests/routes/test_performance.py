@@ -11,6 +11,7 @@ from tests import perf_factories
 from tests.perf_factories import local, visit
 from webapp.extensions import db
 from webapp.models import AuditLog, MonthClosure, SpotCheckDraw, SpotCheckItem, User, Visit
+from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 
@@ -299,7 +300,7 @@ def test_every_performance_view_for_every_role(app, make_client, march):
     from webapp.services import performance
 
     with app.app_context():
-        draw = performance.draw(db.session.get(User, march["admin"]), MARCH, seed="矩阵")
+        draw = performance.draw(app_rules.scoring(), db.session.get(User, march["admin"]), MARCH, seed="矩阵")
         db.session.commit()
         item_id = draw.items[0].id
         visit_id = db.session.scalar(select(Visit.id).where(Visit.helper_id == march["h1"]))

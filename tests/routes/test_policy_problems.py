@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.models import Household, Measure, User
 from webapp.services import performance, policy_problems
 from webapp.services.calendar import local_date
+from webapp.web import rules as app_rules
 
 
 def post(client, body):
@@ -78,10 +79,10 @@ def test_open_at_its_due_date_is_policy_short_for_the_helper(app, world):
         db.session.add(ordinary)
         db.session.commit()
         assert m.due_date == date(2026, 4, 1)
-        march = performance.helper_month(admin, h2, "2026-03", datetime(2026, 5, 1, tzinfo=timezone.utc))
+        march = performance.helper_month(app_rules.scoring(), admin, h2, "2026-03", datetime(2026, 5, 1, tzinfo=timezone.utc))
         assert [f.code for f in march.flags] == []  # not due in March
         now = datetime(2026, 5, 5, tzinfo=timezone.utc)
-        april = performance.helper_month(admin, h2, "2026-04", now)
+        april = performance.helper_month(app_rules.scoring(), admin, h2, "2026-04", now)
         flags = {f.code: f for f in april.flags}
         assert (flags["policy_short"].item, flags["policy_short"].action, flags["policy_short"].rule) == (
             "第九条(三)1", "诫勉谈话", "业务指导不及时、扶贫政策兑现打折扣的")
@@ -91,4 +92,5 @@ def test_open_at_its_due_date_is_policy_short_for_the_helper(app, world):
         # done in time (before it is due): no flag
         m.status, m.done_at = "done", datetime(2026, 3, 20, tzinfo=timezone.utc)
         db.session.commit()
-        assert "policy_short" not in {f.code for f in performance.helper_month(admin, h2, "2026-04", now).flags}
+        assert "policy_short" not in {f.code for f in performance.helper_month(app_rules.scoring(), admin, h2, "2026-04",
+                                                                               now).flags}

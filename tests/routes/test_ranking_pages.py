@@ -7,6 +7,7 @@ import pytest
 from tests import perf_factories
 from webapp.extensions import db
 from webapp.services import performance
+from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 
@@ -49,8 +50,8 @@ def test_a_units_month_is_the_same_aggregated_wide_or_probed(app, march):
         admin = db.session.get(User, march["admin"])
         p = performance.period(MARCH)
         scope = access.helper_ids(admin, p.start, p.end)
-        wide = performance.compute_month(MARCH, scope, wide=True)
+        wide = performance.compute_month(app_rules.scoring(), MARCH, scope, wide=True)
         db.session.rollback()
-        probed = performance.compute_month(MARCH, scope, wide=False)
+        probed = performance.compute_month(app_rules.scoring(), MARCH, scope, wide=False)
         assert [r.to_data() for r in wide] == [r.to_data() for r in probed] and len(wide) == 3
         assert not performance.one_unit()  # the test world has a second unit: pages probe

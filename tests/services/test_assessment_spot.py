@@ -12,6 +12,7 @@ from webapp.models import AuditLog, Household, SpotCheckItem, Unit, User, Villag
 from webapp.services import performance
 from webapp.services.assessment import spot_effects
 from webapp.services.errors import Conflict, ValidationFailed
+from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 AFTER = datetime(2026, 5, 1, tzinfo=UTC)
@@ -35,13 +36,13 @@ def full_month(w):
 
 
 def item_of(w, helper):
-    d = performance.draw(w["admin"], MARCH, seed="全抽", ratio=1.0)
+    d = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="全抽", ratio=1.0)
     db.session.commit()
     return next(i for i in d.items if i.helper_id == w[helper].id)
 
 
 def month(w, helper="h2"):
-    return performance.helper_month(w["admin"], w[helper], MARCH, AFTER)
+    return performance.helper_month(app_rules.scoring(), w["admin"], w[helper], MARCH, AFTER)
 
 
 def test_no_result_changes_nothing_and_conforming_changes_nothing(w):
@@ -67,10 +68,10 @@ def test_not_conforming_takes_twenty_points_and_caps_the_rating(w):
     assert spot.points == -20.0 and "户主称本月未见帮扶人" in spot.facts and "本地设置" in spot.facts
     assert "当月抽查结果为不符合" in r.veto
     # the office's ranking shows the same, and ranks h2 below 80
-    ranked = {x.username: x for x in performance.month_results(w["admin"], MARCH, now=AFTER)}
+    ranked = {x.username: x for x in performance.month_results(app_rules.scoring(), w["admin"], MARCH, now=AFTER)}
     assert (ranked["h2"].score, ranked["h2"].rating) == (80.0, "不合格")
     # the helper sees it on their own month
-    own = performance.helper_month(w["h2"], w["h2"], MARCH, AFTER)
+    own = performance.helper_month(app_rules.scoring(), w["h2"], w["h2"], MARCH, AFTER)
     assert (own.score, own.rating) == (80.0, "不合格")
 
 
@@ -96,7 +97,7 @@ def test_effects_come_from_config(w, app):
 
 def test_a_closed_month_counts_a_result_recorded_after_closing(w):
     full_month(w)
-    performance.close_month(w["admin"], MARCH, AFTER)
+    performance.close_month(app_rules.scoring(), w["admin"], MARCH, AFTER)
     db.session.commit()
     performance.record_result(w["admin"], item_of(w, "h2"), "不符合", "户主称本月未见帮扶人")
     db.session.commit()
@@ -104,7 +105,7 @@ def test_a_closed_month_counts_a_result_recorded_after_closing(w):
     assert r.closed and (r.score, r.rating) == (80.0, "不合格")
     assert [x.code for x in r.rules].count("spot_check") == 1
     # the snapshot keeps the computed evidence (100): recomputing does not deduct twice
-    performance.recompute_month(w["admin"], MARCH, "复核", AFTER)
+    performance.recompute_month(app_rules.scoring(), w["admin"], MARCH, "复核", AFTER)
     db.session.commit()
     assert month(w).score == 80.0
 
@@ -113,18 +114,18 @@ def test_quarter_and_year_take_the_moved_month(w):
     full_month(w)
     performance.record_result(w["admin"], item_of(w, "h2"), "不符合", "户主称本月未见帮扶人")
     db.session.commit()
-    _, rows = performance.quarter_results(w["admin"], "2026-Q1", now=AFTER)
+    _, rows = performance.quarter_results(app_rules.scoring(), w["admin"], "2026-Q1", now=AFTER)
     h2 = next(x for x in rows if x.username == "h2")
     # January and February: no visit (0 + 0 + 20 for no measure due + 0) = 20 each; March 100 − 20 = 80
     assert h2.months == {"2026-01": 20.0, "2026-02": 20.0, "2026-03": 80.0}
     assert h2.score == 40.0 and h2.rating == "不合格"
-    y = performance.helper_year(w["admin"], w["h2"], 2026, AFTER)
+    y = performance.helper_year(app_rules.scoring(), w["admin"], w["h2"], 2026, AFTER)
     assert y.quarters[0][1]["2026-03"] == 80.0
 
 
 def test_satisfaction_recorded_validated_and_summed_per_village(w):
     full_month(w)
-    d = performance.draw(w["admin"], MARCH, seed="全抽", ratio=1.0)
+    d = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="全抽", ratio=1.0)
     db.session.commit()
     items = {i.helper_id: i for i in d.items}
     with pytest.raises(ValidationFailed):
@@ -139,12 +140,12 @@ def test_satisfaction_recorded_validated_and_summed_per_village(w):
     assert db.session.get(SpotCheckItem, items[w["h1"].id].id).satisfaction_note == "一年只见过一次"
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "spotcheck.satisfaction").limit(1))
     assert log is not None
-    results = performance.month_results(w["admin"], MARCH, now=AFTER)
+    results = performance.month_results(app_rules.scoring(), w["admin"], MARCH, now=AFTER)
     by_v = spot_effects.satisfaction_by_village(results)
     assert by_v[w["v1"].id] == {"满意": 1, "基本满意": 0, "不满意": 1}
     assert by_v[w["v2"].id] == {"满意": 0, "基本满意": 1, "不满意": 0}
     # a superseded draw takes no more satisfaction answers
-    performance.draw(w["admin"], MARCH, seed="重抽", ratio=1.0)
+    performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="重抽", ratio=1.0)
     db.session.commit()
     with pytest.raises(Conflict):
         spot_effects.record_satisfaction(w["admin"], db.session.get(SpotCheckItem, items[w["h2"].id].id), "满意", "")

@@ -6,10 +6,11 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Village
-from webapp.schemas.attendance import member_json
+from webapp.schemas.attendance import leave_request_args, member_json
 from webapp.services import access, attendance
 from webapp.services.calendar import local_today, now_utc
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from webapp.web import rules as app_rules
 
 CST = timezone(timedelta(hours=8))
 V1_CENTRE = (30.30, 109.50)  # 东村 in the test world
@@ -25,7 +26,7 @@ def posted(user: User, day: date) -> None:
 def checkin(user: User, at: datetime, where: tuple[float, float] = V1_CENTRE, accuracy: float = 10) -> Checkin:
     """A stored check-in at any time (the API refuses times outside the offline window)."""
     village = db.session.get(Village, user.village_id)
-    distance, within = attendance.locate(village, *where)
+    distance, within = attendance.locate(app_rules.attendance(), village, *where)
     c = Checkin(client_uuid=str(uuid.uuid4()), user_id=user.id, village_id=village.id, checked_in_at=at,
                 latitude=where[0], longitude=where[1], accuracy_m=accuracy, distance_m=distance,
                 within_geofence=within, content_hash="x" * 64)
@@ -62,7 +63,7 @@ def test_two_checkins_on_one_day_count_as_one_day(w):
     t = w["team1"]
     checkin(t, at(date(2026, 5, 6), 8))
     checkin(t, at(date(2026, 5, 6), 17))
-    s = attendance.member_summary(t, MAY, today=JUNE_10)
+    s = attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10)
     assert (s.days_in_village, s.checkins) == (1, 2)
 
 
@@ -70,11 +71,11 @@ def test_a_checkin_outside_the_geofence_is_a_checkin_but_not_a_day(w):
     t = w["team1"]
     c = checkin(t, at(date(2026, 5, 6)), where=FAR)
     assert c.within_geofence is False and c.distance_m > 5000
-    s = attendance.member_summary(t, MAY, today=JUNE_10)
+    s = attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10)
     assert (s.days_in_village, s.checkins, s.checkins_outside) == (0, 1, 1)
     # an outside and an inside check-in on one day: one day, two check-ins
     checkin(t, at(date(2026, 5, 6), 15))
-    s = attendance.member_summary(t, MAY, today=JUNE_10)
+    s = attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10)
     assert (s.days_in_village, s.checkins) == (1, 2)
 
 
@@ -83,23 +84,24 @@ def test_days_are_counted_in_asia_shanghai(w):
     # 23:30 in Shanghai on 6 May is 15:30 UTC; 00:30 on 7 May is still 6 May in UTC
     checkin(t, datetime(2026, 5, 6, 15, 30, tzinfo=timezone.utc))
     checkin(t, datetime(2026, 5, 6, 16, 30, tzinfo=timezone.utc))
-    s = attendance.member_summary(t, MAY, today=JUNE_10)
+    s = attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10)
     assert s.days_in_village == 2
     assert {d.date for d in s.days if d.inside} == {date(2026, 5, 6), date(2026, 5, 7)}
     # 1 June 00:30 in Shanghai (31 May in UTC) belongs to June, not May
     checkin(t, datetime(2026, 5, 31, 16, 30, tzinfo=timezone.utc))
-    assert attendance.member_summary(t, MAY, today=JUNE_10).days_in_village == 2
-    june = attendance.member_summary(t, attendance.month_period(2026, 6), today=JUNE_10)
+    assert attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10).days_in_village == 2
+    june = attendance.member_summary(app_rules.attendance(), t, attendance.month_period(2026, 6), today=JUNE_10)
     assert [d.date for d in june.days if d.inside] == [date(2026, 6, 1)]
 
 
 def test_a_zone_with_daylight_saving_counts_local_days_too(app, w):
     """Asia/Shanghai has one offset; another zone changing offset inside the range still counts right."""
     app.config["TIMEZONE"] = "Europe/Berlin"  # summer time from 29 March 2026
+    app_rules.install(app)  # the rules are built from the config once
     t = w["team1"]
     checkin(t, datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc))  # 00:30 CET on 29 March
     checkin(t, datetime(2026, 3, 29, 22, 30, tzinfo=timezone.utc))  # 00:30 CEST on 30 March
-    s = attendance.member_summary(t, attendance.month_period(2026, 3), today=JUNE_10)
+    s = attendance.member_summary(app_rules.attendance(), t, attendance.month_period(2026, 3), today=JUNE_10)
     assert [d.date for d in s.days if d.checkins] == [date(2026, 3, 29), date(2026, 3, 30)]
 
 
@@ -121,7 +123,7 @@ def test_a_village_without_a_centre_counts_no_days(w):
 # --- working days -------------------------------------------------------------------------------
 
 def test_working_days_follow_the_configured_holidays_and_makeup_days(w):
-    days = attendance.working_days(MAY.start, MAY.end)
+    days = attendance.working_days(app_rules.attendance(), MAY.start, MAY.end)
     # 21 weekdays, minus 1, 4, 5 May (labour day), plus Saturday 9 May (make-up day)
     assert len(days) == 19
     assert date(2026, 5, 1) not in days and date(2026, 5, 4) not in days and date(2026, 5, 9) in days
@@ -131,7 +133,8 @@ def test_working_days_follow_the_configured_holidays_and_makeup_days(w):
 def test_holidays_come_from_config(app, w):
     app.config["HOLIDAYS"] = []
     app.config["MAKEUP_WORKDAYS"] = []
-    assert len(attendance.working_days(MAY.start, MAY.end)) == 21
+    app_rules.install(app)  # the rules are built from the config once
+    assert len(attendance.working_days(app_rules.attendance(), MAY.start, MAY.end)) == 21
 
 
 # --- absences -----------------------------------------------------------------------------------
@@ -146,7 +149,7 @@ def test_absences_are_working_days_with_neither_a_day_in_the_village_nor_approve
     leave(t, date(2026, 5, 13), date(2026, 5, 13), status="pending")  # pending: still an absence
     leave(t, date(2026, 5, 14), date(2026, 5, 14), status="rejected")
     leave(t, date(2026, 5, 15), date(2026, 5, 15), start_half=True)  # half a day: half absent
-    s = attendance.member_summary(t, MAY, today=JUNE_10)
+    s = attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10)
     assert s.days_in_village == 4
     assert s.checkins == 5
     assert s.leave_days == 2.5
@@ -164,14 +167,14 @@ def test_leave_over_a_weekend_counts_only_working_days(w):
     t = w["team1"]
     posted(t, date(2026, 4, 1))
     lv = leave(t, date(2026, 5, 15), date(2026, 5, 18))  # Fri..Mon
-    assert attendance.leave_days(lv) == 2
-    assert attendance.member_summary(t, MAY, today=JUNE_10).leave_days == 2
+    assert attendance.leave_days(app_rules.attendance(), lv) == 2
+    assert attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10).leave_days == 2
 
 
 def test_no_absence_before_the_posting_start_nor_from_today_on(w):
     t = w["team1"]
     posted(t, date(2026, 5, 20))  # Wednesday
-    s = attendance.member_summary(t, MAY, today=date(2026, 5, 27))
+    s = attendance.member_summary(app_rules.attendance(), t, MAY, today=date(2026, 5, 27))
     # working days 20, 21, 22, 25, 26 are past; the 27th (today) and later are not absences yet
     assert s.absent_days == 5
     status = {d.date: d.status for d in s.days}
@@ -184,13 +187,13 @@ def test_return_from_leave_ends_the_leave(w):
     t = w["team1"]
     posted(t, date(2026, 4, 1))
     lv = leave(t, date(2026, 5, 11), date(2026, 5, 15))
-    assert attendance.member_summary(t, MAY, today=JUNE_10).leave_days == 5
+    assert attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10).leave_days == 5
     lv.returned_at = at(date(2026, 5, 13), 8)  # back on Wednesday morning
-    s = attendance.member_summary(t, MAY, today=JUNE_10)
+    s = attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10)
     assert s.leave_days == 2
     assert {d.date: d.status for d in s.days}[date(2026, 5, 13)] == "absent"
     lv.returned_at = at(date(2026, 5, 13), 14)  # back after lunch: the morning was leave
-    assert attendance.member_summary(t, MAY, today=JUNE_10).leave_days == 2.5
+    assert attendance.member_summary(app_rules.attendance(), t, MAY, today=JUNE_10).leave_days == 2.5
 
 
 # --- quarters and pace -----------------------------------------------------------------------------
@@ -200,15 +203,15 @@ def test_quarter_rollover_at_local_midnight(w):
     posted(t, date(2026, 1, 1))
     checkin(t, datetime(2026, 3, 31, 15, 30, tzinfo=timezone.utc))  # 23:30 on 31 March in Shanghai
     checkin(t, datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc))  # 00:30 on 1 April in Shanghai
-    q1 = attendance.member_summary(t, attendance.quarter_period(2026, 1), today=date(2026, 4, 1))
-    q2 = attendance.member_summary(t, attendance.quarter_period(2026, 2), today=date(2026, 4, 1))
+    q1 = attendance.member_summary(app_rules.attendance(), t, attendance.quarter_period(2026, 1), today=date(2026, 4, 1))
+    q2 = attendance.member_summary(app_rules.attendance(), t, attendance.quarter_period(2026, 2), today=date(2026, 4, 1))
     assert (q1.days_in_village, q1.checkins) == (1, 1)
     assert (q2.days_in_village, q2.checkins) == (1, 1)
     assert q1.progress.quarter.key == "2026-Q1" and q1.progress.days_pace == "missed"
     assert q2.progress.quarter.key == "2026-Q2" and q2.progress.days == 1
     # March's month view reports the progress of Q1; April's of Q2
-    march = attendance.member_summary(t, attendance.month_period(2026, 3), today=date(2026, 4, 1))
-    april = attendance.member_summary(t, attendance.month_period(2026, 4), today=date(2026, 4, 1))
+    march = attendance.member_summary(app_rules.attendance(), t, attendance.month_period(2026, 3), today=date(2026, 4, 1))
+    april = attendance.member_summary(app_rules.attendance(), t, attendance.month_period(2026, 4), today=date(2026, 4, 1))
     assert (march.progress.quarter.key, march.progress.days) == ("2026-Q1", 1)
     assert (april.progress.quarter.key, april.progress.days) == ("2026-Q2", 1)
 
@@ -241,17 +244,17 @@ def test_pace_to_fifty_days(w):
             checkin(slow, at(day))
         day += timedelta(days=1)
         n += 1
-    summary = {m.user.id: m for m in attendance.summarize([good, slow], q2, today=today)}
+    summary = {m.user.id: m for m in attendance.summarize(app_rules.attendance(), [good, slow], q2, today=today)}
     g, s = summary[good.id].progress, summary[slow.id].progress
     assert g.days_pace == "on_track" and g.projected_days >= 50
     assert s.days_pace == "behind" and s.projected_days < 50 and s.behind
     # late in the quarter the slow one can no longer make it
-    late = attendance.summarize([slow], q2, today=date(2026, 6, 20))[0].progress
+    late = attendance.summarize(app_rules.attendance(), [slow], q2, today=date(2026, 6, 20))[0].progress
     assert late.days_pace == "unreachable"
 
 
 def test_team_summary_lists_the_team_first_secretary_first(w):
-    s = attendance.team_summary(w["v1"], MAY, today=JUNE_10)
+    s = attendance.team_summary(app_rules.attendance(), w["v1"], MAY, today=JUNE_10)
     assert [m.user.username for m in s.members] == ["sec1", "team1"]
 
 
@@ -272,7 +275,7 @@ def test_summary_uses_a_fixed_number_of_queries(app, w):
     listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        s = attendance.team_summary(w["v1"], attendance.quarter_period(2026, 2), today=JUNE_10)
+        s = attendance.team_summary(app_rules.attendance(), w["v1"], attendance.quarter_period(2026, 2), today=JUNE_10)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(s.members) == 8
@@ -293,14 +296,14 @@ def _payload(**kw):
 def test_record_checkin_is_idempotent(w):
     t = w["team1"]
     body = _payload()
-    first, created = attendance.record_checkin(t, body)
+    first, created = attendance.record_checkin(app_rules.attendance(), t, body)
     assert created and first.within_geofence and 100 < first.distance_m < 200
-    again, created = attendance.record_checkin(t, dict(body))
+    again, created = attendance.record_checkin(app_rules.attendance(), t, dict(body))
     assert not created and again.id == first.id
     with pytest.raises(Conflict):
-        attendance.record_checkin(t, {**body, "latitude": 30.31})
+        attendance.record_checkin(app_rules.attendance(), t, {**body, "latitude": 30.31})
     with pytest.raises(Conflict):  # someone else replaying my uuid learns nothing
-        attendance.record_checkin(w["sec1"], dict(body))
+        attendance.record_checkin(app_rules.attendance(), w["sec1"], dict(body))
     assert db.session.query(Checkin).count() == 1
 
 
@@ -312,25 +315,25 @@ def test_record_checkin_is_idempotent(w):
 ])
 def test_record_checkin_validation_stores_nothing(w, change, field):
     with pytest.raises(ValidationFailed) as err:
-        attendance.record_checkin(w["team1"], _payload(**change))
+        attendance.record_checkin(app_rules.attendance(), w["team1"], _payload(**change))
     assert field in err.value.errors
     assert db.session.query(Checkin).count() == 0
 
 
 def test_only_team_roles_check_in(w):
     with pytest.raises(Forbidden):
-        attendance.record_checkin(w["h1"], _payload())
+        attendance.record_checkin(app_rules.attendance(), w["h1"], _payload())
     with pytest.raises(Forbidden):
-        attendance.record_checkin(w["admin"], _payload())
+        attendance.record_checkin(app_rules.attendance(), w["admin"], _payload())
 
 
 def test_an_offline_checkin_within_the_window_counts_on_its_own_day(w):
     t = w["team1"]
     when = now_utc() - timedelta(days=3)
-    c, _ = attendance.record_checkin(t, _payload(checked_in_at=when.astimezone(CST).isoformat()))
+    c, _ = attendance.record_checkin(app_rules.attendance(), t, _payload(checked_in_at=when.astimezone(CST).isoformat()))
     assert c.checked_in_at == when
     day = when.astimezone(CST).date()
-    s = attendance.member_summary(t, attendance.month_period(day.year, day.month))
+    s = attendance.member_summary(app_rules.attendance(), t, attendance.month_period(day.year, day.month))
     assert [d.date for d in s.days if d.inside] == [day]
 
 
@@ -339,7 +342,7 @@ def test_an_offline_checkin_within_the_window_counts_on_its_own_day(w):
 def _ask(user, start, end, **kw):
     data = {"start_date": start.isoformat(), "end_date": end.isoformat(), "kind": "病假", "reason": "感冒发烧"}
     data.update(kw)
-    return attendance.request_leave(user, data)
+    return attendance.request_leave(app_rules.attendance(), user, **leave_request_args(data))
 
 
 def test_a_team_members_leave_is_approved_by_their_first_secretary(w):
@@ -394,7 +397,8 @@ def test_leave_validation(w):
     t = w["team1"]
     today = local_today()
     with pytest.raises(ValidationFailed) as err:
-        attendance.request_leave(t, {"start_date": "x", "end_date": "", "kind": "年假", "reason": ""})
+        attendance.request_leave(app_rules.attendance(), t,
+                                 **leave_request_args({"start_date": "x", "end_date": "", "kind": "年假", "reason": ""}))
     assert set(err.value.errors) == {"start_date", "end_date", "kind", "reason"}
     with pytest.raises(ValidationFailed) as err:
         _ask(t, today + timedelta(days=3), today + timedelta(days=2))

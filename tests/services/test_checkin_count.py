@@ -9,6 +9,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.schemas.attendance import member_json
 from webapp.services import attendance
+from webapp.web import rules as app_rules
 
 Q2 = attendance.quarter_period(2026, 2)
 TODAY = date(2026, 7, 2)  # the quarter is over
@@ -25,7 +26,7 @@ def test_fifty_checkins_in_one_morning_count_once(w):
     for i in range(50):
         checkin(team1, at(date(2026, 4, 7), 8, 0) + timedelta(minutes=i))
     db.session.commit()
-    s = attendance.member_summary(team1, Q2, today=TODAY)
+    s = attendance.member_summary(app_rules.attendance(), team1, Q2, today=TODAY)
     assert s.checkins == 50 and s.checkins_counted == 1
     assert (s.progress.checkins, s.progress.checkins_all) == (1, 50)
     assert s.progress.checkins_pace == "missed"
@@ -39,7 +40,7 @@ def test_fifty_checkins_from_outside_the_village_count_none(w):
     for i in range(50):  # 50 different days, all 5.6 km away
         checkin(team1, at(day + timedelta(days=i)), where=FAR)
     db.session.commit()
-    s = attendance.member_summary(team1, Q2, today=TODAY)
+    s = attendance.member_summary(app_rules.attendance(), team1, Q2, today=TODAY)
     assert s.checkins == 50 and s.checkins_counted == 0 and s.progress.checkins == 0
 
 
@@ -53,7 +54,7 @@ def test_fifty_days_inside_reach_the_target_and_days_follow_shanghai_midnight(w)
     checkin(team1, datetime(2026, 5, 20, 23, 50, tzinfo=CST))
     checkin(team1, datetime(2026, 5, 21, 0, 10, tzinfo=CST))
     db.session.commit()
-    s = attendance.member_summary(team1, Q2, today=TODAY)
+    s = attendance.member_summary(app_rules.attendance(), team1, Q2, today=TODAY)
     assert s.checkins == 52 and s.checkins_counted == 51
     assert s.progress.checkins == 51 and s.progress.checkins_pace == "reached"
 
@@ -65,10 +66,13 @@ def test_the_rule_is_configurable(w, app):
         checkin(team1, at(date(2026, 4, 8), h))
     checkin(team1, at(date(2026, 4, 9)), where=FAR)
     db.session.commit()
-    assert attendance.member_summary(team1, Q2, today=TODAY).checkins_counted == 1
+    assert attendance.member_summary(app_rules.attendance(), team1, Q2, today=TODAY).checkins_counted == 1
     app.config["CHECKINS_COUNTED_PER_DAY"] = 2
-    assert attendance.member_summary(team1, Q2, today=TODAY).checkins_counted == 2
+    app_rules.install(app)  # the rules are built from the config once
+    assert attendance.member_summary(app_rules.attendance(), team1, Q2, today=TODAY).checkins_counted == 2
     app.config["CHECKINS_COUNTED_PER_DAY"] = 0  # no daily cap
-    assert attendance.member_summary(team1, Q2, today=TODAY).checkins_counted == 3
+    app_rules.install(app)  # the rules are built from the config once
+    assert attendance.member_summary(app_rules.attendance(), team1, Q2, today=TODAY).checkins_counted == 3
     app.config["CHECKINS_COUNT_INSIDE_ONLY"] = False
-    assert attendance.member_summary(team1, Q2, today=TODAY).checkins_counted == 4
+    app_rules.install(app)  # the rules are built from the config once
+    assert attendance.member_summary(app_rules.attendance(), team1, Q2, today=TODAY).checkins_counted == 4

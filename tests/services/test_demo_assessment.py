@@ -6,11 +6,12 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.models import Measure, SpotCheckItem, Visit
 from webapp.services import demo_assessment, demo_visits
+from webapp.web import rules as app_rules
 
 
 def test_demo_assessment_shows_each_new_thing(ctx, world):
     demo_visits.seed(random.Random(5))
-    out = demo_assessment.seed(random.Random(5))
+    out = demo_assessment.seed(random.Random(5), app_rules.scoring())
     db.session.commit()
     assert out["policy_problems"] == db.session.scalar(
         select(func.count()).select_from(Measure).where(Measure.source == "policy")) > 0

@@ -5,15 +5,16 @@ from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Village
 from webapp.services import access, attendance, demo_attendance
 from webapp.services.calendar import local_date, local_today
+from webapp.web import rules as app_rules
 
 
 def test_demo_attendance(world, ctx):
-    demo_attendance.seed(random.Random(7))
+    demo_attendance.seed(random.Random(7), app_rules.attendance())
     today = local_today()
     first = min(db.session.scalars(db.select(Checkin.checked_in_at)))
     assert (today - local_date(first)).days >= 28  # from the start of last month
     v1 = db.session.get(Village, world["v1"])
-    summary = attendance.team_summary(v1, attendance.period_containing("quarter", today))
+    summary = attendance.team_summary(app_rules.attendance(), v1, attendance.period_containing("quarter", today))
     pace = {m.user.username: m for m in summary.members}
     quarter_days = (min(today, summary.period.end) - summary.period.start).days
     if quarter_days >= 14:  # early in a quarter there is too little to judge

@@ -12,6 +12,7 @@ from tests import factories as f
 from webapp.extensions import db
 from webapp.models import PrintJob, User, Village
 from webapp.services import pdf, pdf_render, printjobs, storage
+from webapp.web import rules as app_rules
 
 MONTH = "2026-03"
 CST = timezone(timedelta(hours=8))
@@ -243,8 +244,8 @@ def sheet_world(app, world):
 def test_attendance_sheet_grid_and_totals(app, sheet_world):
     with app.test_request_context():
         village = db.session.get(Village, sheet_world["v1"])
-        sheet = pdf.attendance_data(village, MONTH)
-        doc, data = pdf.attendance_pdf(village, MONTH)
+        sheet = pdf.attendance_data(app_rules.attendance(), village, MONTH)
+        doc, data = pdf.attendance_pdf(app_rules.attendance(), village, MONTH)
     rows = {r.person.username: r for r in sheet.rows}
     assert list(rows) == ["sec1", "team1"]  # the first secretary first
     sec, team = rows["sec1"].cells, rows["team1"].cells

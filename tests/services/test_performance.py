@@ -12,6 +12,7 @@ from webapp.models import AuditLog, MonthClosure, MonthResult, Pairing, SpotChec
 from webapp.schemas.performance import helper_month_json
 from webapp.services import access, performance
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
+from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 AFTER = datetime(2026, 5, 1, tzinfo=timezone.utc)  # March and its diary deadline (5 April) are over
@@ -31,7 +32,7 @@ def w(world, ctx):
 
 
 def month_of(user, helper, month=MARCH, now=AFTER):
-    return performance.helper_month(user, helper, month, now)
+    return performance.helper_month(app_rules.scoring(), user, helper, month, now)
 
 
 def by_name(results):
@@ -171,6 +172,7 @@ def test_flagged_visits_are_deducted_up_to_the_cap(w, app):
     assert r.score == 94.0
     app.config["SCORE_FLAG_DEDUCTION"] = 5
     app.config["SCORE_FLAG_DEDUCTION_MAX"] = 12
+    app_rules.install(app)  # the rules are built from the config once
     r = month_of(h2, h2)
     assert rule(r, "flags").points == -12.0 and r.score == 88.0 and r.rating == "合格"
 
@@ -180,12 +182,14 @@ def test_weights_and_thresholds_come_from_config(w, app):
     measure(hh3, None)
     visit(h2, hh3, local(2026, 3, 3), notes="")  # visited, no diary
     app.config["SCORE_WEIGHTS"] = {"coverage": 70, "diary": 10, "measures": 10, "timeliness": 10}
+    app_rules.install(app)  # the rules are built from the config once
     r = month_of(h2, h2)
     assert [x.points for x in r.rules][:4] == [70.0, 0.0, 10.0, 10.0]
     assert r.score == 90.0
     assert r.rating == "合格"  # 90 would be 优秀, but a household has no diary: vetoed
     assert r.veto == "未完成帮扶任务（1 户缺帮扶日志），一票否决优秀"
     app.config["RATING_PASS"] = 95
+    app_rules.install(app)  # the rules are built from the config once
     assert month_of(h2, h2).rating == "不合格"
 
 
@@ -256,24 +260,26 @@ def test_quarter_is_the_mean_of_its_months_and_year_weights_quarters(w, app):
     # February: nothing (measures 20 only)
     visit(h2, hh3, local(2026, 3, 12))  # March: 100
     end_of_year = datetime(2027, 1, 20, tzinfo=timezone.utc)
-    months, rows = performance.quarter_results(w["admin"], "2026-Q1", now=end_of_year)
+    months, rows = performance.quarter_results(app_rules.scoring(), w["admin"], "2026-Q1", now=end_of_year)
     assert months == ["2026-01", "2026-02", "2026-03"]
     row = next(r for r in rows if r.username == "h2")
     assert row.months == {"2026-01": 100.0, "2026-02": 20.0, "2026-03": 100.0}
     assert row.score == 73.3 and row.rating == "合格"
-    y = performance.helper_year(h2, h2, 2026, now=end_of_year)
+    y = performance.helper_year(app_rules.scoring(), h2, h2, 2026, now=end_of_year)
     assert [q[2] for q in y.quarters] == [73.3, 20.0, 20.0, 20.0]
     # issue 15: a helper's year weights quarters equally (HELPER_QUARTER_WEIGHTS, a local choice);
     # 001's 20/20/20/40 is for villages
     assert y.score == round((73.3 + 20 + 20 + 20) / 4, 1) == 33.3 and y.weights == [0.25] * 4
     app.config["HELPER_QUARTER_WEIGHTS"] = [0.2, 0.2, 0.2, 0.4]
-    assert performance.helper_year(h2, h2, 2026, now=end_of_year).score == round(0.2 * 73.3 + 0.2 * 20 + 0.2 * 20 + 0.4 * 20, 1)
+    app_rules.install(app)  # the rules are built from the config once
+    assert performance.helper_year(app_rules.scoring(), h2, h2, 2026, now=end_of_year).score == round(
+        0.2 * 73.3 + 0.2 * 20 + 0.2 * 20 + 0.4 * 20, 1)
 
 
 def test_year_score_leaves_out_quarters_without_scores(app, ctx):
-    assert performance.year_score({1: 80, 2: 70, 3: 90, 4: 60}) == 75.0  # equal weights (local choice)
-    assert performance.year_score({1: 80, 2: 70, 3: None, 4: None}) == 75.0
-    assert performance.year_score({1: None, 2: None, 3: None, 4: None}) is None
+    assert performance.year_score(app_rules.scoring(), {1: 80, 2: 70, 3: 90, 4: 60}) == 75.0  # equal weights (local choice)
+    assert performance.year_score(app_rules.scoring(), {1: 80, 2: 70, 3: None, 4: None}) == 75.0
+    assert performance.year_score(app_rules.scoring(), {1: None, 2: None, 3: None, 4: None}) is None
 
 
 def test_quarter_veto_when_any_month_was_incomplete(w):
@@ -282,11 +288,11 @@ def test_quarter_veto_when_any_month_was_incomplete(w):
     for m in (1, 2, 3):
         visit(h2, hh3, local(2026, m, 12))
     visit(w["h1"], w["hh1"], local(2026, 1, 12))
-    _, rows = performance.quarter_results(w["admin"], "2026-Q1", now=AFTER)
+    _, rows = performance.quarter_results(app_rules.scoring(), w["admin"], "2026-Q1", now=AFTER)
     assert by_name(rows)["h2"].rating == "优秀"
     db.session.execute(Visit.__table__.update().where(Visit.checked_in_at < local(2026, 2, 1))
                        .values(notes=""))
-    _, rows = performance.quarter_results(w["admin"], "2026-Q1", now=AFTER)
+    _, rows = performance.quarter_results(app_rules.scoring(), w["admin"], "2026-Q1", now=AFTER)
     assert by_name(rows)["h2"].months["2026-01"] == 80.0
     assert by_name(rows)["h2"].score == 93.3 and by_name(rows)["h2"].rating == "合格"  # ≥ 90, but January vetoes
 
@@ -297,7 +303,7 @@ def test_closed_month_is_a_snapshot_until_reopened_or_recomputed(w):
     admin, h2, hh3 = w["admin"], w["h2"], w["hh3"]
     measure(hh3, None)
     visit(h2, hh3, local(2026, 3, 12))
-    c = performance.close_month(admin, MARCH, now=AFTER)
+    c = performance.close_month(app_rules.scoring(), admin, MARCH, now=AFTER)
     db.session.commit()
     assert c.closed and c.closed_by_id == admin.id
     stored = db.session.scalars(select(MonthResult).where(MonthResult.closure_id == c.id)).all()
@@ -309,21 +315,21 @@ def test_closed_month_is_a_snapshot_until_reopened_or_recomputed(w):
     db.session.execute(Visit.__table__.update().where(Visit.helper_id == h2.id)
                        .values(review_status="returned"))
     db.session.commit()
-    closed = by_name(performance.month_results(admin, MARCH, now=AFTER))
+    closed = by_name(performance.month_results(app_rules.scoring(), admin, MARCH, now=AFTER))
     assert closed["h1"].score == 20.0 and closed["h1"].closed and closed["h2"].score == 100.0
     assert month_of(h2, h2).score == 100.0  # the helper's own view reads the snapshot too
-    live = by_name(performance.compute_month(MARCH, access.helper_ids(admin), AFTER))
+    live = by_name(performance.compute_month(app_rules.scoring(), MARCH, access.helper_ids(admin), AFTER))
     assert live["h1"].score == 100.0 and live["h2"].score == 80.0
 
     with pytest.raises(Conflict):
-        performance.close_month(admin, MARCH, now=AFTER)
+        performance.close_month(app_rules.scoring(), admin, MARCH, now=AFTER)
     with pytest.raises(ValidationFailed):
-        performance.recompute_month(admin, MARCH, "  ", now=AFTER)
-    changes = performance.recompute_month(admin, MARCH, "第一书记退回了一条记录", now=AFTER)
+        performance.recompute_month(app_rules.scoring(), admin, MARCH, "  ", now=AFTER)
+    changes = performance.recompute_month(app_rules.scoring(), admin, MARCH, "第一书记退回了一条记录", now=AFTER)
     db.session.commit()
     assert {db.session.get(User, h).username: v for h, v in changes.items()} == {
         "h1": (20.0, 100.0), "h2": (100.0, 80.0)}
-    after = by_name(performance.month_results(admin, MARCH, now=AFTER))
+    after = by_name(performance.month_results(app_rules.scoring(), admin, MARCH, now=AFTER))
     assert after["h2"].score == 80.0 and after["h2"].closed
     log = db.session.scalars(select(AuditLog).where(AuditLog.entity == "month_closure").order_by(AuditLog.id)).all()
     assert [e.action for e in log] == ["month.close", "month.recompute"]
@@ -335,12 +341,12 @@ def test_closed_month_is_a_snapshot_until_reopened_or_recomputed(w):
     performance.reopen_month(admin, MARCH, "核对结对关系")
     db.session.commit()
     assert not performance.is_closed(admin.unit_id, MARCH)
-    reopened = by_name(performance.month_results(admin, MARCH, now=AFTER))
+    reopened = by_name(performance.month_results(app_rules.scoring(), admin, MARCH, now=AFTER))
     assert not reopened["h2"].closed and reopened["h2"].score == 80.0
     visit(h2, hh3, local(2026, 3, 28))  # fixed: a new good visit
     db.session.commit()
-    assert by_name(performance.month_results(admin, MARCH, now=AFTER))["h2"].score == 100.0
-    performance.close_month(admin, MARCH, now=AFTER)
+    assert by_name(performance.month_results(app_rules.scoring(), admin, MARCH, now=AFTER))["h2"].score == 100.0
+    performance.close_month(app_rules.scoring(), admin, MARCH, now=AFTER)
     db.session.commit()
     log = db.session.scalars(select(AuditLog).where(AuditLog.entity == "month_closure").order_by(AuditLog.id)).all()
     assert [e.action for e in log] == ["month.close", "month.recompute", "month.reopen", "month.close"]
@@ -351,14 +357,14 @@ def test_closed_month_is_a_snapshot_until_reopened_or_recomputed(w):
 
 def test_only_ended_months_close_and_only_for_the_admins_unit(w):
     with pytest.raises(ValidationFailed):
-        performance.close_month(w["admin"], MARCH, now=datetime(2026, 3, 31, 12, tzinfo=timezone.utc))
+        performance.close_month(app_rules.scoring(), w["admin"], MARCH, now=datetime(2026, 3, 31, 12, tzinfo=timezone.utc))
     with pytest.raises(NotFound):
-        performance.close_month(w["sec1"], MARCH, now=AFTER)
-    performance.close_month(w["admin_x"], MARCH, now=AFTER)
+        performance.close_month(app_rules.scoring(), w["sec1"], MARCH, now=AFTER)
+    performance.close_month(app_rules.scoring(), w["admin_x"], MARCH, now=AFTER)
     db.session.commit()
     assert not performance.is_closed(w["unit"].id, MARCH)
     assert db.session.scalar(select(MonthResult.id)) is None  # the other unit has no helpers
-    assert not performance.month_results(w["admin"], MARCH, now=AFTER)[0].closed
+    assert not performance.month_results(app_rules.scoring(), w["admin"], MARCH, now=AFTER)[0].closed
 
 
 # ---------------------------------------------------------------- spot checks
@@ -375,7 +381,7 @@ def _helpers(w, n):
 def test_draw_is_reproducible_from_its_seed_and_redraws_keep_history(w, app):
     _helpers(w, 10)  # 13 helpers with households in March
     f.user(w["unit"], "idle")  # no household: not in the population
-    d = performance.draw(w["admin"], MARCH, seed="2026-03 抽查")
+    d = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="2026-03 抽查")
     db.session.commit()
     population = performance.draw_population(d)
     assert len(population) == 13
@@ -395,12 +401,13 @@ def test_draw_is_reproducible_from_its_seed_and_redraws_keep_history(w, app):
     performance.record_result(w["admin"], item, "基本符合", "日志少一户")
     db.session.commit()
     helper = db.session.get(User, item.helper_id)
-    shown = performance.helper_month(w["admin"], helper, MARCH, AFTER).spot_check
+    shown = performance.helper_month(app_rules.scoring(), w["admin"], helper, MARCH, AFTER).spot_check
     assert (shown.result, shown.note) == ("基本符合", "日志少一户")
 
     # a redraw (another seed) supersedes the first; both stay, with the first's results
     app.config["SPOT_CHECK_RATIO"] = 0.5
-    d2 = performance.draw(w["admin"], MARCH, seed="重抽")
+    app_rules.install(app)  # the rules are built from the config once
+    d2 = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="重抽")
     db.session.commit()
     draws = performance.draws(w["unit"].id, MARCH)
     assert [x.id for x in draws] == [d2.id, d.id] and draws[1].superseded and not draws[0].superseded
@@ -412,13 +419,13 @@ def test_draw_is_reproducible_from_its_seed_and_redraws_keep_history(w, app):
     assert set(shown) == {i.helper_id for i in d2.items}
 
     # the same seed over the same population draws the same helpers
-    d3 = performance.draw(w["admin"], MARCH, seed="2026-03 抽查", ratio=0.3)
+    d3 = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="2026-03 抽查", ratio=0.3)
     assert sorted(i.helper_id for i in d3.items) == chosen
     assert db.session.scalar(select(SpotCheckDraw.id).where(SpotCheckDraw.superseded.is_(False))) == d3.id
 
 
 def test_spot_check_items_belong_to_the_admins_unit(w):
-    d = performance.draw(w["admin"], MARCH)
+    d = performance.draw(app_rules.scoring(), w["admin"], MARCH)
     db.session.commit()
     assert len(d.seed) == 32
     assert access.spot_check_item(w["admin"], d.items[0].id).id == d.items[0].id
@@ -426,15 +433,16 @@ def test_spot_check_items_belong_to_the_admins_unit(w):
         with pytest.raises(NotFound):
             access.spot_check_item(w[other], d.items[0].id)
     with pytest.raises(ValidationFailed):
-        performance.draw(w["admin_x"], MARCH)  # nobody to draw in the other unit
+        performance.draw(app_rules.scoring(), w["admin_x"], MARCH)  # nobody to draw in the other unit
     with pytest.raises(ValidationFailed):
-        performance.draw(w["admin"], MARCH, ratio=1.5)
+        performance.draw(app_rules.scoring(), w["admin"], MARCH, ratio=1.5)
 
 
 # ---------------------------------------------------------------- scoping and set-based SQL
 
 def test_who_sees_which_helpers(w):
-    names = lambda user, **kw: sorted(r.username for r in performance.month_results(user, MARCH, now=AFTER, **kw))  # noqa: E731
+    names = lambda user, **kw: sorted(r.username  # noqa: E731
+                                      for r in performance.month_results(app_rules.scoring(), user, MARCH, now=AFTER, **kw))
     assert names(w["h1"]) == ["h1"]
     assert names(w["sec1"]) == ["h1", "h2"]
     assert names(w["sec2"]) == ["h3"]
@@ -443,18 +451,19 @@ def test_who_sees_which_helpers(w):
     assert names(w["admin_x"]) == []
     assert names(w["team1"]) == []
     with pytest.raises(NotFound):
-        performance.month_results(w["admin_x"], MARCH, village_id=w["v1"].id, now=AFTER)
+        performance.month_results(app_rules.scoring(), w["admin_x"], MARCH, village_id=w["v1"].id, now=AFTER)
     with pytest.raises(NotFound):
-        performance.month_results(w["sec1"], MARCH, village_id=w["v2"].id, now=AFTER)
+        performance.month_results(app_rules.scoring(), w["sec1"], MARCH, village_id=w["v2"].id, now=AFTER)
     for viewer, helper in (("h1", "h2"), ("sec1", "h3"), ("admin_x", "h1"), ("team1", "h1")):
         with pytest.raises(NotFound):
-            performance.helper_month(w[viewer], w[helper], MARCH, AFTER)
+            performance.helper_month(app_rules.scoring(), w[viewer], w[helper], MARCH, AFTER)
     # a helper who left the village in February is in its March ranking no more, but in January's
     p = db.session.scalar(select(Pairing).where(Pairing.household_id == w["hh3"].id))
     p.end_date = date(2026, 2, 10)
     db.session.flush()
     assert names(w["sec1"]) == ["h1"]
-    assert sorted(r.username for r in performance.month_results(w["sec1"], "2026-01", now=AFTER)) == ["h1", "h2"]
+    assert sorted(r.username for r in performance.month_results(app_rules.scoring(), w["sec1"], "2026-01",
+                                                                now=AFTER)) == ["h1", "h2"]
 
 
 def test_the_month_takes_the_same_number_of_queries_for_3_or_23_helpers(w, app):
@@ -472,7 +481,7 @@ def test_the_month_takes_the_same_number_of_queries_for_3_or_23_helpers(w, app):
         return len(seen)
 
     def run():
-        results = performance.month_results(w["admin"], MARCH, now=AFTER)
+        results = performance.month_results(app_rules.scoring(), w["admin"], MARCH, now=AFTER)
         for r in results:
             r.rules, r.flags
         return results
@@ -491,14 +500,14 @@ def test_bad_month_is_a_validation_error(app, ctx):
         with pytest.raises(ValidationFailed):
             performance.period(bad)
     with pytest.raises(ValidationFailed):
-        performance.quarter_results(User(role="helper", id=1, unit_id=1), "2026-Q5")
+        performance.quarter_results(app_rules.scoring(), User(role="helper", id=1, unit_id=1), "2026-Q5")
 
 
 def test_snapshot_round_trip_keeps_every_number_and_text(w):
     full_month(w["h2"], w["hh3"])
     visit(w["h2"], w["hh3"], local(2026, 3, 4), flags=["duplicate_photo"], late_hours=90)
     live = month_of(w["admin"], w["h2"])
-    c = performance.close_month(w["admin"], MARCH, now=AFTER)
+    c = performance.close_month(app_rules.scoring(), w["admin"], MARCH, now=AFTER)
     db.session.flush()
     snap = performance.HelperMonth.from_snapshot(
         db.session.scalar(select(MonthResult).where(MonthResult.closure_id == c.id, MonthResult.helper_id == w["h2"].id)), MARCH)

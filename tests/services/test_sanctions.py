@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import AuditLog, Household, Unit, User, Village
 from webapp.services import access, performance, sanctions
 from webapp.services.errors import NotFound, ValidationFailed
+from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 AFTER = datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -27,7 +28,7 @@ def w(world, ctx):
 
 
 def month(w, helper, now=AFTER):
-    return performance.helper_month(w["admin"], w[helper], MARCH, now)
+    return performance.helper_month(app_rules.scoring(), w["admin"], w[helper], MARCH, now)
 
 
 def flags(r):
@@ -118,19 +119,19 @@ def test_a_fake_visit_confirmed_by_the_reviewer_is_four_two(w):
     assert r.rating == "不合格" and "弄虚作假" in r.veto
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "visit.fake_confirmed")).user_id == w["sec1"].id
     # closed months read the same (the flag is added on read, once)
-    performance.close_month(w["admin"], MARCH, AFTER)
+    performance.close_month(app_rules.scoring(), w["admin"], MARCH, AFTER)
     db.session.commit()
     r = month(w, "h2")
     assert r.closed and [f.code for f in r.flags].count("fake") == 1 and r.rating == "不合格"
     # the ranking and the other helpers are untouched
-    ranked = {x.username: x for x in performance.month_results(w["admin"], MARCH, now=AFTER)}
+    ranked = {x.username: x for x in performance.month_results(app_rules.scoring(), w["admin"], MARCH, now=AFTER)}
     assert ranked["h2"].rating == "不合格" and all(f.code != "fake" for f in ranked["h1"].flags)
 
 
 def test_a_fake_found_by_the_spot_check_is_four_two(w):
     measure(w["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 10, 11))
     visit(w["h2"], w["hh3"], local(2026, 3, 10))
-    d = performance.draw(w["admin"], MARCH, seed="全抽", ratio=1.0)
+    d = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="全抽", ratio=1.0)
     db.session.commit()
     item = next(i for i in d.items if i.helper_id == w["h2"].id)
     with pytest.raises(ValidationFailed):

@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import AuditLog, Household, MonthResult, User
 from webapp.services import performance, verification, visit_flags
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from webapp.web import rules as app_rules
 
 AFTER = datetime(2026, 5, 1, tzinfo=timezone.utc)
 
@@ -56,18 +57,18 @@ def test_a_month_closed_with_visits_waiting_keeps_them_uncounted(w):
     h2, hh3 = w["h2"], w["hh3"]
     measure(hh3, date(2026, 3, 20), done_at=local(2026, 3, 10, 11))
     v = visit(h2, hh3, local(2026, 3, 10), flags=["poor_accuracy"])
-    live = performance.helper_month(w["admin"], h2, "2026-03", AFTER)
+    live = performance.helper_month(app_rules.scoring(), w["admin"], h2, "2026-03", AFTER)
     assert (live.households_visited, live.households_visited_pending, live.pending_visits) == (0, 1, 1)
     assert live.rating != "优秀"
     coverage = next(r for r in live.rules if r.code == "coverage")
     assert "另有 1 户的走访待核实" in coverage.facts
     waiting = next(r for r in live.rules if r.code == "flags")
     assert waiting.evidence == ["张三：定位不准（1 次，待核实）"]
-    c = performance.close_month(w["admin"], "2026-03", now=AFTER)
+    c = performance.close_month(app_rules.scoring(), w["admin"], "2026-03", now=AFTER)
     db.session.flush()
     verification.verify(w["sec1"], v.id, "核实属实")
     # the closed month keeps what it was closed with
     snap = db.session.scalar(select(MonthResult).where(MonthResult.closure_id == c.id, MonthResult.helper_id == h2.id))
     closed = performance.HelperMonth.from_snapshot(snap, "2026-03")
     assert closed.households_visited == 0 and closed.households_visited_pending == 1
-    assert performance.helper_month(w["admin"], h2, "2026-03", AFTER).households_visited == 0
+    assert performance.helper_month(app_rules.scoring(), w["admin"], h2, "2026-03", AFTER).households_visited == 0

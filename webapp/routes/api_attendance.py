@@ -8,7 +8,7 @@ from ..schemas.attendance import checkin_json, team_summary_json
 from ..services import access, attendance
 from ..services.calendar import parse_period
 from ..services.errors import ValidationFailed
-from ..web import params
+from ..web import params, rules
 
 bp = Blueprint("api_attendance", __name__, url_prefix="/api/v1")
 
@@ -17,7 +17,7 @@ bp = Blueprint("api_attendance", __name__, url_prefix="/api/v1")
 @login_required
 def create_checkin():
     """{client_uuid, checked_in_at, latitude, longitude, accuracy_m} → 201 new, 200 replay, 409 clash."""
-    checkin, created = attendance.record_checkin(current_user, json_body())
+    checkin, created = attendance.record_checkin(rules.attendance(), current_user, json_body())
     db.session.commit()
     return jsonify(checkin_json(checkin)), 201 if created else 200
 
@@ -35,7 +35,7 @@ def summary():
     village = access.attendance_village(current_user, params.id_arg("village_id", request.args))
     period = parse_period(params.month_arg(source=request.args, default=False),
                                      params.quarter_arg(source=request.args, default=False))
-    resp = jsonify(team_summary_json(attendance.team_summary(village, period)))
+    resp = jsonify(team_summary_json(attendance.team_summary(rules.attendance(), village, period)))
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

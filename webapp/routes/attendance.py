@@ -4,23 +4,24 @@ from flask_login import current_user
 
 from .. import htmx
 from ..models import LEAVE_KINDS, Leave
+from ..schemas.attendance import leave_request_args
 from ..security import requires
 from ..services import access, attendance, checkin_count, lookups, permissions, storage
 from ..services.calendar import local_today, parse_period, period_containing
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt, error_page
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
-bp.add_app_template_global(checkin_count.explanation, "checkin_rule")
+bp.add_app_template_global(lambda: checkin_count.explanation(rules.attendance()), "checkin_rule")
 
 @bp.get("/")
 @requires(permissions.in_team)
 def checkin_page():
     today = local_today()
     village = current_user.village
-    me = attendance.member_summary(current_user, period_containing("quarter", today), today)
+    me = attendance.member_summary(rules.attendance(), current_user, period_containing("quarter", today), today)
     return render_template(
-        "attendance/checkin.html", village=village, radius=attendance.geofence_m(village),
+        "attendance/checkin.html", village=village, radius=attendance.geofence_m(rules.attendance(), village),
         checkins=attendance.checkins_on(current_user, today), progress=me.progress, today=today,
     )
 
@@ -29,7 +30,7 @@ def checkin_page():
 @requires(permissions.in_team)
 def today_fragment():
     today = local_today()
-    me = attendance.member_summary(current_user, period_containing("quarter", today), today)
+    me = attendance.member_summary(rules.attendance(), current_user, period_containing("quarter", today), today)
     return render_template("attendance/_today.html", checkins=attendance.checkins_on(current_user, today),
                            progress=me.progress, today=today)
 
@@ -38,7 +39,7 @@ def today_fragment():
 @requires(permissions.in_team)
 def my_calendar():
     period = parse_period(month=params.month_arg(source=request.args, default=False))
-    summary = attendance.member_summary(current_user, period)
+    summary = attendance.member_summary(rules.attendance(), current_user, period)
     return htmx.render("attendance/calendar.html", "attendance/_calendar.html", summary=summary,
                        weeks=attendance.calendar_weeks(summary.days), cal_endpoint="attendance.my_calendar",
                        cal_args={})
@@ -62,7 +63,8 @@ def leave_page():
 @bp.post("/leave")
 @requires(permissions.in_team)
 def leave_request():
-    created, err = attempt(attendance.request_leave, current_user, request.form, reraise=(403,))
+    created, err = attempt(attendance.request_leave, rules.attendance(), current_user, reraise=(403,),
+                           **leave_request_args(request.form))
     return _leave_page(err.errors, request.form) if err else _leave_page(created=created)
 
 
@@ -132,7 +134,7 @@ def _leave_helpers():
         return current_user.is_authenticated and attendance.can_return(current_user, lv)
 
     return {"can_decide_leave": can_decide_leave, "can_cancel_leave": can_cancel_leave,
-            "can_return_leave": can_return_leave, "leave_days": attendance.leave_days,
+            "can_return_leave": can_return_leave, "leave_days": lambda lv: attendance.leave_days(rules.attendance(), lv),
             "leave_status_labels": attendance.LEAVE_STATUS_LABELS}
 
 

@@ -1,6 +1,7 @@
 """Helper performance pages: my month / my year, the village and unit rankings, closing months,
 spot checks and exports. Every lookup goes through services.access (via services.performance)."""
 from datetime import date
+from functools import partial
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,7 +13,7 @@ from ..services import access, lookups, performance, permissions, policy_problem
 from ..services.assessment import sources, spot_effects
 from ..services.errors import ValidationFailed
 from ..services.sheet_export import to_csv, to_xlsx
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt, done
 
 bp = Blueprint("performance", __name__, url_prefix="/performance")
@@ -31,13 +32,13 @@ def _rated(results: list, rating: str | None) -> list:
 def _unit_month():
     """The office admin's month ranking as asked: (month, village_id, rating, results)."""
     month, village_id, rating = params.month_arg(), params.id_arg("village_id"), _rating()
-    return month, village_id, rating, _rated(performance.month_results(current_user, month, village_id), rating)
+    return month, village_id, rating, _rated(performance.month_results(rules.scoring(), current_user, month, village_id), rating)
 
 
 def _unit_quarter():
     """The office admin's quarter ranking as asked: (quarter, village_id, rating, months, results)."""
     quarter, village_id, rating = params.quarter_arg(), params.id_arg("village_id"), _rating()
-    months, results = performance.quarter_results(current_user, quarter, village_id)
+    months, results = performance.quarter_results(rules.scoring(), current_user, quarter, village_id)
     return quarter, village_id, rating, months, _rated(results, rating)
 
 
@@ -81,14 +82,14 @@ def helper_year(helper_id: int):
 
 def _helper_month_page(helper):
     month = params.month_arg()
-    result = performance.helper_month(current_user, helper, month)
+    result = performance.helper_month(rules.scoring(), current_user, helper, month)
     return render("performance/month.html", "performance/_month.html", helper=helper, month=month, result=result,
                   own=helper.id == current_user.id)
 
 
 def _helper_year_page(helper):
     year = params.year_arg(source=request.args)
-    data = performance.helper_year(current_user, helper, year)
+    data = performance.helper_year(rules.scoring(), current_user, helper, year)
     return render_template("performance/year.html", helper=helper, year=year, data=data,
                            own=helper.id == current_user.id)
 
@@ -99,7 +100,7 @@ def _helper_year_page(helper):
 @requires(permissions.can_rank_village)
 def village():
     month = params.month_arg()
-    results = performance.month_results(current_user, month)
+    results = performance.month_results(rules.scoring(), current_user, month)
     return render("performance/village.html", "performance/_ranking.html", month=month, results=results,
                   villages=performance.village_names(results), detail=True)
 
@@ -177,7 +178,7 @@ def _month_action(action, *args):
 @bp.post("/unit/close")
 @requires(permissions.administers_unit)
 def close_month():
-    return _month_action(performance.close_month)
+    return _month_action(partial(performance.close_month, rules.scoring()))
 
 
 @bp.post("/unit/reopen")
@@ -189,7 +190,7 @@ def reopen_month():
 @bp.post("/unit/recompute")
 @requires(permissions.administers_unit)
 def recompute_month():
-    return _month_action(performance.recompute_month, request.form.get("reason", ""))
+    return _month_action(partial(performance.recompute_month, rules.scoring()), request.form.get("reason", ""))
 
 
 # ---------------------------------------------------------------- spot checks
@@ -204,14 +205,14 @@ def spot_checks():
     check = performance.reproduce(current) if current else None
     return render_template("performance/spot_checks.html", month=key, draws=draws, current=current, check=check,
                            results=SPOT_RESULTS, levels=SATISFACTION_LEVELS,
-                           default_ratio=performance.spot_check_ratio())
+                           default_ratio=rules.scoring().spot_check_ratio)
 
 
 @bp.post("/spot-checks/draw")
 @requires(permissions.administers_unit)
 def spot_check_draw():
     month = params.month_arg()
-    _, err = attempt(performance.draw, current_user, month, request.form.get("seed"))
+    _, err = attempt(performance.draw, rules.scoring(), current_user, month, request.form.get("seed"))
     return done(err, url_for("performance.spot_checks", month=month))
 
 

@@ -20,7 +20,7 @@ from ..security import requires
 from ..services import access, lookups, pdf, pdf_pool, permissions, printjobs
 from ..services.calendar import local_today, month_key
 from ..services.errors import ValidationFailed
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt
 
 bp = Blueprint("printing", __name__, url_prefix="/reports")
@@ -68,7 +68,8 @@ def diary(user_id: int, month: str):
 def attendance(village_id: int, month: str):
     village = access.attendance_village(current_user, village_id)
     month = params.month_in_path(month)
-    return _pdf_response(*pdf.bounded(current_user.id, _limits(), lambda: pdf.attendance_document(village, month)))
+    att = rules.attendance()
+    return _pdf_response(*pdf.bounded(current_user.id, _limits(), lambda: pdf.attendance_document(att, village, month)))
 
 
 def _sheet_villages() -> list[Village]:

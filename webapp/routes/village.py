@@ -6,7 +6,7 @@ from .. import htmx
 from ..security import requires
 from ..services import access, attendance, households, lookups, permissions, reviews, verification
 from ..services.calendar import Period, local_today, parse_period
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt, done, fragment_or_done
 
 bp = Blueprint("village", __name__, url_prefix="/village")
@@ -55,7 +55,8 @@ def team():
     village = access.attendance_village(current_user, _village_arg())
     period = _period()
     args = {"village_id": village.id} if permissions.administers_unit(current_user) else {}
-    return htmx.render("village/team.html", "village/_team.html", team=attendance.team_summary(village, period),
+    team = attendance.team_summary(rules.attendance(), village, period)
+    return htmx.render("village/team.html", "village/_team.html", team=team,
                        pending=lookups.pending_leave_count(current_user), urls=_period_urls(period, args),
                        villages=lookups.villages_to_pick(current_user))
 
@@ -65,7 +66,7 @@ def team():
 def member_calendar(user_id: int):
     person = access.team_person(current_user, user_id)
     period = parse_period(month=params.month_arg(source=request.args, default=False))
-    summary = attendance.member_summary(person, period)
+    summary = attendance.member_summary(rules.attendance(), person, period)
     return htmx.render("village/member.html", "attendance/_calendar.html", summary=summary,
                        weeks=attendance.calendar_weeks(summary.days), cal_endpoint="village.member_calendar",
                        cal_args={"user_id": person.id})

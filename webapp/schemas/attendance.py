@@ -1,4 +1,7 @@
-"""Attendance in the API: a check-in as the phone (or its offline outbox) sends it, and what it gets back."""
+"""Attendance in the API: a check-in as the phone (or its offline outbox) sends it, and what it gets back;
+the leave form as the service's typed arguments."""
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -26,6 +29,29 @@ class CheckinSchema(Schema):
     longitude = fields.Float(required=True, validate=validators.longitude, error_messages=NUMBER_MSG)
     accuracy_m = fields.Float(required=True, validate=validate.Range(min=0, error="精度不能为负数。"),
                               error_messages=NUMBER_MSG)
+
+
+def _form_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+
+
+def _form_flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "on", "yes")
+
+
+def leave_request_args(form: Mapping[str, Any]) -> dict[str, Any]:
+    """The leave form (请假) as attendance.request_leave's typed arguments; a date that is missing or
+    not YYYY-MM-DD is None (the service answers "请填写日期" for it, with the form's other errors)."""
+    return {
+        "start_date": _form_date(form.get("start_date")), "end_date": _form_date(form.get("end_date")),
+        "start_half": _form_flag(form.get("start_half")), "end_half": _form_flag(form.get("end_half")),
+        "kind": str(form.get("kind") or "").strip(), "reason": str(form.get("reason") or "").strip(),
+    }
 
 
 def checkin_json(c) -> dict[str, Any]:

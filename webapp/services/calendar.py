@@ -4,6 +4,8 @@ Months are "YYYY-MM" and quarters "YYYY-Qn" (ASCII digits only, years MIN_YEAR�
 is a month or a quarter: its local days `start`–`end` (inclusive) and, for queries over UTC
 timestamps, `utc_start`–`utc_end` (half-open). A period can carry a deadline `grace_days` after
 its end (the diary deadline of a scored month) and the instant `now` it is looked at from.
+
+The zone is the configured TIMEZONE, set once at start-up (`set_zone`, from webapp/web/rules.py).
 """
 from __future__ import annotations
 
@@ -11,8 +13,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
-
-from flask import current_app
 
 from .errors import ValidationFailed
 
@@ -27,8 +27,17 @@ YEAR_RANGE_MSG = f"年份应在 {MIN_YEAR}–{MAX_YEAR} 之间。"
 
 # --------------------------------------------------------------------------- the zone and today
 
+_zone = ZoneInfo("Asia/Shanghai")
+
+
+def set_zone(name: str) -> None:
+    """The local zone of every date in the app (config TIMEZONE)."""
+    global _zone
+    _zone = ZoneInfo(name)
+
+
 def tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    return _zone
 
 
 def now_utc() -> datetime:

@@ -5,7 +5,9 @@ from datetime import date, timedelta
 from ..extensions import db
 from ..models import EDUCATION_STAGES, Household, Member, Pairing, Unit, User, Village
 from ..schemas.validators import id_check_char
+from .attendance.rules import AttendanceRules
 from .calendar import local_today
+from .performance.rules import ScoringRules
 
 PASSWORD = "bangfu2026"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田向覃谭"
@@ -40,8 +42,8 @@ def logins() -> list[tuple[str, str]]:
     return rows
 
 
-def seed(rng: random.Random | None = None) -> None:
-    """Create the demo township."""
+def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random | None = None) -> None:
+    """Create the demo township (check-ins and spot checks under the given rules)."""
     rng = rng or random.Random(2026)
     today = local_today()
     unit = Unit(name="清江乡人民政府", kind="township", geofence_m=300, require_signature=True)
@@ -99,10 +101,10 @@ def seed(rng: random.Random | None = None) -> None:
     demo_visits.seed(rng)
     from . import demo_attendance  # two months of team check-ins and leave, one member behind
 
-    demo_attendance.seed(rng)
+    demo_attendance.seed(rng, attendance)
     from . import demo_assessment  # policy problems, a spot check that counts, a fake visit
 
-    demo_assessment.seed(rng)
+    demo_assessment.seed(rng, scoring)
     from . import demo_signatures  # the households' signatures, reasons, a few 未签字
 
     demo_signatures.seed()

@@ -21,7 +21,7 @@ from .calendar import local_today, month_key
 from .errors import ValidationFailed
 
 
-def seed(rng: random.Random) -> dict[str, int]:
+def seed(rng: random.Random, scoring: performance.ScoringRules) -> dict[str, int]:
     visits = db.session.scalars(select(Visit).order_by(Visit.checked_in_at, Visit.id)).all()
     answers: dict[int, list[SubsidyAnswer]] = {}
     for a in db.session.scalars(select(SubsidyAnswer)):
@@ -35,7 +35,7 @@ def seed(rng: random.Random) -> dict[str, int]:
     checked = 0
     if admin is not None:
         try:
-            d = performance.draw(admin, last_month, seed=f"演示抽查 {last_month}")
+            d = performance.draw(scoring, admin, last_month, seed=f"演示抽查 {last_month}")
         except ValidationFailed:  # no helper with households last month: nothing to draw
             d = None
         if d is not None:

@@ -37,7 +37,8 @@ def _spot(rng: random.Random, lat: float, lng: float, max_m: float) -> tuple[flo
     return lat + dlat, lng + dlng
 
 
-def _checkin(rng: random.Random, user: User, village: Village, day: date, hour: float, far: bool = False) -> Checkin:
+def _checkin(rng: random.Random, rules: attendance.AttendanceRules, user: User, village: Village, day: date, hour: float,
+             far: bool = False) -> Checkin:
     zone = tz()
     local = datetime.combine(day, time(int(hour), int(hour % 1 * 60), rng.randrange(60)), zone)
     at = local.astimezone(timezone.utc)
@@ -47,7 +48,7 @@ def _checkin(rng: random.Random, user: User, village: Village, day: date, hour: 
         lat, lng = _spot(rng, village.latitude, village.longitude, 900)
     values = {"client_uuid": _uuid(rng), "checked_in_at": at, "latitude": round(lat, 6), "longitude": round(lng, 6),
               "accuracy_m": float(rng.choice((5, 8, 10, 12, 15, 20, 30, 45)))}
-    distance, within = attendance.locate(village, values["latitude"], values["longitude"])
+    distance, within = attendance.locate(rules, village, values["latitude"], values["longitude"])
     offline = rng.random() < 0.1  # sent later from the outbox
     return Checkin(
         client_uuid=values["client_uuid"], user_id=user.id, village_id=village.id, checked_in_at=at,
@@ -79,10 +80,10 @@ def _working_after(cal: attendance.WorkCalendar, d: date, n: int = 0) -> date:
     return d
 
 
-def seed(rng: random.Random) -> None:
+def seed(rng: random.Random, rules: attendance.AttendanceRules) -> None:
     today = local_today()
     first = date(today.year - (1 if today.month == 1 else 0), 12 if today.month == 1 else today.month - 1, 1)
-    cal = attendance.WorkCalendar()
+    cal = attendance.WorkCalendar.of(rules)
     admin = db.session.scalar(select(User).where(User.role == "office_admin").order_by(User.id))
     villages = db.session.scalars(select(Village).order_by(Village.id)).all()
     posted = datetime.combine(first - timedelta(days=120), time(9), tz()).astimezone(timezone.utc)
@@ -112,11 +113,11 @@ def seed(rng: random.Random) -> None:
                 if day not in away:
                     p = profile[0] if cal.is_working(day) else profile[1]
                     if rng.random() < p:
-                        rows.append(_checkin(rng, user, village, day, rng.uniform(7.8, 9.5)))
+                        rows.append(_checkin(rng, rules, user, village, day, rng.uniform(7.8, 9.5)))
                         if rng.random() < 0.45:
-                            rows.append(_checkin(rng, user, village, day, rng.uniform(14, 17.5)))
+                            rows.append(_checkin(rng, rules, user, village, day, rng.uniform(14, 17.5)))
                     elif cal.is_working(day) and rng.random() < (0.25 if profile is BEHIND else 0.04):
-                        rows.append(_checkin(rng, user, village, day, rng.uniform(8, 10), far=True))
+                        rows.append(_checkin(rng, rules, user, village, day, rng.uniform(8, 10), far=True))
                 day += timedelta(days=1)
             db.session.add_all(rows)
     db.session.flush()

@@ -2,7 +2,7 @@
 sheet (考勤表), from the records to PDF bytes.
 
     diary_pdf(helper, "2026-03")        → bytes   (A4 portrait, templates/pdf/diary.html)
-    attendance_pdf(village, "2026-03")  → bytes   (A4 landscape, templates/pdf/attendance.html)
+    attendance_pdf(rules, village, "2026-03")  → bytes   (A4 landscape, templates/pdf/attendance.html)
 
 Callers check access first (services/access.py: diary_helper, attendance_village).
 Each document is built in two steps so batch jobs can move the second one to worker processes:
@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import database
 from ..extensions import db
 from ..models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Village, Visit
-from . import access, pdf_pool, pdf_render, redact, storage
+from . import access, attendance, pdf_pool, pdf_render, redact, storage
 from .calendar import month_days, month_label, month_period, month_utc_range, now_utc, parse_month, tz
 from .pdf_render import STATIC_PREFIX, THUMB_PREFIX, AppURLFetcher, FetchRefused, render_pdf  # noqa: F401
 
@@ -285,14 +285,12 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def attendance_data(village: Village, month: str) -> Sheet:
-    from . import attendance
-
+def attendance_data(rules: attendance.AttendanceRules, village: Village, month: str) -> Sheet:
     year, mon = parse_month(month)
     period = month_period(year, mon)
-    team = attendance.team_summary(village, period)
+    team = attendance.team_summary(rules, village, period)
     days = period.dates()
-    cal = attendance.WorkCalendar()
+    cal = attendance.WorkCalendar.of(rules)
     off = [not cal.is_working(d) for d in days]
     rows = [SheetRow(m, [DAY_MARKS.get(day.status, "") for day in m.days]) for m in team.members]
     per_day = [sum(1 for r in rows if r.summary.days[i].inside) for i in range(len(days))]
@@ -303,8 +301,8 @@ def attendance_data(village: Village, month: str) -> Sheet:
                  working_days=sum(1 for o in off if not o), present_per_day=per_day)
 
 
-def attendance_document(village: Village, month: str) -> Document:
-    s = attendance_data(village, month)
+def attendance_document(rules: attendance.AttendanceRules, village: Village, month: str) -> Document:
+    s = attendance_data(rules, village, month)
     html = render_template("pdf/attendance.html", sheet=s, pdf_static=pdf_static)
     return Document(
         html=html,
@@ -314,8 +312,8 @@ def attendance_document(village: Village, month: str) -> Document:
     )
 
 
-def attendance_pdf(village: Village, month: str) -> tuple[Document, bytes]:
-    doc = attendance_document(village, month)
+def attendance_pdf(rules: attendance.AttendanceRules, village: Village, month: str) -> tuple[Document, bytes]:
+    doc = attendance_document(rules, village, month)
     return doc, render_pdf(doc.html, AppURLFetcher())
 
 

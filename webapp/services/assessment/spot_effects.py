@@ -27,7 +27,7 @@ def _fmt(x: float) -> str:
 
 def apply(hm) -> None:
     """Move a HelperMonth's score and rating by its spot-check result (idempotent)."""
-    from ..performance import Rule, rating_for
+    from ..performance import Rule
 
     item = hm.spot_check
     if item is None or not item.result:
@@ -47,7 +47,7 @@ def apply(hm) -> None:
     if cap is not None and RATING_ORDER.get(cap, 2) < 2:
         hm.vetoed = True
         hm._veto = f"{veto}；{reason}" if veto else f"{reason}，不能评为优秀"
-    rating = rating_for(score, hm.vetoed)
+    rating = hm.rate(score)
     if cap in RATING_ORDER and RATING_ORDER[rating] > RATING_ORDER[cap]:
         rating = cap
     hm.score, hm.rating = score, rating

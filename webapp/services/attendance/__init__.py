@@ -40,6 +40,7 @@ from .leave import (
     record_return,
     request_leave,
 )
+from .rules import AttendanceRules, WorkCalendar, attendance_rules
 from .summaries import (
     PACE_LABELS,
     MemberSummary,
@@ -52,13 +53,14 @@ from .summaries import (
     team,
     team_summary,
 )
-from .workdays import WorkCalendar, is_working_day, posting_start, working_days
+from .workdays import is_working_day, posting_start, working_days
 
 __all__ = [
-    "DAY_STATUS_LABELS", "LEAVE_KIND_LABELS", "LEAVE_STATUS_LABELS", "PACE_LABELS", "Day", "MemberSummary", "Period",
-    "Progress", "TeamSummary", "WorkCalendar", "attach_photo", "calendar_weeks", "can_cancel", "can_decide",
-    "can_return", "cancel", "checkins_on", "content_hash", "decide", "discard_photo", "geofence_m", "is_working_day",
-    "leave_by_day", "leave_days", "locate", "member_summary", "month_period", "parse_period", "period_containing",
-    "posting_start", "progress", "quarter_period", "record_checkin", "record_return", "request_leave", "summarize",
-    "team", "team_summary", "thumb_key", "working_days",
+    "AttendanceRules", "DAY_STATUS_LABELS", "Day", "LEAVE_KIND_LABELS", "LEAVE_STATUS_LABELS", "MemberSummary",
+    "PACE_LABELS", "Period", "Progress", "TeamSummary", "WorkCalendar", "attach_photo", "attendance_rules",
+    "calendar_weeks", "can_cancel", "can_decide", "can_return", "cancel", "checkins_on", "content_hash", "decide",
+    "discard_photo", "geofence_m", "is_working_day", "leave_by_day", "leave_days", "locate", "member_summary",
+    "month_period", "parse_period", "period_containing", "posting_start", "progress", "quarter_period",
+    "record_checkin", "record_return", "request_leave", "summarize", "team", "team_summary", "thumb_key",
+    "working_days",
 ]

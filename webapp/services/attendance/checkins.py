@@ -7,7 +7,6 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,20 +18,21 @@ from ...schemas.attendance import CheckinSchema
 from ..calendar import local_midnight, now_utc
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..geo import haversine_m
+from .rules import AttendanceRules
 
 
-def geofence_m(village: Village) -> int:
-    return village.geofence_m or int(current_app.config["VILLAGE_GEOFENCE_M"])
+def geofence_m(rules: AttendanceRules, village: Village) -> int:
+    return village.geofence_m or rules.village_geofence_m
 
 
-def locate(village: Village, latitude: float, longitude: float) -> tuple[float | None, bool]:
+def locate(rules: AttendanceRules, village: Village, latitude: float, longitude: float) -> tuple[float | None, bool]:
     """Distance to the village centre and whether it is inside the village geofence.
 
     A village without a centre cannot be checked against: the check-in is kept, outside."""
     if village.latitude is None or village.longitude is None:
         return None, False
     distance = haversine_m(latitude, longitude, village.latitude, village.longitude)
-    return round(distance, 1), distance <= geofence_m(village)
+    return round(distance, 1), distance <= geofence_m(rules, village)
 
 
 def content_hash(user_id: int, values: dict[str, Any]) -> str:
@@ -48,10 +48,9 @@ def content_hash(user_id: int, values: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
-def _check_time(at: datetime) -> None:
+def _check_time(rules: AttendanceRules, at: datetime) -> None:
     now = now_utc()
-    skew = int(current_app.config["FUTURE_SKEW_MINUTES"])
-    window = int(current_app.config["OFFLINE_WINDOW_DAYS"])
+    skew, window = rules.future_skew_minutes, rules.offline_window_days
     if at > now + timedelta(minutes=skew):
         raise ValidationFailed("签到时间晚于服务器时间，请检查手机时间。", field="checked_in_at")
     if at < now - timedelta(days=window):
@@ -69,7 +68,8 @@ def _replay(existing: Checkin, content_hash: str) -> tuple[Checkin, bool]:
     return existing, False
 
 
-def record_checkin(user: User, data: dict[str, Any], photo_key: str | None = None) -> tuple[Checkin, bool]:
+def record_checkin(rules: AttendanceRules, user: User, data: dict[str, Any],
+                   photo_key: str | None = None) -> tuple[Checkin, bool]:
     """Store a check-in idempotently: (checkin, created).
 
     The same client_uuid with the same content returns the stored row (created False); with other
@@ -87,9 +87,9 @@ def record_checkin(user: User, data: dict[str, Any], photo_key: str | None = Non
     existing = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid))
     if existing is not None:
         return _replay(existing, digest)
-    _check_time(values["checked_in_at"])
+    _check_time(rules, values["checked_in_at"])
     village = db.session.get(Village, user.village_id)
-    distance, within = locate(village, values["latitude"], values["longitude"])
+    distance, within = locate(rules, village, values["latitude"], values["longitude"])
     result = db.session.execute(_insert({
         "client_uuid": client_uuid, "user_id": user.id, "village_id": village.id,
         "checked_in_at": values["checked_in_at"].astimezone(timezone.utc), "received_at": now_utc(),

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
-from flask import current_app
 from sqlalchemy import Date, case, cast, func, select, type_coerce
 
 from ...extensions import db
 from ...models import Checkin, User
 from .. import checkin_count
 from ..calendar import local_date, local_midnight, tz
-from .workdays import WorkCalendar, posting_start
+from .rules import AttendanceRules, WorkCalendar
+from .workdays import posting_start
 
 DAY_STATUS_LABELS = {
     "in": "在村", "leave": "请假", "half": "半天假", "absent": "缺勤", "rest": "休息日",
@@ -31,15 +31,11 @@ class Day:
     leave: float = 0.0
     leave_kind: str | None = None
     absent: float = 0.0
+    counted: int = 0  # check-ins of the day that count towards the quarter's target (services.checkin_count)
 
     @property
     def label(self) -> str:
         return DAY_STATUS_LABELS[self.status]
-
-    @property
-    def counted(self) -> int:
-        """Check-ins of the day that count towards the quarter's target (services.checkin_count)."""
-        return checkin_count.counted(self.checkins, self.inside)
 
 
 def _fixed_offset(start: date, end: date) -> timedelta | None:
@@ -61,7 +57,7 @@ def day_counts(user_ids: list[int], start: date, end: date) -> dict[int, dict[da
     dialect = db.session.get_bind().dialect.name
     day = None
     if dialect == "postgresql":
-        day = cast(func.timezone(current_app.config["TIMEZONE"], Checkin.checked_in_at), Date)
+        day = cast(func.timezone(tz().key, Checkin.checked_in_at), Date)
     elif dialect == "sqlite":
         offset = _fixed_offset(start, end)
         if offset is not None:
@@ -85,15 +81,17 @@ def day_counts(user_ids: list[int], start: date, end: date) -> dict[int, dict[da
     return out
 
 
-def build_days(user: User, dates: Iterable[date], counts: dict[date, tuple[int, int]],
-                leave: dict[date, tuple[float, str]], today: date, cal: WorkCalendar) -> list[Day]:
+def build_days(rules: AttendanceRules, user: User, dates: Iterable[date], counts: dict[date, tuple[int, int]],
+               leave: dict[date, tuple[float, str]], today: date) -> list[Day]:
+    cal = WorkCalendar.of(rules)
     posted = posting_start(user)
     out = []
     for d in dates:
         n, inside = counts.get(d, (0, 0))
         frac, kind = leave.get(d, (0.0, None))
         working = cal.is_working(d)
-        day = Day(d, "future", working, n, inside, frac if working else 0.0, kind if working else None)
+        day = Day(d, "future", working, n, inside, frac if working else 0.0, kind if working else None,
+                  counted=checkin_count.counted(n, inside, rules))
         if inside:
             day.status = "in"
         elif d < posted:

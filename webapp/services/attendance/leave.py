@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from ...extensions import db
@@ -12,7 +10,7 @@ from ...models import LEAVE_KINDS, TEAM_ROLES, Leave, User
 from .. import audit
 from ..calendar import local_date, local_today, now_utc, tz
 from ..errors import Conflict, Forbidden, ValidationFailed
-from .workdays import WorkCalendar
+from .rules import AttendanceRules, WorkCalendar
 
 LEAVE_KIND_LABELS = {"事假": "事假", "病假": "病假", "公假": "公假（会议、培训）"}
 LEAVE_STATUS_LABELS = {"pending": "待审批", "approved": "已批准", "rejected": "未批准", "cancelled": "已撤销"}
@@ -41,36 +39,25 @@ def leave_by_day(leave: Leave) -> dict[date, float]:
     return out
 
 
-def leave_days(leave: Leave, cal: WorkCalendar | None = None) -> float:
+def leave_days(rules: AttendanceRules, leave: Leave) -> float:
     """Working days the leave takes (weekends and holidays inside it are not counted)."""
-    cal = cal or WorkCalendar()
+    cal = WorkCalendar.of(rules)
     return sum(f for d, f in leave_by_day(leave).items() if cal.is_working(d))
 
 
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "on", "yes")
+def request_leave(rules: AttendanceRules, user: User, *, start_date: date | None, end_date: date | None, kind: str,
+                  reason: str, start_half: bool = False, end_half: bool = False) -> Leave:
+    """A leave request (请假): dates with half days, kind, reason. Starts pending.
 
-
-def _parse_date(errors: dict, name: str, value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        errors.setdefault(name, []).append("请填写日期（YYYY-MM-DD）。")
-        return None
-
-
-def request_leave(user: User, data: dict[str, Any]) -> Leave:
-    """A leave request (请假): dates with half days, kind, reason. Starts pending."""
+    A date of None was not given or not a date (schemas.attendance.leave_request_args reads the form)."""
     if user.role not in TEAM_ROLES or user.village_id is None:
         raise Forbidden("只有驻村工作队员和第一书记需要请假。")
     errors: dict[str, list[str]] = {}
-    start = _parse_date(errors, "start_date", data.get("start_date"))
-    end = _parse_date(errors, "end_date", data.get("end_date"))
-    start_half, end_half = _flag(data.get("start_half")), _flag(data.get("end_half"))
-    kind = str(data.get("kind") or "").strip()
-    reason = str(data.get("reason") or "").strip()
+    start, end = start_date, end_date
+    for name, value in (("start_date", start), ("end_date", end)):
+        if value is None:
+            errors[name] = ["请填写日期（YYYY-MM-DD）。"]
+    kind, reason = (kind or "").strip(), (reason or "").strip()
     if kind not in LEAVE_KINDS:
         errors["kind"] = ["请选择请假类型：" + "、".join(LEAVE_KINDS) + "。"]
     if len(reason) < 2 or len(reason) > 500:
@@ -82,7 +69,7 @@ def request_leave(user: User, data: dict[str, Any]) -> Leave:
             errors["end_half"] = ["同一天不能既下午开始又上午结束。"]
         elif (end - start).days > 366:
             errors["end_date"] = ["一次请假不能超过一年。"]
-        backdate = int(current_app.config["LEAVE_BACKDATE_DAYS"])
+        backdate = rules.leave_backdate_days
         if start < local_today() - timedelta(days=backdate):
             errors["start_date"] = [f"只能补请 {backdate} 天内的假。"]
     if errors:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import case, select
 
 from ...extensions import db
@@ -12,7 +11,8 @@ from ...models import TEAM_ROLES, User, Village
 from ..calendar import Period, local_today
 from .days import Day, build_days, day_counts
 from .leave import approved_leave
-from .workdays import WorkCalendar, posting_start
+from .rules import AttendanceRules
+from .workdays import posting_start
 
 PACE_LABELS = {
     "reached": "已达标", "on_track": "可达标", "behind": "进度落后", "unreachable": "本季度已无法达标",
@@ -109,11 +109,10 @@ def _pace(done: int, target: int, elapsed: int, remaining: int, over: bool, stil
     return ("on_track" if projected >= target else "behind"), projected
 
 
-def progress(user: User, quarter: Period, days: list[Day], today: date) -> Progress:
+def progress(rules: AttendanceRules, user: User, quarter: Period, days: list[Day], today: date) -> Progress:
     """Days in the village and check-ins this quarter against the targets; the pace is the rate so
     far (since the quarter start or the posting start) carried to the quarter's end."""
-    cfg = current_app.config
-    days_target, checkins_target = int(cfg["QUARTER_DAYS_TARGET"]), int(cfg["QUARTER_CHECKINS_TARGET"])
+    days_target, checkins_target = rules.quarter_days_target, rules.quarter_checkins_target
     in_q = [d for d in days if quarter.start <= d.date <= quarter.end]
     n_days = sum(1 for d in in_q if d.inside)
     n_checkins = sum(d.counted for d in in_q)  # those that count towards the target (checkin_count)
@@ -139,7 +138,7 @@ def team(village: Village) -> list[User]:
     ))
 
 
-def summarize(users: list[User], period: Period, today: date | None = None) -> list[MemberSummary]:
+def summarize(rules: AttendanceRules, users: list[User], period: Period, today: date | None = None) -> list[MemberSummary]:
     """Per person: the days of the period and the progress of the quarter the period starts in."""
     today = today or local_today()
     quarter = period.quarter()
@@ -147,23 +146,22 @@ def summarize(users: list[User], period: Period, today: date | None = None) -> l
     ids = [u.id for u in users]
     counts = day_counts(ids, lo, hi)
     leave = approved_leave(ids, lo, hi)
-    cal = WorkCalendar()
     span = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
     out = []
     for u in users:
-        all_days = build_days(u, span, counts[u.id], leave[u.id], today, cal)
+        all_days = build_days(rules, u, span, counts[u.id], leave[u.id], today)
         days = [d for d in all_days if period.start <= d.date <= period.end]
-        out.append(MemberSummary(u, period, days, progress(u, quarter, all_days, today)))
+        out.append(MemberSummary(u, period, days, progress(rules, u, quarter, all_days, today)))
     return out
 
 
-def team_summary(village: Village, period: Period, today: date | None = None) -> TeamSummary:
+def team_summary(rules: AttendanceRules, village: Village, period: Period, today: date | None = None) -> TeamSummary:
     today = today or local_today()
-    return TeamSummary(village, period, today, summarize(team(village), period, today))
+    return TeamSummary(village, period, today, summarize(rules, team(village), period, today))
 
 
-def member_summary(user: User, period: Period, today: date | None = None) -> MemberSummary:
-    return summarize([user], period, today)[0]
+def member_summary(rules: AttendanceRules, user: User, period: Period, today: date | None = None) -> MemberSummary:
+    return summarize(rules, [user], period, today)[0]
 
 
 def calendar_weeks(days: list[Day]) -> list[list[Day | None]]:

@@ -31,8 +31,9 @@ rule, flag, month and period records, ratings), `scoring` (points, score, rank, 
 """
 from .closing import close_month, closure, closure_log, is_closed, recompute_month, reopen_month
 from .exports import MONTH_HEADERS, month_rows, quarter_headers, quarter_rows, village_names
-from .month import NUMBERS, RATINGS, Flag, HelperMonth, HelperPeriod, Period, Rule, period, rating_for
+from .month import NUMBERS, RATINGS, Flag, HelperMonth, HelperPeriod, Period, Rule, period
 from .results import HelperYear, helper_month, helper_year, month_results, quarter_results
+from .rules import ScoringRules, rating_for, scoring_rules
 from .scoring import compute_month, one_unit, year_score
 from .spot_checks import (
     current_draw,
@@ -43,13 +44,13 @@ from .spot_checks import (
     reproduce,
     sample,
     spot_check_items,
-    spot_check_ratio,
 )
 
 __all__ = [
     "MONTH_HEADERS", "NUMBERS", "RATINGS", "Flag", "HelperMonth", "HelperPeriod", "HelperYear", "Period", "Rule",
+    "ScoringRules", "scoring_rules",
     "close_month", "closure", "closure_log", "compute_month", "current_draw", "draw", "draw_population", "draws",
     "helper_month", "helper_year", "is_closed", "month_results", "month_rows", "one_unit", "period",
     "quarter_headers", "quarter_results", "quarter_rows", "rating_for", "recompute_month", "record_result",
-    "reopen_month", "reproduce", "sample", "spot_check_items", "spot_check_ratio", "village_names", "year_score",
+    "reopen_month", "reproduce", "sample", "spot_check_items", "village_names", "year_score",
 ]

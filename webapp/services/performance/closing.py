@@ -12,6 +12,7 @@ from ...models import AuditLog, MonthClosure, MonthResult, User
 from .. import access, audit
 from ..errors import Conflict, NotFound, ValidationFailed
 from .month import period
+from .rules import ScoringRules
 from .scoring import compute_month, one_unit
 
 
@@ -29,11 +30,11 @@ def require_admin(user: User) -> None:
         raise NotFound("您无权操作。")
 
 
-def _snapshot(c: MonthClosure, by: User, now: datetime | None) -> dict[int, tuple[float, float]]:
+def _snapshot(rules: ScoringRules, c: MonthClosure, by: User, now: datetime | None) -> dict[int, tuple[float, float]]:
     """Replace the closure's results with a fresh computation; returns {helper: (old, new)} for changed scores."""
     old = dict(db.session.execute(select(MonthResult.helper_id, MonthResult.score).where(MonthResult.closure_id == c.id)).all())
     scope = access.helper_ids(by)
-    results = compute_month(c.month, scope, now, wide=one_unit())
+    results = compute_month(rules, c.month, scope, now, wide=one_unit())
     db.session.execute(delete(MonthResult).where(MonthResult.closure_id == c.id))
     if results:
         db.session.execute(insert(MonthResult), [
@@ -48,7 +49,7 @@ def _changes(changes: dict[int, tuple[float, float]], limit: int = 500) -> list[
     return [{"helper_id": h, "old": o, "new": n} for h, (o, n) in sorted(changes.items())[:limit]]
 
 
-def close_month(by: User, month: str, now: datetime | None = None) -> MonthClosure:
+def close_month(rules: ScoringRules, by: User, month: str, now: datetime | None = None) -> MonthClosure:
     """Store the unit's month as a snapshot; later edits to the records do not change it."""
     require_admin(by)
     p = period(month, now)
@@ -62,7 +63,7 @@ def close_month(by: User, month: str, now: datetime | None = None) -> MonthClosu
         db.session.add(c)
     c.closed, c.closed_by_id, c.closed_at = True, by.id, datetime.now(timezone.utc)
     db.session.flush()
-    changes = _snapshot(c, by, now)
+    changes = _snapshot(rules, c, by, now)
     count = db.session.scalar(select(func.count()).select_from(MonthResult).where(MonthResult.closure_id == c.id))
     audit.record(by, "month.close", "month_closure", c.id, month=p.key, helpers=count, changes=_changes(changes))
     return c
@@ -83,7 +84,8 @@ def reopen_month(by: User, month: str, reason: str) -> MonthClosure:
     return c
 
 
-def recompute_month(by: User, month: str, reason: str, now: datetime | None = None) -> dict[int, tuple[float, float]]:
+def recompute_month(rules: ScoringRules, by: User, month: str, reason: str,
+                    now: datetime | None = None) -> dict[int, tuple[float, float]]:
     """Replace a closed month's snapshot with a fresh computation, logging every changed score."""
     require_admin(by)
     p = period(month, now)
@@ -93,7 +95,7 @@ def recompute_month(by: User, month: str, reason: str, now: datetime | None = No
     c = closure(by.unit_id, p.key)
     if c is None or not c.closed:
         raise Conflict("这个月没有关账，页面上已是实时结果。")
-    changes = _snapshot(c, by, now)
+    changes = _snapshot(rules, c, by, now)
     c.closed_by_id, c.closed_at = by.id, datetime.now(timezone.utc)
     audit.record(by, "month.recompute", "month_closure", c.id, month=p.key, reason=reason, changes=_changes(changes),
                  changed=len(changes))

@@ -9,7 +9,7 @@ from .sql import SEP2, split_names
 
 def explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdue_detail, waiting_detail=None):
     """The Chinese explanation of a computed month: each rule with its points and facts, the flags, the veto."""
-    p, w = ctx.period, ctx.weights
+    p, w = ctx.period, ctx.rules.weights
     cov, dia, mea, tim, ded = hm.points
     rules: list[Rule] = []
     unvisited_names = split_names(unvisited)
@@ -36,7 +36,7 @@ def explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdu
         head, _, titles = item.partition(SEP2)
         overdue_items.append(f"{head}：{'、'.join(sorted(t for t in titles.split(SEP2) if t))}")
     rules.append(Rule("measures", "帮扶措施", pts(mea), w["measures"], facts, miss, overdue_items))
-    n, late, hours = hm.visits, hm.late_visits, ctx.late_hours
+    n, late, hours = hm.visits, hm.late_visits, int(ctx.rules.late_entry_hours)
     if n:
         facts = f"走访 {n} 次，{n - late} 次在签到后 {hours} 小时内录入"
         miss = f"{late} 次走访超过 {hours} 小时才录入 ({minus(w['timeliness'] - tim)})" if late else None
@@ -45,7 +45,8 @@ def explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdu
     rules.append(Rule("timeliness", "按时录入", pts(tim), w["timeliness"], facts, miss))
     waiting = pending.waiting_lines(waiting_detail)
     facts = (f"有异常标记的走访 {hm.flagged_visits} 次，其中待核实 {hm.pending_visits} 次：待核实的走访不计入走访、"
-             f"日志和按时录入，第一书记核实（已核实）后才计入；每次待核实扣 {ctx.per_flag:g} 分，最多扣 {ctx.flag_cap:g} 分")
+             f"日志和按时录入，第一书记核实（已核实）后才计入；每次待核实扣 {ctx.rules.flag_deduction:g} 分，"
+             f"最多扣 {ctx.rules.flag_deduction_max:g} 分")
     miss = f"{hm.pending_visits} 次走访待核实，尚未计入 ({minus(-ded)})" if hm.pending_visits else None
     rules.append(Rule("flags", "异常待核实", pts(ded) if ded else 0.0, 0, facts, miss, waiting))
 

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-
 from ...models import MonthResult, SpotCheckItem
 from ..calendar import Period, month_period, parse_month
 from ..errors import ValidationFailed
+from .rules import ScoringRules, rating
 
 RATINGS = ("优秀", "合格", "不合格")
 
@@ -50,11 +49,8 @@ NUMBERS = ("households", "households_count", "households_visited", "visits", "vi
 class _Context:
     """What the explanations of one month need besides a helper's numbers."""
 
-    period: "Period"
-    weights: dict[str, float]
-    per_flag: float
-    flag_cap: float
-    late_hours: int
+    period: Period | None
+    rules: ScoringRules
 
 
 @dataclass(slots=True, eq=False)
@@ -121,6 +117,10 @@ class HelperMonth:
 
         self._rules, self._flags, self._veto = explain(self, self._ctx, *self._raw)
 
+    def rate(self, score: float) -> str:
+        """The rating a score gives this month (its veto included), by the month's rules."""
+        return rating(self._ctx.rules, score, self.vetoed)
+
     def to_data(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in NUMBERS}
         data.update(username=self.username, display_name=self.display_name, unit_id=self.unit_id,
@@ -129,7 +129,7 @@ class HelperMonth:
         return data
 
     @classmethod
-    def from_snapshot(cls, result: MonthResult, month: str) -> "HelperMonth":
+    def from_snapshot(cls, result: MonthResult, month: str, ctx: _Context | None = None) -> "HelperMonth":
         d = result.data or {}
         hm = cls(helper_id=result.helper_id, username=d.get("username", ""), display_name=d.get("display_name", ""),
                  unit_id=d.get("unit_id"), village_id=d.get("village_id"), month=month,
@@ -137,6 +137,7 @@ class HelperMonth:
         hm._rules = [Rule(**r) for r in d.get("rules", [])]
         hm._flags = [Flag(**f) for f in d.get("flags", [])]
         hm._veto = d.get("veto")
+        hm._ctx = ctx
         for k in NUMBERS:
             setattr(hm, k, d.get(k, 0))
         return hm
@@ -156,10 +157,6 @@ class HelperPeriod:
     parts: dict[str, float | None] = field(default_factory=dict)  # quarter key → score, for years
 
 
-def _cfg(name: str):
-    return current_app.config[name]
-
-
 def pts(x: float) -> float:
     return round(x + 1e-9, 1)
 
@@ -169,18 +166,10 @@ def minus(x: float) -> str:
     return f"−{int(x)}" if x == int(x) else f"−{x}"
 
 
-def rating_for(score: float, vetoed: bool, excellent: float | None = None, passing: float | None = None) -> str:
-    if score >= (_cfg("RATING_EXCELLENT") if excellent is None else excellent) and not vetoed:
-        return "优秀"
-    if score >= (_cfg("RATING_PASS") if passing is None else passing):
-        return "合格"
-    return "不合格"
-
-
-def period(month: str, now: datetime | None = None) -> Period:
-    """The month with its diary deadline (DIARY_DEADLINE_DAY days after its end), seen from now."""
+def period(month: str, now: datetime | None = None, grace_days: int = 0) -> Period:
+    """The month "YYYY-MM" seen from now; scoring gives it the diary deadline as grace_days."""
     try:
         year, mon = parse_month(month)
     except ValueError as err:
         raise ValidationFailed(str(err), field="month") from None
-    return month_period(year, mon, now, int(_cfg("DIARY_DEADLINE_DAY")))
+    return month_period(year, mon, now, grace_days)

@@ -15,7 +15,8 @@ from ..assessment import after_month
 from ..calendar import parse_quarter, quarter_months, tz
 from ..errors import ValidationFailed
 from .closing import is_closed
-from .month import HelperMonth, HelperPeriod, Period, _cfg, period, pts, rating_for
+from .month import HelperMonth, HelperPeriod, Period, _Context, period, pts
+from .rules import ScoringRules, rating
 from .scoring import combine_months, compute_month, one_unit, rank_months, year_score
 from .spot_checks import spot_check_items
 
@@ -24,10 +25,10 @@ def _closed_units(key: str) -> Select:
     return select(MonthClosure.unit_id).where(MonthClosure.month == key, MonthClosure.closed.is_(True))
 
 
-def month_results(user: User, month: str, village_id: int | None = None, now: datetime | None = None,
-                  spot_checks: bool = True) -> list[HelperMonth]:
+def month_results(rules: ScoringRules, user: User, month: str, village_id: int | None = None,
+                  now: datetime | None = None, spot_checks: bool = True) -> list[HelperMonth]:
     """The month of every helper the user may see, ranked: closed months from their snapshot."""
-    p = period(month, now)
+    p = period(month, now, rules.diary_deadline_day)
     if village_id is not None:
         access.village(user, village_id)
     scope = access.helper_ids(user, p.start, p.end, village_id)
@@ -38,9 +39,10 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
         .where(MonthClosure.month == p.key, MonthClosure.closed.is_(True), MonthClosure.unit_id == User.unit_id,
                MonthResult.helper_id.in_(scope))
     ).scalars().all()
-    results = [HelperMonth.from_snapshot(r, p.key) for r in snap]
+    ctx = _Context(p, rules)
+    results = [HelperMonth.from_snapshot(r, p.key, ctx) for r in snap]
     live_scope = scope.where(User.unit_id.not_in(_closed_units(p.key)))
-    results += compute_month(p.key, live_scope, now, wide=user.role == "office_admin" and village_id is None
+    results += compute_month(rules, p.key, live_scope, now, wide=user.role == "office_admin" and village_id is None
                              and one_unit())
     if spot_checks and results:
         items = spot_check_items(p.key, scope)
@@ -50,14 +52,15 @@ def month_results(user: User, month: str, village_id: int | None = None, now: da
     return rank_months(redact.month_results(user, results, p.start, p.end, scope))
 
 
-def helper_month(user: User, helper: User, month: str, now: datetime | None = None) -> HelperMonth | None:
+def helper_month(rules: ScoringRules, user: User, helper: User, month: str,
+                 now: datetime | None = None) -> HelperMonth | None:
     """One helper's month (the helper must be in the user's scope: see access.assessed_helper)."""
-    p = period(month, now)
+    p = period(month, now, rules.diary_deadline_day)
     access.assessed_helper(user, helper.id, p.start, p.end)
-    return redact.month_results(user, [_helper_month(helper, p, now)], p.start, p.end)[0]
+    return redact.month_results(user, [_helper_month(rules, helper, p, now)], p.start, p.end)[0]
 
 
-def _helper_month(helper: User, p: Period, now: datetime | None) -> HelperMonth | None:
+def _helper_month(rules: ScoringRules, helper: User, p: Period, now: datetime | None) -> HelperMonth | None:
     scope = select(User.id).where(User.id == helper.id)
     snap = db.session.scalar(
         select(MonthResult).join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
@@ -65,11 +68,11 @@ def _helper_month(helper: User, p: Period, now: datetime | None) -> HelperMonth 
                MonthResult.helper_id == helper.id)
     )
     if snap is not None:
-        result = HelperMonth.from_snapshot(snap, p.key)
+        result = HelperMonth.from_snapshot(snap, p.key, _Context(p, rules))
     elif is_closed(helper.unit_id, p.key):
         return None  # closed without this helper in the snapshot
     else:
-        found = compute_month(p.key, scope, now)
+        found = compute_month(rules, p.key, scope, now)
         result = found[0] if found else None
     if result is not None:
         result.spot_check = spot_check_items(p.key, scope).get(helper.id)
@@ -82,7 +85,7 @@ def _months_started(months: Iterable[tuple[int, int]], now: datetime) -> list[st
     return [f"{y:04d}-{m:02d}" for y, m in months if date(y, m, 1) <= today]
 
 
-def quarter_results(user: User, quarter: str, village_id: int | None = None,
+def quarter_results(rules: ScoringRules, user: User, quarter: str, village_id: int | None = None,
                     now: datetime | None = None) -> tuple[list[str], list[HelperPeriod]]:
     """Quarter = mean of its months (months with households; months not started yet are left out)."""
     try:
@@ -91,8 +94,8 @@ def quarter_results(user: User, quarter: str, village_id: int | None = None,
         raise ValidationFailed(str(err), field="quarter") from None
     now = now or datetime.now(timezone.utc)
     keys = _months_started(quarter_months(year, q), now)
-    per_month = {k: month_results(user, k, village_id, now) for k in keys}
-    return [f"{year:04d}-{m:02d}" for _, m in quarter_months(year, q)], combine_months(per_month)
+    per_month = {k: month_results(rules, user, k, village_id, now) for k in keys}
+    return [f"{year:04d}-{m:02d}" for _, m in quarter_months(year, q)], combine_months(rules, per_month)
 
 
 @dataclass
@@ -104,7 +107,7 @@ class HelperYear:
     weights: list[float]
 
 
-def helper_year(user: User, helper: User, year: int, now: datetime | None = None) -> HelperYear:
+def helper_year(rules: ScoringRules, user: User, helper: User, year: int, now: datetime | None = None) -> HelperYear:
     """One helper's quarters (mean of months) and year (weighted quarters)."""
     now = now or datetime.now(timezone.utc)
     access.assessed_helper(user, helper.id, date(year, 1, 1), date(year, 12, 31))
@@ -115,14 +118,14 @@ def helper_year(user: User, helper: User, year: int, now: datetime | None = None
         months: dict[str, float | None] = {}
         q_veto = False
         for key in _months_started(quarter_months(year, q), now):
-            r = _helper_month(helper, period(key, now), now)
+            r = _helper_month(rules, helper, period(key, now, rules.diary_deadline_day), now)
             months[key] = r.score if r else None
             q_veto = q_veto or bool(r and r.veto)
         vals = [s for s in months.values() if s is not None]
         score = pts(sum(vals) / len(vals)) if vals else None
         scores[q] = score
         vetoed = vetoed or q_veto
-        quarters.append((f"{year}-Q{q}", months, score, rating_for(score, q_veto) if score is not None else None))
-    ys = year_score(scores)
-    rating = rating_for(ys, vetoed) if ys is not None else None
-    return HelperYear(year, quarters, ys, rating, list(_cfg("HELPER_QUARTER_WEIGHTS")))
+        quarters.append((f"{year}-Q{q}", months, score, rating(rules, score, q_veto) if score is not None else None))
+    ys = year_score(rules, scores)
+    year_rating = rating(rules, ys, vetoed) if ys is not None else None
+    return HelperYear(year, quarters, ys, year_rating, list(rules.helper_quarter_weights))

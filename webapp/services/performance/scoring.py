@@ -8,22 +8,17 @@ from sqlalchemy import Select, func, select, text
 
 from ...extensions import db
 from ...models import Unit
-from .month import HelperMonth, HelperPeriod, Period, _cfg, _Context, period, pts, rating_for
+from .month import HelperMonth, HelperPeriod, Period, _Context, period, pts
+from .rules import ScoringRules, rating
 from .sql import month_query
-
-
-def context() -> _Context:
-    return _Context(None, dict(_cfg("SCORE_WEIGHTS")), float(_cfg("SCORE_FLAG_DEDUCTION")),
-                    float(_cfg("SCORE_FLAG_DEDUCTION_MAX")), int(_cfg("LATE_ENTRY_HOURS")))
 
 
 def builder(p: Period, ctx: _Context):
     """A fast row → HelperMonth function for this month (numbers, points, score, rating only)."""
-    ctx.period = p
-    w = ctx.weights
+    w, rules = ctx.rules.weights, ctx.rules
     w_cov, w_diary, w_meas, w_time = float(w["coverage"]), float(w["diary"]), float(w["measures"]), float(w["timeliness"])
-    per, cap = ctx.per_flag, ctx.flag_cap
-    excellent, passing = float(_cfg("RATING_EXCELLENT")), float(_cfg("RATING_PASS"))
+    per, cap = rules.flag_deduction, rules.flag_deduction_max
+    excellent, passing = rules.rating_excellent, rules.rating_pass
     key, D, provisional = p.key, p.days, not p.deadline_passed
 
     def build(row) -> HelperMonth | None:
@@ -55,19 +50,20 @@ def builder(p: Period, ctx: _Context):
     return build
 
 
-def compute_month(month: str, scope: Select, now: datetime | None = None, wide: bool = False) -> list[HelperMonth]:
+def compute_month(rules: ScoringRules, month: str, scope: Select, now: datetime | None = None,
+                  wide: bool = False) -> list[HelperMonth]:
     """The live month of every helper in scope (a Select of user ids) that had households in it.
 
     wide=True when the scope is a whole unit (aggregate the month, then keep the scope).
     """
-    p = period(month, now)
-    build = builder(p, context())
+    p = period(month, now, rules.diary_deadline_day)
+    build = builder(p, _Context(p, rules))
     if db.session.get_bind().dialect.name == "postgresql":
         # the planner overestimates the joined aggregates and would spend seconds JIT-compiling
         # a query that runs in a fraction of that: no JIT, and room to hash the aggregates in memory
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL work_mem = '32MB'"))
-    rows = db.session.execute(month_query(p, scope, wide)).all()
+    rows = db.session.execute(month_query(p, scope, wide, int(rules.late_entry_hours))).all()
     return [hm for hm in map(build, rows) if hm is not None]
 
 
@@ -87,7 +83,7 @@ def one_unit() -> bool:
     return (db.session.scalar(select(func.count()).select_from(Unit)) or 0) <= 1
 
 
-def combine_months(per_month: dict[str, list[HelperMonth]]) -> list[HelperPeriod]:
+def combine_months(rules: ScoringRules, per_month: dict[str, list[HelperMonth]]) -> list[HelperPeriod]:
     people: dict[int, HelperPeriod] = {}
     for key, results in per_month.items():
         for r in results:
@@ -100,7 +96,7 @@ def combine_months(per_month: dict[str, list[HelperMonth]]) -> list[HelperPeriod
     for hp in people.values():
         scores = [s for s in hp.months.values() if s is not None]
         hp.score = pts(sum(scores) / len(scores)) if scores else None
-        hp.rating = rating_for(hp.score, hp.vetoed) if hp.score is not None else None
+        hp.rating = rating(rules, hp.score, hp.vetoed) if hp.score is not None else None
     return rank_periods(list(people.values()))
 
 
@@ -114,9 +110,9 @@ def rank_periods(rows: list[HelperPeriod]) -> list[HelperPeriod]:
     return rows
 
 
-def year_score(quarter_scores: dict[int, float | None]) -> float | None:
+def year_score(rules: ScoringRules, quarter_scores: dict[int, float | None]) -> float | None:
     """Q1..Q4 weighted by HELPER_QUARTER_WEIGHTS; quarters without a score are left out and the weights renormalised."""
-    weights = _cfg("HELPER_QUARTER_WEIGHTS")  # not 001's 20/20/20/40: those weight villages
+    weights = rules.helper_quarter_weights  # not 001's 20/20/20/40: those weight villages
     pairs = [(weights[q - 1], s) for q, s in quarter_scores.items() if s is not None]
     total = sum(w for w, _ in pairs)
     if not pairs or total <= 0:

@@ -15,7 +15,8 @@ from ...models import SPOT_RESULTS, AuditLog, Pairing, SpotCheckDraw, SpotCheckI
 from .. import access, audit
 from ..errors import Conflict, ValidationFailed
 from .closing import require_admin
-from .month import _cfg, period
+from .month import period
+from .rules import ScoringRules
 
 
 def _population(by: User, key: str) -> list[int]:
@@ -50,15 +51,11 @@ def draws(unit_id: int, key: str, with_helpers: bool = False) -> list[SpotCheckD
     return db.session.scalars(q).all()
 
 
-def spot_check_ratio() -> float:
-    return float(_cfg("SPOT_CHECK_RATIO"))
-
-
-def draw(by: User, month: str, seed: str | None = None, ratio: float | None = None) -> SpotCheckDraw:
+def draw(rules: ScoringRules, by: User, month: str, seed: str | None = None, ratio: float | None = None) -> SpotCheckDraw:
     """Draw this month's spot check of the unit's helpers; an earlier draw is kept, marked superseded."""
     require_admin(by)
     p = period(month)
-    ratio = float(_cfg("SPOT_CHECK_RATIO") if ratio is None else ratio)
+    ratio = float(rules.spot_check_ratio if ratio is None else ratio)
     if not 0 < ratio <= 1:
         raise ValidationFailed("抽查比例应在 0 到 1 之间。", field="ratio")
     seed = (seed or "").strip() or secrets.token_hex(16)

@@ -10,8 +10,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Boolean, String
 
 from ...models import Household, Measure, Pairing, User, Visit
-from ..calendar import tz
-from .month import Period, _cfg
+from ..calendar import Period, tz
 
 SEP = "\x1f"  # joins names inside one aggregate; split again in Python
 SEP2 = "\x1e"
@@ -113,7 +112,7 @@ def split_names(value: str | None) -> list[str]:
     return parts
 
 
-def month_query(p: Period, scope: Select, wide: bool) -> Select:
+def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select:
     """One row per helper of the scope with households in the month: every number the rules need.
 
     wide: the scope is a whole unit, so visits and measures are aggregated for the month without
@@ -134,7 +133,7 @@ def month_query(p: Period, scope: Select, wide: bool) -> Select:
         .cte("pm")
     )
     # visits in the month per (helper, household)
-    late = later_than_hours(Visit.received_at, Visit.checked_in_at, literal(int(_cfg("LATE_ENTRY_HOURS"))))
+    late = later_than_hours(Visit.received_at, Visit.checked_in_at, literal(late_hours))
     # a flagged visit counts only once accepted (已核实); until then it is 待核实
     flagged = json_nonempty(Visit.flags)
     waiting = and_(flagged, Visit.verified_at.is_(None))
