@@ -337,6 +337,7 @@ def test_odd_parameters_are_4xx_not_5xx(client, march):
 def test_spot_check_result_and_satisfaction_move_the_month_on_the_pages(client, march):
     """Issue 15: 不符合 on a drawn helper shows on their month and in the ranking; satisfaction per village."""
     client.application.config["SPOT_CHECK_RATIO"] = 1.0
+    app_rules.install(client.application)  # the rules are built from the config once
     client.login("admin")
     client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "全部"})
     with client.application.app_context():
