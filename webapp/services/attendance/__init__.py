@@ -11,9 +11,10 @@ Rules:
 Summaries are computed from one grouped query over (member, local day) plus one query for the
 leave of the period: never a query per member or per day.
 
-The package: `checkins` (check-ins and their photo), `leave` (requests, decisions, 销假),
-`workdays` and `days` (day counting), `summaries` (members, teams, the quarter's progress),
-the month or quarter shown is a `services.calendar.Period`.
+The package: `rules` (AttendanceRules: the configured numbers, built once and passed in; the
+WorkCalendar), `checkins` (check-ins and their photo), `leave` (requests, decisions, 销假),
+`workdays` and `days` (day counting), `summaries` (members, teams, the quarter's progress); the
+month or quarter shown is a `services.calendar.Period`.
 """
 from ..calendar import Period, month_period, parse_period, period_containing, quarter_period
 from .checkins import (

@@ -24,8 +24,9 @@ Quarter = mean of its months; year = quarters weighted by HELPER_QUARTER_WEIGHTS
 A closed month (MonthClosure) is read from its MonthResult snapshot; reopening and recomputing are
 explicit and written to the audit log.
 
-The package, one seam per module: `sql` (portable SQL pieces and the month query), `month` (the
-rule, flag, month and period records, ratings), `scoring` (points, score, rank, quarters, year),
+The package, one seam per module: `rules` (ScoringRules: those numbers, built once from the config
+and passed in), `sql` (portable SQL pieces and the month query), `month` (the rule, flag, month and
+quarter records; the scored month's Period), `scoring` (points, score, rank, quarters, year),
 `explanations` (the Chinese rules, flags and veto), `results` (what a user sees: snapshots + live),
 `closing` (closing, reopening, recomputing a month), `spot_checks`, `exports` (spreadsheet rows).
 """
@@ -48,9 +49,8 @@ from .spot_checks import (
 
 __all__ = [
     "MONTH_HEADERS", "NUMBERS", "RATINGS", "Flag", "HelperMonth", "HelperPeriod", "HelperYear", "Period", "Rule",
-    "ScoringRules", "scoring_rules",
-    "close_month", "closure", "closure_log", "compute_month", "current_draw", "draw", "draw_population", "draws",
+    "ScoringRules", "close_month", "closure", "closure_log", "compute_month", "current_draw", "draw", "draw_population", "draws",
     "helper_month", "helper_year", "is_closed", "month_results", "month_rows", "one_unit", "period",
     "quarter_headers", "quarter_results", "quarter_rows", "rating_for", "recompute_month", "record_result",
-    "reopen_month", "reproduce", "sample", "spot_check_items", "village_names", "year_score",
+    "reopen_month", "reproduce", "sample", "scoring_rules", "spot_check_items", "village_names", "year_score",
 ]
