@@ -3,7 +3,7 @@ import random
 from datetime import date, timedelta
 
 from ..extensions import db
-from ..models import EDUCATION_STAGES, Household, Member, Pairing, Unit, User, Village
+from ..models import EDUCATION_STAGES, Household, Member, Pairing, Role, Unit, User, Village
 from ..schemas.validators import id_check_char
 from .attendance.rules import AttendanceRules
 from .calendar import local_today
@@ -49,7 +49,7 @@ def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random 
     unit = Unit(name="清江乡人民政府", kind="township", geofence_m=300, require_signature=True)
     db.session.add(unit)
     db.session.flush()
-    admin = _user("admin", "乡扶贫办 覃主任", "office_admin", unit)
+    admin = _user("admin", "乡扶贫办 覃主任", Role.OFFICE_ADMIN, unit)
     villages = []
     for name, lat, lng in VILLAGES:
         v = Village(unit_id=unit.id, name=name, latitude=lat, longitude=lng, geofence_m=2000)
@@ -57,10 +57,10 @@ def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random 
         villages.append(v)
     db.session.flush()
     for i, v in enumerate(villages, start=1):
-        _user(f"sec{i}", _name(rng), "first_secretary", unit, v)
+        _user(f"sec{i}", _name(rng), Role.FIRST_SECRETARY, unit, v)
         for j in (1, 2):
-            _user(f"team{i}{j}", _name(rng), "team_member", unit, v)
-    helpers = [_user(f"helper{n:02d}", _name(rng) + "老师", "helper", unit) for n in range(1, 31)]
+            _user(f"team{i}{j}", _name(rng), Role.TEAM_MEMBER, unit, v)
+    helpers = [_user(f"helper{n:02d}", _name(rng) + "老师", Role.HELPER, unit) for n in range(1, 31)]
     db.session.flush()
 
     seq = 0

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Household, SubsidyAnswer, User, Visit
+from ..models import Household, Role, SubsidyAnswer, User, Visit
 from . import performance, policy_problems, sanctions
 from .assessment import spot_effects
 from .calendar import local_today, month_key
@@ -30,7 +30,7 @@ def seed(rng: random.Random, scoring: performance.ScoringRules) -> dict[str, int
     for v in visits:
         problems += len(policy_problems.open_from_visit(v, answers.get(v.id, []), v.checklist or {}))
 
-    admin = db.session.scalar(select(User).where(User.role == "office_admin").order_by(User.id))
+    admin = db.session.scalar(select(User).where(User.role == Role.OFFICE_ADMIN).order_by(User.id))
     last_month = month_key(local_today().replace(day=1) - timedelta(days=1))
     checked = 0
     if admin is not None:
@@ -59,7 +59,7 @@ def seed(rng: random.Random, scoring: performance.ScoringRules) -> dict[str, int
     target = next((v for v in reversed(visits) if not v.flags), None)
     if target is not None:
         village_id = db.session.scalar(select(Household.village_id).where(Household.id == target.household_id))
-        sec = db.session.scalar(select(User).where(User.role == "first_secretary", User.village_id == village_id))
+        sec = db.session.scalar(select(User).where(User.role == Role.FIRST_SECRETARY, User.village_id == village_id))
         if sec is not None:
             sanctions.confirm_fake_visit(sec, target, "户主称当天无人来访，照片为以前拍的")
             fake = 1

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import TEAM_ROLES, Checkin, Household, Leave, User, Village, Visit
+from ..models import TEAM_ROLES, Checkin, Household, Leave, LeaveStatus, ReviewStatus, Role, User, Village, Visit
 from . import attendance
 from .calendar import local_today, tz
 
@@ -62,8 +62,8 @@ def _leave(user: User, start: date, end: date, kind: str, reason: str, status: s
            comment: str | None = None, **kw) -> Leave:
     decided = datetime.combine(start - timedelta(days=2), time(18), tz()).astimezone(timezone.utc)
     lv = Leave(user_id=user.id, start_date=start, end_date=end, kind=kind, reason=reason, status=status,
-               approver_id=approver.id if approver and status != "pending" else None,
-               decided_at=decided if status in ("approved", "rejected") else None, comment=comment, **kw)
+               approver_id=approver.id if approver and status != LeaveStatus.PENDING else None,
+               decided_at=decided if status in (LeaveStatus.APPROVED, LeaveStatus.REJECTED) else None, comment=comment, **kw)
     lv.created_at = decided - timedelta(days=1)
     db.session.add(lv)
     return lv
@@ -84,27 +84,27 @@ def seed(rng: random.Random, rules: attendance.AttendanceRules) -> None:
     today = local_today()
     first = date(today.year - (1 if today.month == 1 else 0), 12 if today.month == 1 else today.month - 1, 1)
     cal = attendance.WorkCalendar.of(rules)
-    admin = db.session.scalar(select(User).where(User.role == "office_admin").order_by(User.id))
+    admin = db.session.scalar(select(User).where(User.role == Role.OFFICE_ADMIN).order_by(User.id))
     villages = db.session.scalars(select(Village).order_by(Village.id)).all()
     posted = datetime.combine(first - timedelta(days=120), time(9), tz()).astimezone(timezone.utc)
     # the last member of the first village's team (team12 in the demo) falls behind the pace
-    behind = db.session.scalar(select(User.id).where(User.role == "team_member", User.village_id.in_(
+    behind = db.session.scalar(select(User.id).where(User.role == Role.TEAM_MEMBER, User.village_id.in_(
         [v.id for v in villages[:1]])).order_by(User.id.desc()).limit(1))
     for village in villages:
         if village.latitude is None or village.longitude is None:
             continue
         team = db.session.scalars(select(User).where(User.village_id == village.id, User.role.in_(TEAM_ROLES))
                                   .order_by(User.id)).all()
-        secretary = next((u for u in team if u.role == "first_secretary"), None)
+        secretary = next((u for u in team if u.role == Role.FIRST_SECRETARY), None)
         leaves = _village_leave(village, team, secretary, admin, cal, today)
         for user in team:
             user.created_at = posted  # posted long before the demo months: absences count from then
             # an approved sick leave last month (two working days)
             sick = _working_after(cal, first + timedelta(days=rng.randrange(5, 12)))
-            approver = admin if user.role == "first_secretary" else secretary
+            approver = admin if user.role == Role.FIRST_SECRETARY else secretary
             leaves.append(_leave(user, sick, _working_after(cal, sick, 1), "病假", "感冒发烧，在乡卫生院输液。",
-                                 "approved", approver, "注意休息。"))
-            away = {d for lv in leaves if lv.user_id == user.id and lv.status == "approved"
+                                 LeaveStatus.APPROVED, approver, "注意休息。"))
+            away = {d for lv in leaves if lv.user_id == user.id and lv.status == LeaveStatus.APPROVED
                     for d, part in attendance.leave_by_day(lv).items() if part >= 1}
             profile = BEHIND if user.id == behind else DILIGENT
             rows = []
@@ -129,7 +129,7 @@ def _village_leave(village: Village, team: list[User], secretary: User | None, a
                    cal: attendance.WorkCalendar, today: date) -> list[Leave]:
     """A pending request for the first secretary (and one of theirs for the office), a rejected
     one with a comment, a half day of 公假, and a leave ended early by 销假."""
-    members = [u for u in team if u.role == "team_member"]
+    members = [u for u in team if u.role == Role.TEAM_MEMBER]
     if not members or secretary is None:
         return []
     nxt = _working_after(cal, today + timedelta(days=3))
@@ -137,23 +137,23 @@ def _village_leave(village: Village, team: list[User], secretary: User | None, a
     earlier = _working_after(cal, today - timedelta(days=34))
     back = _working_after(cal, today - timedelta(days=12))
     out = [
-        _leave(members[0], nxt, _working_after(cal, nxt, 1), "事假", "孩子学校开家长会，回县城两天。", "pending", None),
-        _leave(members[-1], past, past, "公假", "到乡政府参加产业政策培训（上午）。", "approved", secretary,
+        _leave(members[0], nxt, _working_after(cal, nxt, 1), "事假", "孩子学校开家长会，回县城两天。", LeaveStatus.PENDING, None),
+        _leave(members[-1], past, past, "公假", "到乡政府参加产业政策培训（上午）。", LeaveStatus.APPROVED, secretary,
                end_half=True),
-        _leave(members[0], earlier, earlier, "事假", "回家办理私事。", "rejected", secretary,
+        _leave(members[0], earlier, earlier, "事假", "回家办理私事。", LeaveStatus.REJECTED, secretary,
                "当天有防返贫监测入户核查，请改期。"),
-        _leave(secretary, back, _working_after(cal, back, 3), "病假", "腰伤复查。", "approved", admin,
+        _leave(secretary, back, _working_after(cal, back, 3), "病假", "腰伤复查。", LeaveStatus.APPROVED, admin,
                returned_at=datetime.combine(_working_after(cal, back, 2), time(8, 30), tz()).astimezone(timezone.utc)),
     ]
     if village.id % 2 == 1:
         meeting = _working_after(cal, today + timedelta(days=6))
-        out.append(_leave(secretary, meeting, meeting, "公假", "参加县委组织部第一书记轮训。", "pending", None))
+        out.append(_leave(secretary, meeting, meeting, "公假", "参加县委组织部第一书记轮训。", LeaveStatus.PENDING, None))
     return out
 
 
 def _reviews(rng: random.Random, today: date) -> None:
     """The first secretaries have looked at some of this month's visits: most 已阅, one sent back."""
-    secretaries = {u.village_id: u for u in db.session.scalars(select(User).where(User.role == "first_secretary"))}
+    secretaries = {u.village_id: u for u in db.session.scalars(select(User).where(User.role == Role.FIRST_SECRETARY))}
     visits = db.session.scalars(select(Visit).join(Household, Household.id == Visit.household_id)
                                 .order_by(Visit.checked_in_at)).all()
     returned: set[int] = set()
@@ -161,13 +161,13 @@ def _reviews(rng: random.Random, today: date) -> None:
         sec = secretaries.get(v.household.village_id)
         if sec is None or v.checked_in_at.astimezone(tz()).date() >= today - timedelta(days=3):
             continue
-        if v.review_status != "pending" or v.verified_at is not None:  # the examples of demo_visits
+        if v.review_status != ReviewStatus.PENDING or v.verified_at is not None:  # the examples of demo_visits
             continue
         if v.flags and v.household.village_id not in returned:
-            v.review_status, v.review_comment = "returned", rng.choice(RETURN_COMMENTS)
+            v.review_status, v.review_comment = ReviewStatus.RETURNED, rng.choice(RETURN_COMMENTS)
             returned.add(v.household.village_id)
         elif rng.random() < 0.5:
-            v.review_status, v.review_comment = "reviewed", rng.choice(REVIEW_COMMENTS) or None
+            v.review_status, v.review_comment = ReviewStatus.REVIEWED, rng.choice(REVIEW_COMMENTS) or None
         else:
             continue
         v.reviewed_by_id = sec.id

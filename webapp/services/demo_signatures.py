@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Visit, VisitSignature
+from ..models import SignatureStatus, Visit, VisitSignature
 from . import photos, signatures, storage
 
 REASONS = {"outside_geofence": "户主在外务工，在田间地头走访", "poor_accuracy": "山里信号差，定位一直不准"}
@@ -51,13 +51,13 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
                 counts["reasons"] += 1
         roll = rng.random()
         if roll < 0.84:
-            _store(v, "signed", "", _scribble(rng))
+            _store(v, SignatureStatus.SIGNED, "", _scribble(rng))
             counts["signed"] += 1
         elif roll < 0.91:
-            _store(v, "not_home", rng.choice(("户主外出务工，与其妻子交谈", "户主住院，与其子女交谈")), None)
+            _store(v, SignatureStatus.NOT_HOME, rng.choice(("户主外出务工，与其妻子交谈", "户主住院，与其子女交谈")), None)
             counts["not_home"] += 1
         elif roll < 0.94:
-            _store(v, "thumbprint", "户主不会写字，按手印", _scribble(rng))
+            _store(v, SignatureStatus.THUMBPRINT, "户主不会写字，按手印", _scribble(rng))
             counts["thumbprint"] += 1
         else:
             counts["unsigned"] += 1  # shows 未签字

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Household, Measure, Pairing, Photo, PhotoHashBand, SubsidyAnswer, User, Visit
+from ..models import Household, Measure, MeasureStatus, Pairing, Photo, PhotoHashBand, ReviewStatus, SubsidyAnswer, User, Visit
 from . import demo_pictures, geo, phash, photo_index, photos, storage, subsidies, visit_flags, visits
 from .calendar import local_today, tz
 
@@ -97,7 +97,7 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
     plan: dict[int, list[Measure]] = {}
     for helper, hh in pairs:
         for category, title in rng.sample(MEASURES, rng.randrange(2, 4)):
-            m = Measure(household_id=hh.id, category=category, title=title, status="planned", created_by_id=helper.id,
+            m = Measure(household_id=hh.id, category=category, title=title, status=MeasureStatus.PLANNED, created_by_id=helper.id,
                         due_date=today + timedelta(days=rng.randrange(-20, 90)),
                         created_at=datetime.combine(first_prev, time(9), tz()).astimezone(timezone.utc))
             db.session.add(m)
@@ -136,10 +136,10 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
                     v.within_geofence = v.distance_m <= visits.geofence_m(hh)
                 db.session.add(v)
                 db.session.flush()
-                open_measures = [m for m in plan.get(hh.id, []) if m.status == "planned"]
+                open_measures = [m for m in plan.get(hh.id, []) if m.status == MeasureStatus.PLANNED]
                 if open_measures and rng.random() < 0.35:
                     m = rng.choice(open_measures)
-                    m.status, m.done_visit_id, m.done_at = "done", v.id, at
+                    m.status, m.done_visit_id, m.done_at = MeasureStatus.DONE, v.id, at
                 if student is not None:
                     for item in subsidies.items_for(student.education_stage):
                         db.session.add(SubsidyAnswer(visit_id=v.id, member_id=student.id, item=item.code,
@@ -242,10 +242,10 @@ def _review_examples(groups: list[list[Visit]], now: datetime) -> None:
             visit_flags.store(v, visit_flags.compute(v))
             v.verified_at, v.verified_by_id = min(v.received_at + timedelta(days=1), now), sec.id
             v.verify_note = "已电话联系户主，确认当天入户；山谷里信号差。"
-            v.review_status, v.reviewed_by_id, v.reviewed_at = "reviewed", sec.id, v.verified_at
+            v.review_status, v.reviewed_by_id, v.reviewed_at = ReviewStatus.REVIEWED, sec.id, v.verified_at
         else:
             comment = "走访内容太简单，请补充家庭收入和孩子上学的情况。"
-            v.review_status, v.review_comment = "fixed", comment
+            v.review_status, v.review_comment = ReviewStatus.FIXED, comment
             v.reviewed_by_id, v.reviewed_at = sec.id, min(v.received_at + timedelta(hours=20), now)
             before = v.notes
             v.notes = before + "家庭年收入约 2.6 万元，孩子在乡中心小学读四年级，营养餐已落实。"

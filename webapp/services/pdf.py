@@ -4,7 +4,7 @@ sheet (考勤表), from the records to PDF bytes.
     diary_pdf(helper, "2026-03")        → bytes   (A4 portrait, templates/pdf/diary.html)
     attendance_pdf(rules, village, "2026-03")  → bytes   (A4 landscape, templates/pdf/attendance.html)
 
-Callers check access first (services/access.py: diary_helper, attendance_village).
+Callers check access first (services/access: diary_helper, attendance_village).
 Each document is built in two steps so batch jobs can move the second one to worker processes:
 `diary_document()` queries and renders the HTML (needs the app), `pdf_render.render_pdf()` lays it
 out with WeasyPrint behind the restrictive URL fetcher (needs neither).

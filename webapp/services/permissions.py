@@ -54,7 +54,7 @@ def can_see_team_attendance(user: User) -> bool:
 
 
 def can_assess(user: User) -> bool:
-    """Read helpers' assessment months and rankings."""
+    """Read other helpers' months, rankings and diaries (with other villages' households redacted)."""
     return _is(user, *OVERSEERS)
 
 

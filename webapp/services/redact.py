@@ -30,7 +30,7 @@ def hidden_names(viewer: User, helper_ids: Iterable[int] | Select, first: date, 
     may not see (less any name a household the viewer may see also has). Empty for most viewers.
     helper_ids: ids, or a Select of them (a whole unit's scope: no list of 10,000 parameters)."""
     ids = helper_ids if isinstance(helper_ids, Select) else sorted(set(helper_ids))
-    if not permissions.can_see_full_id(viewer) or (isinstance(ids, list) and not ids):
+    if not permissions.can_assess(viewer) or (isinstance(ids, list) and not ids):
         return {}
     visible = access.households(viewer).with_only_columns(Household.id)
     paired = (select(Pairing.helper_id, Household.head_name)
