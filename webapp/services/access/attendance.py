@@ -5,6 +5,7 @@ from sqlalchemy.orm import aliased
 from ...extensions import db
 from ...models import Checkin, Leave, LeaveStatus, Role, User, Village
 from ..errors import Forbidden, NotFound, ValidationFailed
+from .found import one
 from .households import village
 from .people import team_people
 
@@ -29,10 +30,7 @@ def leaves(user: User) -> Select:
 
 
 def leave(user: User, leave_id: int):
-    found = db.session.scalar(leaves(user).where(Leave.id == leave_id))
-    if found is None:
-        raise NotFound("没有这条请假，或您无权查看。")
-    return found
+    return one(leaves(user).where(Leave.id == leave_id), "没有这条请假，或您无权查看。")
 
 
 def leaves_to_decide(user: User) -> Select:

@@ -4,7 +4,8 @@ from sqlalchemy.orm import joinedload
 
 from ...extensions import db
 from ...models import TEAM_ROLES, Household, Pairing, Role, User, Village
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden
+from .found import one
 
 
 def households(user: User) -> Select:
@@ -26,10 +27,7 @@ def _unit_villages(unit_id: int) -> Select:
 
 
 def household(user: User, household_id: int) -> Household:
-    found = db.session.scalar(households(user).where(Household.id == household_id))
-    if found is None:
-        raise NotFound("没有这户，或您无权查看。")
-    return found
+    return one(households(user).where(Household.id == household_id), "没有这户，或您无权查看。")
 
 
 def villages(user: User) -> Select:
@@ -42,21 +40,17 @@ def villages(user: User) -> Select:
 
 
 def village(user: User, village_id: int) -> Village:
-    found = db.session.scalar(villages(user).where(Village.id == village_id))
-    if found is None:
-        raise NotFound("没有这个村，或您无权查看。")
-    return found
+    return one(villages(user).where(Village.id == village_id), "没有这个村，或您无权查看。")
 
 
 def visitable_household(user: User, household_id: int) -> Household:
     """A household the user may record a visit at: helpers, at their currently paired households."""
     if user.role != Role.HELPER:
         raise Forbidden("只有帮扶责任人可以登记走访。")
-    found = db.session.scalar(households(user).where(Household.id == household_id)
-                              .options(joinedload(Household.village).joinedload(Village.unit)))
-    if found is None:  # 404, like every household outside the user's scope
-        raise NotFound("这户不是您当前结对的帮扶户，不能登记走访。", field="household_id")
-    return found
+    # 404, like every household outside the user's scope
+    return one(households(user).where(Household.id == household_id)
+               .options(joinedload(Household.village).joinedload(Village.unit)),
+               "这户不是您当前结对的帮扶户，不能登记走访。", field="household_id")
 
 
 def can_plan(user: User, household: Household) -> bool:

@@ -3,9 +3,8 @@ from datetime import date
 
 from sqlalchemy import Select, select
 
-from ...extensions import db
 from ...models import TEAM_ROLES, Household, Pairing, Role, SpotCheckDraw, SpotCheckItem, User
-from ..errors import NotFound
+from .found import one
 
 
 def users(user: User) -> Select:
@@ -25,10 +24,7 @@ def users(user: User) -> Select:
 
 
 def person(user: User, user_id: int) -> User:
-    found = db.session.scalar(users(user).where(User.id == user_id))
-    if found is None:
-        raise NotFound("没有这个人，或您无权查看。")
-    return found
+    return one(users(user).where(User.id == user_id), "没有这个人，或您无权查看。")
 
 
 def helper_ids(user: User, first: date | None = None, last: date | None = None, village_id: int | None = None) -> Select:
@@ -66,19 +62,16 @@ def _paired_in(village_id: int, first: date | None, last: date | None) -> Select
 
 def assessed_helper(user: User, helper_id: int, first: date | None = None, last: date | None = None) -> User:
     """One helper whose month the user may read, or NotFound."""
-    found = db.session.scalar(select(User).where(User.id == helper_id, User.id.in_(helper_ids(user, first, last))))
-    if found is None:
-        raise NotFound("没有这个帮扶责任人，或您无权查看。")
-    return found
+    return one(select(User).where(User.id == helper_id, User.id.in_(helper_ids(user, first, last))),
+               "没有这个帮扶责任人，或您无权查看。")
 
 
 def spot_check_item(user: User, item_id: int) -> SpotCheckItem:
     """A sampled helper of a spot-check draw of the office admin's own unit."""
     q = select(SpotCheckItem).join(SpotCheckDraw, SpotCheckDraw.id == SpotCheckItem.draw_id).where(SpotCheckItem.id == item_id)
-    found = db.session.scalar(q.where(SpotCheckDraw.unit_id == user.unit_id)) if user.role == Role.OFFICE_ADMIN else None
-    if found is None:
-        raise NotFound("没有这条抽查记录，或您无权操作。")
-    return found
+    if user.role != Role.OFFICE_ADMIN:
+        q = q.where(False)
+    return one(q.where(SpotCheckDraw.unit_id == user.unit_id), "没有这条抽查记录，或您无权操作。")
 
 
 def team_people(user: User) -> Select:
@@ -93,7 +86,4 @@ def team_people(user: User) -> Select:
 
 
 def team_person(user: User, user_id: int) -> User:
-    found = db.session.scalar(team_people(user).where(User.id == user_id))
-    if found is None:
-        raise NotFound("没有这名工作队员，或您无权查看。")
-    return found
+    return one(team_people(user).where(User.id == user_id), "没有这名工作队员，或您无权查看。")

@@ -2,10 +2,9 @@
 sheet uses attendance_village, like the attendance pages."""
 from sqlalchemy import Select, select
 
-from ...extensions import db
 from ...models import PrintJob, Role, User
 from .. import permissions
-from ..errors import NotFound
+from .found import one
 from .people import users
 
 
@@ -18,10 +17,7 @@ def diary_helpers(user: User) -> Select:
 
 
 def diary_helper(user: User, helper_id: int) -> User:
-    found = db.session.scalar(diary_helpers(user).where(User.id == helper_id))
-    if found is None:
-        raise NotFound("没有这名帮扶责任人，或您无权打印其帮扶日志。")
-    return found
+    return one(diary_helpers(user).where(User.id == helper_id), "没有这名帮扶责任人，或您无权打印其帮扶日志。")
 
 
 def print_jobs(user: User) -> Select:
@@ -33,7 +29,4 @@ def print_jobs(user: User) -> Select:
 
 
 def print_job(user: User, job_id: int):
-    found = db.session.scalar(print_jobs(user).where(PrintJob.id == job_id))
-    if found is None:
-        raise NotFound("没有这个打印任务，或您无权查看。")
-    return found
+    return one(print_jobs(user).where(PrintJob.id == job_id), "没有这个打印任务，或您无权查看。")

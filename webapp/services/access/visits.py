@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 
 from ...extensions import db
 from ...models import TEAM_ROLES, Household, Photo, Role, User, Village, Visit
-from ..errors import NotFound
+from .found import one
 from .households import households
 
 
@@ -25,10 +25,7 @@ def visits(user: User) -> Select:
 
 
 def visit(user: User, visit_id: int) -> Visit:
-    found = db.session.scalar(visits(user).where(Visit.id == visit_id))
-    if found is None:
-        raise NotFound("没有这次走访，或您无权查看。")
-    return found
+    return one(visits(user).where(Visit.id == visit_id), "没有这次走访，或您无权查看。")
 
 
 def photos(user: User) -> Select:
@@ -44,18 +41,13 @@ def visible_visit_ids(user: User, ids: set[int]) -> set[int]:
 
 
 def photo(user: User, photo_id: int) -> Photo:
-    found = db.session.scalar(photos(user).where(Photo.id == photo_id))
-    if found is None:
-        raise NotFound("没有这张照片，或您无权查看。")
-    return found
+    return one(photos(user).where(Photo.id == photo_id), "没有这张照片，或您无权查看。")
 
 
 def own_visit_by_uuid(user: User, client_uuid: str) -> Visit:
     """The caller's own visit by its client_uuid (photos are added only by the visit's helper)."""
-    found = db.session.scalar(select(Visit).where(Visit.client_uuid == client_uuid, Visit.helper_id == user.id))
-    if found is None:
-        raise NotFound("没有这次走访（请先上传走访记录），或您无权操作。")
-    return found
+    return one(select(Visit).where(Visit.client_uuid == client_uuid, Visit.helper_id == user.id),
+               "没有这次走访（请先上传走访记录），或您无权操作。")
 
 
 def review_visits(user: User) -> Select:
@@ -72,10 +64,7 @@ def review_visits(user: User) -> Select:
 
 
 def review_visit(user: User, visit_id: int):
-    found = db.session.scalar(review_visits(user).where(Visit.id == visit_id))
-    if found is None:
-        raise NotFound("没有这次走访，或您无权查看。")
-    return found
+    return one(review_visits(user).where(Visit.id == visit_id), "没有这次走访，或您无权查看。")
 
 
 def helper_visits(viewer: User, helper: User) -> Select:
