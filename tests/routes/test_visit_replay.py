@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench._common import login
-from tests.factories import PASSWORD
-from tests.live_gunicorn import live_gunicorn, log_problems
-from tests.visit_data import jpeg, visit_body
+from tests.support.factories import PASSWORD
+from tests.support.live import login
+from tests.support.live_gunicorn import live_gunicorn, log_problems
+from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import Photo, Visit
 
