@@ -1,4 +1,5 @@
 """flask commands: roster import, users create, seed-demo."""
+import pytest
 from sqlalchemy import func, select
 
 from tests.support.roster_files import csv_bytes, household_row, xlsx_bytes
@@ -37,6 +38,7 @@ def test_users_create_command(world, app):
         assert user.village.name == "东村" and user.role == "team_member"
 
 
+@pytest.mark.slow
 def test_seed_demo_builds_a_township_once(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo", "--if-empty"])
