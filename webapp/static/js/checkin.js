@@ -161,6 +161,9 @@
     geo.locate(20000).then(located, function (err) {
       busy(false);
       show('error', [geo.errorText(err)]);
+    }).catch(function (err) {  // a fault of this page's own code: say it, the button works again
+      busy(false);
+      show('error', ['签到出错（' + ((err && err.message) || err) + '），请重试。']);
     });
   });
 

@@ -497,6 +497,11 @@
       saving = false;
       $('save-visit').disabled = false;
       status.textContent = result.message || '有内容没有保存成功，请看上面的提示后再点“保存走访”。';
+    }).catch(function (err) {
+      // a fault of this page's own code: say it, and let the helper try again
+      saving = false;
+      $('save-visit').disabled = false;
+      status.textContent = '保存时出错（' + ((err && err.message) || err) + '），请再点“保存走访”。';
     });
   }
 
