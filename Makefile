@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-browser lint venv os-deps migrate seed worker clean
+.PHONY: run test test-fast test-browser lint venv os-deps migrate seed worker clean
 
 $(BIN)/activate: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ worker: venv
 test: venv
 	@WITH_BROWSER=1 bash scripts/os-deps.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# everything but the tests marked slow (pyproject.toml): a quick run while changing code
+test-fast: venv
+	@WITH_BROWSER=1 bash scripts/os-deps.sh
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 test-browser: venv
 	@WITH_BROWSER=1 bash scripts/os-deps.sh

@@ -67,7 +67,7 @@ from datetime import datetime, timedelta, timezone
 from flask_migrate import upgrade
 from webapp import create_app
 from webapp.extensions import db
-from tests import factories as f
+from tests.support import factories as f
 spec = json.loads(sys.argv[1])
 CST = timezone(timedelta(hours=8))
 app = create_app()

@@ -19,7 +19,8 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.web import rules as app_rules
 
-from . import factories
+from .support import factories
+from .support.visit_data import visit_body
 
 PG = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 
@@ -160,6 +161,15 @@ def world(app):
 
 
 @pytest.fixture
+def visit(client, world):
+    """h1 logged in on `client`, with a visit to hh1 saved through the API: its client_uuid."""
+    client.login("h1")
+    body = visit_body(world["hh1"])
+    assert client.post("/api/v1/visits", json=body).status_code == 201
+    return body["client_uuid"]
+
+
+@pytest.fixture
 def live_server(app):
     """The app on a real threaded server on 127.0.0.1 (browser tests, overlapping requests)."""
     import threading
@@ -176,10 +186,9 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory):
-    """moto's S3 server on 127.0.0.1 for this test session (tests/s3_server.py)."""
-    from bench._common import free_port
-
-    from .s3_server import moto_server_bin, s3_server, set_credentials
+    """moto's S3 server on 127.0.0.1 for this test session (tests/support/s3_server.py)."""
+    from .support.live import free_port
+    from .support.s3_server import moto_server_bin, s3_server, set_credentials
 
     if moto_server_bin() is None:
         pytest.skip("moto[server] is not installed")
@@ -191,7 +200,7 @@ def s3_endpoint(tmp_path_factory):
 @pytest.fixture
 def s3_app(app, s3_endpoint):
     """The app with its photos and print results in a fresh bucket of the S3 server."""
-    from .s3_server import new_bucket
+    from .support.s3_server import new_bucket
 
     bucket = new_bucket(s3_endpoint)
     app.config.update(STORAGE_URL=f"s3://{bucket}/bangfu", S3_ENDPOINT_URL=s3_endpoint)

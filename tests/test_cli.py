@@ -1,7 +1,8 @@
 """flask commands: roster import, users create, seed-demo."""
+import pytest
 from sqlalchemy import func, select
 
-from tests.roster_files import csv_bytes, household_row, xlsx_bytes
+from tests.support.roster_files import csv_bytes, household_row, xlsx_bytes
 from webapp.extensions import db
 from webapp.models import Household, Member, Pairing, User, Village
 
@@ -37,6 +38,7 @@ def test_users_create_command(world, app):
         assert user.village.name == "东村" and user.role == "team_member"
 
 
+@pytest.mark.slow
 def test_seed_demo_builds_a_township_once(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo", "--if-empty"])
@@ -83,7 +85,7 @@ def test_seed_demo_builds_a_township_once(app):
 
 
 def test_roster_import_dry_run_previews_and_writes_nothing(world, app, tmp_path):
-    from tests.roster_files import real_workbook
+    from tests.support.roster_files import real_workbook
 
     path = tmp_path / "花名册.xlsx"
     path.write_bytes(real_workbook())
@@ -105,7 +107,7 @@ def test_roster_import_dry_run_previews_and_writes_nothing(world, app, tmp_path)
 
 
 def test_roster_import_of_a_damaged_file_prints_one_chinese_line(world, app, tmp_path):
-    from tests.roster_files import cut_sheet_xml
+    from tests.support.roster_files import cut_sheet_xml
 
     path = tmp_path / "坏.xlsx"
     path.write_bytes(cut_sheet_xml(xlsx_bytes([household_row(户主姓名=f"断{i}") for i in range(40)])))

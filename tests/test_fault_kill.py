@@ -2,10 +2,14 @@
 retries; after the restart the rows are exactly the visits the clients were told about, each
 once, with the id they were told: acknowledged before the kill, or retried until acknowledged
 after it (bench/fault.py is the same run at full size: 1,000 visits, 3 kills)."""
-from bench._common import lift_daily_caps, login
-from bench.fault import check, make_visits, rows, send_with_kills
-from tests.factories import PASSWORD
-from tests.live_gunicorn import live_gunicorn, log_problems
+import pytest
+
+from tests.support.factories import PASSWORD
+from tests.support.fault import check, make_visits, rows, send_with_kills
+from tests.support.live import lift_daily_caps, login
+from tests.support.live_gunicorn import live_gunicorn, log_problems
+
+pytestmark = pytest.mark.slow  # a real gunicorn SIGKILLed and restarted
 
 
 def test_sigkill_while_sending_visits_loses_nothing_and_doubles_nothing(app, world, tmp_path):

@@ -70,9 +70,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     filters.init_app(app)
     nav.init_app(app)
-    from . import tasks
-
-    tasks.init_app(app)
     from .web import compress
 
     compress.init_app(app)  # gzip for text answers, versioned long-cached static files

@@ -42,13 +42,9 @@ huey = _make_huey()
 _consumer_app: Flask | None = None
 
 
-def init_app(app: Flask) -> None:
-    """Nothing global is set here: several apps may live in one process (tests), so immediate
-    mode is decided per call by `enqueue`, from the calling app's config."""
-
-
 def enqueue(task, *args) -> None:
-    """Queue the task for the consumer, or run it now when the app's HUEY_IMMEDIATE is set."""
+    """Queue the task for the consumer, or run it now when the app's HUEY_IMMEDIATE is set (decided
+    per call, from the calling app's config: several apps may live in one process, as in the tests)."""
     if has_app_context() and current_app.config.get("HUEY_IMMEDIATE"):
         task.call_local(*args)
     else:

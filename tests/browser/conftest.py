@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+from tests.support.login import login_page as login  # noqa: F401 (the browser tests import it from here)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -39,14 +41,6 @@ def phone(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
-
-
-def login(page, username: str, password: str):
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def no_horizontal_scroll(page) -> bool:

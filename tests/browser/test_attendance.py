@@ -3,7 +3,7 @@ and reads the month table and the member's calendar."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User
 

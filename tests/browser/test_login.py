@@ -1,4 +1,4 @@
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 from .conftest import login, no_horizontal_scroll
 

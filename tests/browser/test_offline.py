@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from tests.factories import PASSWORD
-from tests.visit_data import jpeg, visit_body
+from tests.support.factories import PASSWORD
+from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import Measure, Photo, Visit
 
@@ -322,10 +322,12 @@ def test_logout_clears_the_pages_and_the_outbox(app, world, phone):
     go_online(phone.context)
     phone.context.route("**/api/v1/visits", lambda r: r.abort())  # keep it waiting
     phone.goto("/account")
-    # the helper is warned and can stay
-    phone.once("dialog", lambda d: d.dismiss())
-    phone.click("[data-logout]")
-    phone.wait_for_timeout(300)
+    # the helper is warned and can stay: once the warning is answered 取消, nothing is cleared or submitted
+    with phone.expect_event("dialog"):
+        phone.once("dialog", lambda d: d.dismiss())
+        phone.click("[data-logout]")
+    assert phone.evaluate("document.querySelector('[data-logout]').form.dataset.cleared === undefined")
+    assert phone.evaluate("BangfuOutbox.items().then(l => l.length)") == 1
     assert phone.url.endswith("/account")
     messages = []
     phone.once("dialog", lambda d: (messages.append(d.message), d.accept()))

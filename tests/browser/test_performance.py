@@ -3,8 +3,8 @@ closing the month and a spot-check draw."""
 
 from playwright.sync_api import expect
 
-from tests import perf_factories
-from tests.factories import PASSWORD
+from tests.support import perf_factories
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 
 from .conftest import login, no_horizontal_scroll

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from tests import factories as f
 from tests.browser.conftest import login, no_horizontal_scroll
+from tests.support import factories as f
 from webapp.extensions import db
 from webapp.models import PrintJob
 from webapp.services import storage

@@ -3,8 +3,8 @@ import os
 
 from sqlalchemy import func, select
 
-from tests import factories
-from tests.roster_files import real_workbook
+from tests.support import factories
+from tests.support.roster_files import real_workbook
 from webapp.extensions import db
 from webapp.models import Household
 

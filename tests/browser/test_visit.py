@@ -2,8 +2,8 @@
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD
-from tests.visit_data import jpeg
+from tests.support.factories import PASSWORD
+from tests.support.visit_data import jpeg
 from webapp.extensions import db
 from webapp.models import Measure, Photo, Visit
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests import factories as f
-from tests.factories import PASSWORD
+from tests.support import factories as f
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import Visit
 

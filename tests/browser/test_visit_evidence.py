@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from tests import factories as f
-from tests.factories import PASSWORD
-from tests.visit_data import jpeg
+from tests.support import factories as f
+from tests.support.factories import PASSWORD
+from tests.support.visit_data import jpeg
 from webapp.extensions import db
 from webapp.models import Photo, Unit, User, Visit, VisitSignature
 

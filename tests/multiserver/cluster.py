@@ -2,7 +2,7 @@
 
 - one PostgreSQL database (a scratch one beside the given server's, dropped at the end);
 - one Redis (the machine's, 127.0.0.1:6379) holding the Huey queue under a name of its own;
-- one S3-compatible server (moto's standalone server, tests/s3_server.py) with a private bucket;
+- one S3-compatible server (moto's standalone server, tests/support/s3_server.py) with a private bucket;
 - server A and server B: each its own instance folder and its own (empty, never used) upload
   folder — no shared disk — a gunicorn on its own port, and optionally a Huey consumer.
 
@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from bench._common import ROOT, free_port, scratch_database, stop
-from bench.fault import Server
-from tests.s3_server import CREDENTIALS, s3_server
+from tests.support.live import ROOT, Server, free_port, scratch_database, stop
+from tests.support.s3_server import CREDENTIALS, s3_server
 
 BIN = Path(sys.executable).parent
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -34,7 +33,7 @@ import json
 from flask_migrate import upgrade
 from webapp import create_app
 from webapp.extensions import db
-from tests import factories
+from tests.support import factories
 app = create_app()
 with app.app_context():
     upgrade()

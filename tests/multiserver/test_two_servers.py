@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from bench._common import CST, DEFAULT_PG, PASSWORD, login, visit_body
-from tests.visit_data import jpeg
+from tests.support.factories import PASSWORD
+from tests.support.live import CST, DEFAULT_PG, login, visit_body
+from tests.support.visit_data import jpeg
 
 pytestmark = [
     pytest.mark.multiserver,
@@ -57,7 +58,7 @@ def _objects(two) -> dict[str, int]:
 
 
 def _login_attempt(base: str, username: str, password: str) -> requests.Response:
-    from bench._common import CSRF_META
+    from tests.support.live import CSRF_META
 
     s = requests.Session()
     token = CSRF_META.search(s.get(f"{base}/login", timeout=30).text).group(1)

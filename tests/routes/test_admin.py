@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from tests import factories
-from tests.roster_files import csv_bytes, household_row, upload
+from tests.support import factories
+from tests.support.roster_files import csv_bytes, household_row, upload
 from webapp.extensions import db
 from webapp.models import Household, Pairing, User
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from tests.visit_data import jpeg, photo_form, visit_body
+from tests.support.visit_data import jpeg, photo_form, visit_body
 from webapp.extensions import db
 from webapp.models import AuditLog, Visit, VisitAmendment
 

@@ -1,5 +1,5 @@
 """Login, rate limit, CSRF, and sessions that end on the server."""
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def test_login_page_is_chinese_and_carries_a_csrf_meta(client):

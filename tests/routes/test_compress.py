@@ -4,8 +4,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from tests import factories as f
-from tests.visit_data import jpeg, photo_form, visit_body
+from tests.support import factories as f
+from tests.support.visit_data import jpeg, photo_form, visit_body
 from webapp.extensions import db
 from webapp.web import compress
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image
 
-from tests import factories as f
-from tests.visit_data import CST, photo_form
+from tests.support import factories as f
+from tests.support.visit_data import CST, photo_form
 from webapp.extensions import db
 from webapp.models import Measure
 from webapp.services.calendar import month_key

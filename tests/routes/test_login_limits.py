@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.services import auth as auth_service
 from webapp.services import login_limits

@@ -3,26 +3,15 @@ each view scoped by role (helper: self; first secretary: their village; other un
 import csv
 import io
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests import perf_factories
-from tests.perf_factories import local, visit
+from tests.support.perf_factories import local, visit
 from webapp.extensions import db
 from webapp.models import AuditLog, MonthClosure, SpotCheckDraw, SpotCheckItem, User, Visit
 from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
-
-
-@pytest.fixture
-def march(app, world):
-    """A finished March: h1 visited one of two households, h2 everything, h3 nothing."""
-    with app.app_context():
-        perf_factories.march(world)
-        db.session.commit()
-    return world
 
 
 def names_in(html: str) -> set[str]:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.visit_data import image_bytes, jpeg, photo_form, visit_body
+from tests.support.visit_data import image_bytes, jpeg, photo_form, visit_body
 from webapp.extensions import db
 from webapp.models import Photo, Visit
 
@@ -22,14 +22,6 @@ def rows(app) -> int:
 
 def files(app) -> list[Path]:
     return [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]
-
-
-@pytest.fixture
-def visit(client, world):
-    client.login("h1")
-    body = visit_body(world["hh1"])
-    assert client.post("/api/v1/visits", json=body).status_code == 201
-    return body["client_uuid"]
 
 
 def upload(client, visit_uuid, data, name="photo.jpg", **fields):

@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from tests import factories
-from tests.visit_data import visit_body
+from tests.support import factories
+from tests.support.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import Household, Measure, User
 from webapp.services import performance, policy_problems
@@ -68,7 +68,7 @@ def test_open_at_its_due_date_is_policy_short_for_the_helper(app, world):
         h2 = db.session.get(User, world["h2"])
         admin = db.session.get(User, world["admin"])
         # a visit on 2 March found 住房 否: the problem is due 1 April (30 days)
-        from tests.perf_factories import local, visit
+        from tests.support.perf_factories import local, visit
 
         v = visit(h2, world["hh3"], local(2026, 3, 2))
         v.checklist = {"housing": {"ok": False, "note": "危房"}}

@@ -2,22 +2,11 @@
 same month whether a unit's scope is aggregated wide (one unit) or probed (many units)."""
 import re
 
-import pytest
-
-from tests import perf_factories
 from webapp.extensions import db
 from webapp.services import performance
 from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
-
-
-@pytest.fixture
-def march(app, world):
-    with app.app_context():
-        perf_factories.march(world)
-        db.session.commit()
-    return world
 
 
 def ranks(html: str) -> list[str]:

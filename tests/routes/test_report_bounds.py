@@ -10,7 +10,7 @@ import pytest
 import requests
 from pypdf import PdfReader
 
-from tests import factories as f
+from tests.support import factories as f
 from webapp.extensions import db
 from webapp.services import pdf_pool, pdf_render
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 from pypdf import PdfReader
 
-from tests import factories as f
+from tests.support import factories as f
 from webapp.extensions import db
 from webapp.models import PrintJob
 

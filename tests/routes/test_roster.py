@@ -5,8 +5,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests import factories
-from tests.roster_files import csv_bytes, cut_sheet_xml, household_row, real_workbook, upload, xlsx_bytes
+from tests.support import factories
+from tests.support.roster_files import csv_bytes, cut_sheet_xml, household_row, real_workbook, upload, xlsx_bytes
 from webapp.extensions import db
 from webapp.models import AuditLog, Household, Unit
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.factories import PASSWORD
-from tests.visit_data import visit_body
+from tests.support.factories import PASSWORD
+from tests.support.visit_data import visit_body
 from webapp import security
 from webapp.extensions import db
 from webapp.models import User
@@ -180,7 +180,7 @@ def test_parallel_wrong_guesses_on_account_do_not_stall_other_writes(world, make
 
 @pytest.fixture
 def admin2(world, app):
-    from tests import factories
+    from tests.support import factories
     from webapp.models import Unit
 
     with app.app_context():

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from tests.visit_data import visit_body
+from tests.support.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import Visit
 
@@ -98,7 +98,7 @@ def test_visits_sent_at_the_same_moment_are_counted_one_after_the_other(app, wor
     locks the helper's row; SQLite's write transactions are one at a time)."""
     import requests
 
-    from tests.factories import PASSWORD
+    from tests.support.factories import PASSWORD
 
     app.config["VISIT_DAILY_MAX"] = 3
     sessions = []

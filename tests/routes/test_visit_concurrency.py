@@ -6,8 +6,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD
-from tests.visit_data import jpeg, visit_body
+from tests.support.factories import PASSWORD
+from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import Photo, Visit
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests import factories as f
-from tests.visit_data import jpeg, visit_body
+from tests.support import factories as f
+from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import Unit, Visit, VisitSignature
 
@@ -185,7 +185,8 @@ def png_signature(size=(640, 360)) -> bytes:
 
 
 @pytest.fixture
-def visit(client, world):
+def saved_visit(client, world):
+    """h1's visit to hh1, saved through the API: (client_uuid, id)."""
     client.login("h1")
     body = visit_body(world["hh1"])
     resp = client.post("/api/v1/visits", json=body)
@@ -200,8 +201,8 @@ def sign(client, visit_uuid, data=None, sig_uuid=None, status="signed", note="",
     return client.post(f"/api/v1/visits/{visit_uuid}/signature", data=form, content_type="multipart/form-data")
 
 
-def test_a_signature_is_stored_re_encoded_and_idempotent(app, client, world, visit):
-    visit_uuid, visit_id = visit
+def test_a_signature_is_stored_re_encoded_and_idempotent(app, client, world, saved_visit):
+    visit_uuid, visit_id = saved_visit
     sig_uuid = str(uuid.uuid4())
     data = png_signature()
     resp = sign(client, visit_uuid, data, sig_uuid)
@@ -223,8 +224,8 @@ def test_a_signature_is_stored_re_encoded_and_idempotent(app, client, world, vis
         assert stored.visit_id == visit_id and stored.width == 640
 
 
-def test_not_at_home_is_json_without_an_image(app, client, world, visit):
-    visit_uuid, _ = visit
+def test_not_at_home_is_json_without_an_image(app, client, world, saved_visit):
+    visit_uuid, _ = saved_visit
     body = {"client_uuid": str(uuid.uuid4()), "status": "not_home", "note": "户主外出打工"}
     resp = client.post(f"/api/v1/visits/{visit_uuid}/signature", json=body)
     assert resp.status_code == 201, resp.get_json()
@@ -233,8 +234,8 @@ def test_not_at_home_is_json_without_an_image(app, client, world, visit):
     assert out["label"] == "户主不在家" and out["note"] == "户主外出打工" and out["url"] is None
 
 
-def test_a_thumbprint_photo_is_a_photo_checked_like_any(app, client, world, visit):
-    visit_uuid, _ = visit
+def test_a_thumbprint_photo_is_a_photo_checked_like_any(app, client, world, saved_visit):
+    visit_uuid, _ = saved_visit
     resp = sign(client, visit_uuid, jpeg(seed=3, size=(2400, 1800)), status="thumbprint", name="shouyin.jpg")
     assert resp.status_code == 201 and resp.get_json()["width"] == 1600
 
@@ -247,8 +248,8 @@ def test_a_thumbprint_photo_is_a_photo_checked_like_any(app, client, world, visi
     ({"status": "signed", "data": b"<svg onload=alert(1)>", "name": "sig.svg"}, 415, "photo"),
     ({"status": "signed", "data": "cut"}, 422, "photo"),
 ])
-def test_bad_signatures_are_refused_and_leave_nothing(app, client, world, visit, kwargs, status, field):
-    visit_uuid, _ = visit
+def test_bad_signatures_are_refused_and_leave_nothing(app, client, world, saved_visit, kwargs, status, field):
+    visit_uuid, _ = saved_visit
     data = kwargs.pop("data", None)
     if data == "png":
         data = png_signature()
@@ -262,8 +263,8 @@ def test_bad_signatures_are_refused_and_leave_nothing(app, client, world, visit,
     assert sorted(p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()) == before
 
 
-def test_only_the_visits_helper_signs_and_only_those_who_see_the_visit_see_it(app, client, make_client, world, visit):
-    visit_uuid, visit_id = visit
+def test_only_the_visits_helper_signs_and_only_those_who_see_the_visit_see_it(app, client, make_client, world, saved_visit):
+    visit_uuid, visit_id = saved_visit
     other = make_client()
     other.login("h2")
     assert sign(other, visit_uuid, png_signature()).status_code == 404
@@ -278,8 +279,8 @@ def test_only_the_visits_helper_signs_and_only_those_who_see_the_visit_see_it(ap
     assert make_client().get(url).status_code == 401
 
 
-def test_unsigned_visits_show_未签字_only_where_the_unit_asks(app, client, make_client, world, visit):
-    visit_uuid, visit_id = visit
+def test_unsigned_visits_show_未签字_only_where_the_unit_asks(app, client, make_client, world, saved_visit):
+    visit_uuid, visit_id = saved_visit
     sec = make_client()
     sec.login("sec1")
     assert "未签字" not in sec.get(f"/visits/{visit_id}").get_data(as_text=True)
@@ -292,8 +293,8 @@ def test_unsigned_visits_show_未签字_only_where_the_unit_asks(app, client, ma
     assert 'data-signature="missing"' not in html and f"/api/v1/visits/{visit_id}/signature/thumb" in html
 
 
-def test_the_diary_prints_the_signature_beside_the_visit_or_未签字(app, client, world, visit):
-    visit_uuid, _ = visit
+def test_the_diary_prints_the_signature_beside_the_visit_or_未签字(app, client, world, saved_visit):
+    visit_uuid, _ = saved_visit
     require_signature(app)
     from webapp.models import User
     from webapp.services import pdf

@@ -8,14 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from bench._common import login
-from tests.factories import PASSWORD
-from tests.live_gunicorn import live_gunicorn, log_problems
-from tests.visit_data import jpeg, visit_body
+from tests.support.factories import PASSWORD
+from tests.support.live import login
+from tests.support.live_gunicorn import live_gunicorn, log_problems
+from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import Photo, Visit
+
+pytestmark = pytest.mark.slow  # a real gunicorn, twenty replays at once
 
 
 def _row(app, client_uuid: str) -> dict:

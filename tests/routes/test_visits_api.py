@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from tests import factories
-from tests.visit_data import CST, jpeg, photo_form, visit_body
+from tests.support import factories
+from tests.support.visit_data import CST, jpeg, photo_form, visit_body
 from webapp.extensions import db
 from webapp.models import AuditLog, Household, Measure, SubsidyAnswer, Visit
 

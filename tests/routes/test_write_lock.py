@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from tests.visit_data import jpeg, photo_form, visit_body
+from tests.support.visit_data import jpeg, photo_form, visit_body
 from webapp import database
 from webapp.extensions import db
 from webapp.models import Photo, Unit, User
@@ -70,7 +70,7 @@ def test_login_checks_the_password_outside_the_transaction(app, world, client, m
 def test_account_password_change_hashes_outside_the_transaction(app, world, client, monkeypatch):
     """POST /account checked the old password and hashed the new one inside the write
     transaction every POST begins: parallel wrong guesses made other users' writes wait."""
-    from tests.factories import PASSWORD
+    from tests.support.factories import PASSWORD
 
     client.login("h1")
     seen = _watch_hashing(app, monkeypatch)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.visit_data import visit_body
+from tests.support.login import login_session_only as login  # noqa: F401 (the security tests import it from here)
+from tests.support.visit_data import visit_body
 from webapp.extensions import db
 
 
@@ -29,21 +30,6 @@ def stored_files(app) -> list[str]:
 
 def state(app) -> tuple[dict[str, int], list[str]]:
     return row_counts(app), stored_files(app)
-
-
-def login(client, app, username: str):
-    """Log the client in without the password check (its hash costs ~0.3 s a time): the session
-    holds what Flask-Login's login_user() would put there, so every access check still runs."""
-    from webapp.models import User
-
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == username))
-        user_id = user.get_id()
-        db.session.remove()
-    with client.session_transaction() as session:
-        session["_user_id"] = user_id
-        session["_fresh"] = True
-    return client
 
 
 def checkin_body(**over) -> dict:

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests import factories
-from tests.visit_data import jpeg, visit_body
+from tests.support import factories
+from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import PrintJob, SpotCheckDraw, SpotCheckItem
 from webapp.services.calendar import local_today, month_key

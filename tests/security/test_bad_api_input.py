@@ -8,7 +8,8 @@ JSON object. Nothing is ever written: every table's row count and the file store
 each request. Zero 5xx (the test client re-raises an unhandled exception, so a 500 fails too).
 
 Generators produce only invalid input by construction (each strategy below says why its values are
-wrong), and every test counts what it sent; the last test checks that at least 200 went out.
+wrong), and every property test checks, on its own, that it sent at least half of its examples
+(together over 140 bad API inputs, about 300 when hypothesis runs them all).
 """
 import json
 import math
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from tests.visit_data import jpeg, visit_body
+from tests.support.visit_data import jpeg, visit_body
 
 from .conftest import checkin_body, has_chinese, login, state
 
@@ -30,9 +31,25 @@ SENT: Counter = Counter()
 
 
 def fuzz(n: int):
-    return settings(max_examples=n, deadline=None, database=None,
+    """n examples; the test fails unless at least n // 2 of them were sent (`_sent_enough`)."""
+    conf = settings(max_examples=n, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.filter_too_much])
+
+    def apply(test):
+        test = conf(test)
+        test.min_sent = n // 2
+        return test
+    return apply
+
+
+@pytest.fixture(autouse=True)
+def _sent_enough(request):
+    """A property test that sent (almost) nothing proved nothing: each counts its own requests."""
+    before = sum(SENT.values())
+    yield
+    sent, wanted = sum(SENT.values()) - before, getattr(request.function, "min_sent", 0)
+    assert sent >= wanted, f"{request.function.__name__} sent {sent} bad inputs, fewer than {wanted}"
 
 
 # --- what makes a value wrong ---------------------------------------------------------------------
@@ -488,8 +505,9 @@ def test_pages_with_odd_query_strings_never_fail(app, world, client, page, data)
         st.text(max_size=20), st.integers(2**31, 10**30).map(str), not_a(month_ok), not_a(quarter_ok)), min_size=1))
     before = state(app)
     resp = api.client.get(url + "?" + urlencode(params))
-    assert resp.status_code < 500
-    assert resp.status_code in (200, 302) or 400 <= resp.status_code < 500
+    assert resp.status_code in {200, 302} | ALLOWED, (url, params, resp.status_code)
+    if resp.status_code >= 400:  # the Chinese error page says what was wrong
+        assert has_chinese(resp.get_data(as_text=True)), (url, params)
     unchanged(app, before, resp)
     SENT["pages"] += 1
 
@@ -521,20 +539,10 @@ _OWNER: dict = {}
 
 
 def _own_visit(app, world, api) -> str:
-    key = id(api)
+    key = api  # the object, not its id: a later Api may reuse a freed id
     if key not in _OWNER:
         _OWNER.clear()
         body = visit_body(world["hh1"])
         assert api.post_json("/api/v1/visits", body).status_code == 201
         _OWNER[key] = body["client_uuid"]
     return _OWNER[key]
-
-
-def test_at_least_200_bad_api_inputs_were_sent(request):
-    """Runs last in this file: the properties above together sent at least 200 bad inputs."""
-    wanted = {"visits", "bodies", "checkins", "summary", "performance", "paths", "photo fields"}
-    if not wanted <= set(SENT):
-        pytest.skip("only part of the file ran")
-    api_total = sum(SENT[k] for k in wanted)
-    print(f"bad API inputs sent: {api_total} ({dict(SENT)})")
-    assert api_total >= 200, dict(SENT)

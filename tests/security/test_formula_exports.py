@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from tests import factories
-from tests.roster_files import HOUSEHOLD_HEADERS, csv_bytes, household_row, upload
+from tests.support import factories
+from tests.support.roster_files import HOUSEHOLD_HEADERS, csv_bytes, household_row, upload
 from webapp.extensions import db
 from webapp.models import Household, Unit, Village
 from webapp.services.calendar import local_today, month_key, quarter_of

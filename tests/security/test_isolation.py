@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests import factories as f
+from tests.support import factories as f
 from webapp.extensions import db
 from webapp.models import AuditLog, Pairing, Photo, PrintJob, SpotCheckDraw, SpotCheckItem, User, Village
 from webapp.services import pdf

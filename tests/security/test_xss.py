@@ -22,9 +22,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import citizen_id
-from tests.roster_files import household_row, upload, xlsx_bytes
-from tests.visit_data import visit_body
+from tests.support.factories import citizen_id
+from tests.support.roster_files import household_row, upload, xlsx_bytes
+from tests.support.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import Household, Leave, Measure, User
 from webapp.services.calendar import local_today, month_key
@@ -204,7 +204,7 @@ def poisoned(app, world, make_client):
                                                 "password": "long-enough-1", **extra})
         assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
     with app.app_context():
-        from tests import factories
+        from tests.support import factories
         from webapp.models import Unit
 
         unit = db.session.get(Unit, world["unit"])

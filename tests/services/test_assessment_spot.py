@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.perf_factories import local, measure, visit
+from tests.support.perf_factories import local, measure, visit
 from webapp.extensions import db
-from webapp.models import AuditLog, Household, SpotCheckItem, Unit, User, Village
+from webapp.models import AuditLog, SpotCheckItem
 from webapp.services import performance
 from webapp.services.assessment import spot_effects
 from webapp.services.errors import Conflict, ValidationFailed
@@ -16,16 +16,6 @@ from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 AFTER = datetime(2026, 5, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def w(world, ctx):
-    out = {}
-    for key, ident in world.items():
-        model = {"unit": Unit, "unit_x": Unit, "v1": Village, "v2": Village, "vx": Village}.get(key)
-        model = model or (Household if key.startswith("hh") else User)
-        out[key] = db.session.get(model, ident)
-    return out
 
 
 def full_month(w):

@@ -47,12 +47,6 @@ def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=CST)
 
 
-@pytest.fixture
-def w(world, ctx):
-    return {k: (db.session.get(User, v) if k in ("admin", "sec1", "team1", "sec2", "team2", "h1", "admin_x")
-                else db.session.get(Village, v) if k in ("v1", "v2") else v) for k, v in world.items()}
-
-
 MAY = attendance.month_period(2026, 5)
 JUNE_10 = date(2026, 6, 10)
 

@@ -2,22 +2,14 @@
 CHECKINS_COUNTED_PER_DAY per Asia/Shanghai day (local choice, configurable). Hand-built quarters."""
 from datetime import date, datetime, timedelta
 
-import pytest
-
 from tests.services.test_attendance import CST, FAR, at, checkin, posted
 from webapp.extensions import db
-from webapp.models import User
 from webapp.schemas.attendance import member_json
 from webapp.services import attendance
 from webapp.web import rules as app_rules
 
 Q2 = attendance.quarter_period(2026, 2)
 TODAY = date(2026, 7, 2)  # the quarter is over
-
-
-@pytest.fixture
-def w(world, ctx):
-    return {"team1": db.session.get(User, world["team1"])}
 
 
 def test_fifty_checkins_in_one_morning_count_once(w):

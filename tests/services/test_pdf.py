@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pypdf import PdfReader
 
-from tests import factories as f
+from tests.support import factories as f
 from webapp.extensions import db
 from webapp.models import PrintJob, User, Village
 from webapp.services import pdf, pdf_render, printjobs, storage

@@ -5,8 +5,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import event, select
 
-from tests import factories as f
-from tests.perf_factories import local, measure, visit
+from tests.support import factories as f
+from tests.support.perf_factories import local, measure, visit
 from webapp.extensions import db
 from webapp.models import AuditLog, MonthClosure, MonthResult, Pairing, SpotCheckDraw, SpotCheckItem, User, Visit
 from webapp.schemas.performance import helper_month_json
@@ -16,19 +16,6 @@ from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 AFTER = datetime(2026, 5, 1, tzinfo=timezone.utc)  # March and its diary deadline (5 April) are over
-
-
-@pytest.fixture
-def w(world, ctx):
-    """The world's objects, loaded in the test's context."""
-    from webapp.models import Household, Unit, Village
-
-    out = {}
-    for key, ident in world.items():
-        model = {"unit": Unit, "unit_x": Unit, "v1": Village, "v2": Village, "vx": Village}.get(key)
-        model = model or (Household if key.startswith("hh") else User)
-        out[key] = db.session.get(model, ident)
-    return out
 
 
 def month_of(user, helper, month=MARCH, now=AFTER):

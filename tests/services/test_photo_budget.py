@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
-from tests.visit_data import photo_form, visit_body
+from tests.support.visit_data import photo_form, visit_body
 from webapp.extensions import db
 from webapp.models import Photo
 from webapp.services import photos

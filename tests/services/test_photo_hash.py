@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from PIL import Image, ImageEnhance
 from sqlalchemy import func, select
 
-from tests import factories as f
+from tests.support import factories as f
+from tests.support.visit_data import rephotograph
 from webapp.extensions import db
 from webapp.models import Photo, PhotoHashBand
 from webapp.services import phash, photo_index
@@ -91,7 +92,5 @@ def test_lookup_uses_the_unit_and_the_threshold(ctx):
 def test_a_rephotographed_screen_is_still_a_copy():
     original = scene(21, (1200, 900))
     rng = random.Random(4)
-    from bench.photo_dupes import rephotograph
-
     shot = rephotograph(original, rng)
     assert _distance(_jpeg(original), _jpeg(shot)) <= 4

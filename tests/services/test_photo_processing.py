@@ -4,7 +4,7 @@ import io
 import pytest
 from PIL import Image, ImageFile
 
-from tests.visit_data import image_bytes, jpeg
+from tests.support.visit_data import image_bytes, jpeg
 from webapp.services import photos
 from webapp.services.errors import DomainError
 

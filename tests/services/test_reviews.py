@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from webapp.extensions import db
-from webapp.models import AuditLog, Household, User, Village, Visit
+from webapp.models import AuditLog, Household, User, Visit
 from webapp.services import reviews
 from webapp.services.calendar import now_utc
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -19,19 +19,6 @@ def visit(helper: User, hh: Household, flags=(), days_ago: float = 0) -> Visit:
     db.session.add(v)
     db.session.flush()
     return v
-
-
-@pytest.fixture
-def w(world, ctx):
-    out = {}
-    for k, v in world.items():
-        if k in ("sec1", "sec2", "team1", "admin", "h1", "h2", "h3"):
-            out[k] = db.session.get(User, v)
-        elif k.startswith("hh"):
-            out[k] = db.session.get(Household, v)
-        elif k in ("v1", "v2"):
-            out[k] = db.session.get(Village, v)
-    return out
 
 
 def test_first_secretary_reviews_with_a_comment(w):

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests import factories
-from tests.roster_files import csv_bytes, household_row, xlsx_bytes
+from tests.support import factories
+from tests.support.roster_files import csv_bytes, household_row, xlsx_bytes
 from webapp.extensions import db
 from webapp.models import AuditLog, Household, Member, Pairing, Unit, Village
 from webapp.services.roster import RosterFormatError, Settings, import_roster, record_refusals

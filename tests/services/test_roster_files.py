@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from tests.roster_files import (
+from tests.support.roster_files import (
     DATES_HEAD,
     MEMBER_DATES,
     csv_bytes,

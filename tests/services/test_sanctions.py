@@ -5,9 +5,9 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from tests.perf_factories import local, measure, visit
+from tests.support.perf_factories import local, measure, visit
 from webapp.extensions import db
-from webapp.models import AuditLog, Household, Unit, User, Village
+from webapp.models import AuditLog
 from webapp.services import access, performance, sanctions
 from webapp.services.errors import NotFound, ValidationFailed
 from webapp.web import rules as app_rules
@@ -15,16 +15,6 @@ from webapp.web import rules as app_rules
 MARCH = "2026-03"
 AFTER = datetime(2026, 5, 1, tzinfo=timezone.utc)
 SEED_004 = "/work/shared/seeds/004_ae1d92407a7cfa61.txt"
-
-
-@pytest.fixture
-def w(world, ctx):
-    out = {}
-    for key, ident in world.items():
-        model = {"unit": Unit, "unit_x": Unit, "v1": Village, "v2": Village, "vx": Village}.get(key)
-        model = model or (Household if key.startswith("hh") else User)
-        out[key] = db.session.get(model, ident)
-    return out
 
 
 def month(w, helper, now=AFTER):

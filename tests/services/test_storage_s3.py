@@ -1,5 +1,5 @@
 """Photos and print results in an S3-compatible object store (issue 17), against moto's S3 server
-on 127.0.0.1 (tests/s3_server.py): private objects, rows and objects kept in step, the move of an
+on 127.0.0.1 (tests/support/s3_server.py): private objects, rows and objects kept in step, the move of an
 existing installation's files, and backup/restore of the store."""
 import io
 import json
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
+from tests.support.visit_data import jpeg, photo_form
 from tests.test_backup import _new_database
-from tests.visit_data import jpeg, photo_form, visit_body
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Checkin, Photo, PrintJob
@@ -41,21 +41,13 @@ def photo_rows(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Photo))
 
 
-@pytest.fixture
-def visit(client, world):
-    client.login("h1")
-    body = visit_body(world["hh1"])
-    assert client.post("/api/v1/visits", json=body).status_code == 201
-    return body["client_uuid"]
-
-
 def upload(client, visit_uuid, data, **fields):
     return client.post(f"/api/v1/visits/{visit_uuid}/photos", data=photo_form(data, **fields),
                        content_type="multipart/form-data")
 
 
 def test_the_s3_store_keeps_objects_private_and_whole(s3_endpoint):
-    from tests.s3_server import new_bucket
+    from tests.support.s3_server import new_bucket
 
     bucket = new_bucket(s3_endpoint)
     store = storage.from_url(f"s3://{bucket}/site-a", s3_endpoint)
@@ -81,7 +73,7 @@ def test_the_s3_store_keeps_objects_private_and_whole(s3_endpoint):
 
 
 def test_a_large_result_is_streamed(s3_endpoint, monkeypatch):
-    from tests.s3_server import new_bucket
+    from tests.support.s3_server import new_bucket
 
     store = storage.from_url(f"s3://{new_bucket(s3_endpoint)}", s3_endpoint)
     monkeypatch.setattr(storage, "SMALL_OBJECT", 1000)
@@ -113,7 +105,7 @@ def test_photos_go_to_the_bucket_and_are_served_by_the_checked_route(s3_app, cli
 
 
 def test_a_store_that_does_not_answer_leaves_no_row(s3_app, client, visit):
-    from bench._common import free_port
+    from tests.support.live import free_port
 
     s3_app.config["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     resp = upload(client, visit, jpeg())
@@ -172,7 +164,7 @@ def test_an_expired_result_is_deleted_only_after_its_row_is_committed(s3_app, wo
 
 
 def test_storage_migrate_moves_an_installation_to_s3(app, client, world, visit, s3_endpoint):
-    from tests.s3_server import new_bucket
+    from tests.support.s3_server import new_bucket
 
     for seed in range(3):
         assert upload(client, visit, jpeg(seed=seed)).status_code == 201
@@ -208,7 +200,7 @@ def test_storage_migrate_moves_an_installation_to_s3(app, client, world, visit, 
 
 
 def test_backup_and_restore_cover_the_object_store(s3_app, client, visit, s3_endpoint, tmp_path):
-    from tests.s3_server import new_bucket
+    from tests.support.s3_server import new_bucket
 
     for seed in range(2):
         assert upload(client, visit, jpeg(seed=seed)).status_code == 201

@@ -5,20 +5,14 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from tests.perf_factories import local, measure, visit
+from tests.support.perf_factories import local, measure, visit
 from webapp.extensions import db
-from webapp.models import AuditLog, Household, MonthResult, User
+from webapp.models import AuditLog, MonthResult
 from webapp.services import performance, verification, visit_flags
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from webapp.web import rules as app_rules
 
 AFTER = datetime(2026, 5, 1, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def w(world, ctx):
-    return {k: db.session.get(Household if k.startswith("hh") else User, v) for k, v in world.items()
-            if not k.startswith(("unit", "v1", "v2", "vx"))}
 
 
 def test_who_may_accept_and_what_it_takes(w):

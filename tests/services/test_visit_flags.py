@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from tests.visit_data import visit_body
+from tests.support.visit_data import visit_body
 from webapp.extensions import db
 from webapp.models import User, Visit
 from webapp.schemas.visits import VisitIn

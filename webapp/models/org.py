@@ -22,11 +22,16 @@ ROLE_LABELS = {
 TEAM_ROLES = (Role.TEAM_MEMBER, Role.FIRST_SECRETARY)
 
 
+def effective_geofence_m(own: int | None, default: int) -> int:
+    """A unit's or village's own geofence in metres, or the configured default where it has none."""
+    return int(default if own is None else own)
+
+
 class Unit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="township")
-    geofence_m: Mapped[int] = mapped_column(default=300)
+    geofence_m: Mapped[Optional[int]]  # visits' radius in metres; None: VISIT_GEOFENCE_M (see effective_geofence_m)
     # the head of household signs each visit on the helper's phone
     require_signature: Mapped[bool] = mapped_column(default=False, server_default=false())
 
@@ -44,7 +49,7 @@ class Village(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     latitude: Mapped[Optional[float]]
     longitude: Mapped[Optional[float]]
-    geofence_m: Mapped[int] = mapped_column(default=2000)
+    geofence_m: Mapped[Optional[int]]  # check-ins' radius in metres; None: VILLAGE_GEOFENCE_M
 
     unit: Mapped[Unit] = relationship(back_populates="villages")
 

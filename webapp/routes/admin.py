@@ -30,7 +30,7 @@ def _save_village() -> None:
     target = access.village(current_user, village_id) if village_id else None
     villages.save(current_user.unit, current_user, request.form.get("name", ""),
                   params.float_arg("latitude", request.form), params.float_arg("longitude", request.form),
-                  params.int_arg("geofence_m", 2000, source=request.form), target)
+                  params.int_arg("geofence_m", source=request.form), target)
 
 
 @bp.route("/villages", methods=["GET", "POST"])

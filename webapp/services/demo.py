@@ -46,13 +46,13 @@ def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random 
     """Create the demo township (check-ins and spot checks under the given rules)."""
     rng = rng or random.Random(2026)
     today = local_today()
-    unit = Unit(name="清江乡人民政府", kind="township", geofence_m=300, require_signature=True)
+    unit = Unit(name="清江乡人民政府", kind="township", require_signature=True)
     db.session.add(unit)
     db.session.flush()
     admin = _user("admin", "乡扶贫办 覃主任", Role.OFFICE_ADMIN, unit)
     villages = []
     for name, lat, lng in VILLAGES:
-        v = Village(unit_id=unit.id, name=name, latitude=lat, longitude=lng, geofence_m=2000)
+        v = Village(unit_id=unit.id, name=name, latitude=lat, longitude=lng)
         db.session.add(v)
         villages.append(v)
     db.session.flush()

@@ -8,11 +8,6 @@ from ..models import MEASURE_CATEGORIES, Household, Measure, MeasureStatus, User
 from . import access, audit
 from .errors import Forbidden, ValidationFailed
 
-CATEGORY_HINTS = {
-    "产业": "产业发展", "就业": "就业/培训", "教育": "教育助学", "健康": "健康医疗",
-    "兜底": "政策兜底/低保", "住房/搬迁": "易地搬迁/危房改造",
-}
-
 
 def for_household(household_id: int) -> list[Measure]:
     """Open measures first (earliest due first), then the done ones (latest first)."""

@@ -200,7 +200,7 @@ def diary_data(helper: User, month: str, viewer: User | None = None) -> Diary:
     for v in visits:
         rows.setdefault(v.household_id, HouseholdRow(v.household)).dates.append(v.checked_in_at.astimezone(tz()).date())
         thumbs = [p.thumb_key for p in v.photos
-                  if p.thumb_key and (openable is None or p.id in openable)][:pdf_render.MAX_PHOTOS_PER_VISIT]
+                  if p.thumb_key and (openable is None or p.id in openable)][:pdf_render.PHOTOS_PRINTED_PER_VISIT]
         entries.append(VisitEntry(v, _when(v.checked_in_at), _distance(v.distance_m), checklist_rows(v.checklist),
                                   thumbs, max(0, len(v.photos) - len(thumbs))))
     for row in rows.values():

@@ -34,7 +34,7 @@ STATIC_PREFIX = SCHEME + "static/"
 THUMB_PREFIX = SCHEME + "thumb/"
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "pdf"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-MAX_PHOTOS_PER_VISIT = 4
+PHOTOS_PRINTED_PER_VISIT = 4  # thumbnails of one visit in the diary; the rest are counted ("另有 N 张")
 
 
 class FetchRefused(ValueError):

@@ -8,7 +8,8 @@ from .errors import ValidationFailed
 
 
 def save(unit: Unit, by: User, name: str, latitude: float | None, longitude: float | None,
-         geofence_m: int, village: Village | None = None) -> Village:
+         geofence_m: int | None, village: Village | None = None) -> Village:
+    """geofence_m None: the configured VILLAGE_GEOFENCE_M applies."""
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if not name or len(name) > 100:
@@ -23,7 +24,7 @@ def save(unit: Unit, by: User, name: str, latitude: float | None, longitude: flo
         errors["latitude"] = ["纬度应在 -90 到 90 之间。"]
     if longitude is not None and not -180 <= longitude <= 180:
         errors["longitude"] = ["经度应在 -180 到 180 之间。"]
-    if not 50 <= geofence_m <= 20000:
+    if geofence_m is not None and not 50 <= geofence_m <= 20000:
         errors["geofence_m"] = ["签到范围应在 50–20000 米之间。"]
     if errors:
         raise ValidationFailed("村信息有误。", errors=errors)

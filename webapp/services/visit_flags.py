@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
 from ..models import Household, Visit
+from ..models.org import effective_geofence_m
 from . import geo
 from .calendar import tz
 
@@ -60,8 +61,7 @@ def local_label(value: datetime | str) -> str:
 
 
 def geofence_m(household: Household) -> int:
-    unit = household.village.unit
-    return int(unit.geofence_m or current_app.config["VISIT_GEOFENCE_M"])
+    return effective_geofence_m(household.village.unit.geofence_m, current_app.config["VISIT_GEOFENCE_M"])
 
 
 # --- the patterns ------------------------------------------------------------------------------

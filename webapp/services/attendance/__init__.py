@@ -29,7 +29,6 @@ from .checkins import (
 )
 from .days import DAY_STATUS_LABELS, Day
 from .leave import (
-    LEAVE_KIND_LABELS,
     LEAVE_STATUS_LABELS,
     can_cancel,
     can_decide,
@@ -57,7 +56,7 @@ from .summaries import (
 from .workdays import is_working_day, posting_start, working_days
 
 __all__ = [
-    "AttendanceRules", "DAY_STATUS_LABELS", "Day", "LEAVE_KIND_LABELS", "LEAVE_STATUS_LABELS", "MemberSummary",
+    "AttendanceRules", "DAY_STATUS_LABELS", "Day", "LEAVE_STATUS_LABELS", "MemberSummary",
     "PACE_LABELS", "Period", "Progress", "TeamSummary", "WorkCalendar", "attach_photo", "attendance_rules",
     "calendar_weeks", "can_cancel", "can_decide", "can_return", "cancel", "checkins_on", "content_hash", "decide",
     "discard_photo", "geofence_m", "is_working_day", "leave_by_day", "leave_days", "locate", "member_summary",

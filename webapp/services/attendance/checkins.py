@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ...extensions import db
 from ...models import TEAM_ROLES, Checkin, User, Village
+from ...models.org import effective_geofence_m
 from ...schemas.attendance import CheckinSchema
 from ..calendar import local_midnight, now_utc
 from ..errors import Conflict, Forbidden, ValidationFailed
@@ -22,7 +23,7 @@ from .rules import AttendanceRules
 
 
 def geofence_m(rules: AttendanceRules, village: Village) -> int:
-    return village.geofence_m or rules.village_geofence_m
+    return effective_geofence_m(village.geofence_m, rules.village_geofence_m)
 
 
 def locate(rules: AttendanceRules, village: Village, latitude: float, longitude: float) -> tuple[float | None, bool]:

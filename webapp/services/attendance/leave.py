@@ -12,7 +12,6 @@ from ..calendar import local_date, local_today, now_utc, tz
 from ..errors import Conflict, Forbidden, ValidationFailed
 from .rules import AttendanceRules, WorkCalendar
 
-LEAVE_KIND_LABELS = {"事假": "事假", "病假": "病假", "公假": "公假（会议、培训）"}
 LEAVE_STATUS_LABELS = {"pending": "待审批", "approved": "已批准", "rejected": "未批准", "cancelled": "已撤销"}
 
 

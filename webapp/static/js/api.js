@@ -94,8 +94,31 @@
     });
   }
 
+  /* GET answering {status, body}; rejects only when the network failed. */
+  function getJSON(url) {
+    return fetch(url, { credentials: 'same-origin', cache: 'no-store', redirect: 'manual' }).then(function (r) {
+      return r.text().then(function (t) { return { status: r.status, body: parse(t) }; });
+    });
+  }
+
+  /* One request of the JSON API described as an item (the outbox's and the check-in's):
+   * {url, body} is JSON; {url, blob, fields, fileField} is multipart, the file under fileField or "photo". */
+  function send(item, token, onProgress) {
+    if (!item.blob) return postJSON(item.url, item.body, token);
+    var fd = new FormData();
+    var f = item.fields || {};
+    Object.keys(f).forEach(function (k) { if (f[k] !== null && f[k] !== undefined) fd.append(k, f[k]); });
+    fd.append(item.fileField || 'photo', item.blob, (item.id || 'photo') + (item.blob.type === 'image/png' ? '.png' : '.jpg'));
+    return postForm(item.url, fd, token, onProgress);
+  }
+
+  /* a fresh token, or the page's own where the fresh one cannot be had (the request then says why) */
+  function csrf() {
+    return freshCsrf().catch(function () { return pageCsrf(); });
+  }
+
   global.BangfuApi = {
-    uuid: uuid, isoWithOffset: isoWithOffset, pageCsrf: pageCsrf, freshCsrf: freshCsrf,
-    errorText: errorText, postJSON: postJSON, postForm: postForm
+    uuid: uuid, isoWithOffset: isoWithOffset, pageCsrf: pageCsrf, freshCsrf: freshCsrf, csrf: csrf,
+    errorText: errorText, getJSON: getJSON, postJSON: postJSON, postForm: postForm, send: send
   };
 })(self);

@@ -152,7 +152,7 @@
     var urls = ['/', '/outbox'];
     document.querySelectorAll('.bottomnav a[href^="/"]').forEach(function (a) { urls.push(a.getAttribute('href')); });
     var households = role === 'helper'
-      ? fetch('/api/v1/me/households', { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.json() : { households: [] }; })
+      ? self.BangfuApi.getJSON('/api/v1/me/households').then(function (r) { return r.status === 200 && r.body ? r.body : { households: [] }; })
       : Promise.resolve({ households: [] });
     Promise.all([navigator.serviceWorker.ready, households]).then(function (res) {
       var reg = res[0];

@@ -132,29 +132,11 @@
   }
 
   function sendOne(item, token) {
-    if (item.blob) {
-      var fd = new FormData();
-      var f = item.fields || {};
-      Object.keys(f).forEach(function (k) { if (f[k] !== null && f[k] !== undefined) fd.append(k, f[k]); });
-      // 'photo' for photos; a signature names its own field
-      fd.append(item.fileField || 'photo', item.blob, (item.id || 'photo') + (item.blob.type === 'image/png' ? '.png' : '.jpg'));
-      return api.postForm(item.url, fd, token, function (loaded, total) { emit('progress', item, loaded, total); });
-    }
-    return api.postJSON(item.url, item.body, token);
+    return api.send(item, token, function (loaded, total) { emit('progress', item, loaded, total); });
   }
 
   function isCsrfError(res) {
     return res.status === 400 && res.body && res.body.errors && res.body.errors.csrf_token;
-  }
-
-  function getJSON(url) {
-    return fetch(url, { credentials: 'same-origin', cache: 'no-store', redirect: 'manual' }).then(function (r) {
-      return r.text().then(function (t) {
-        var body = null;
-        try { body = t ? JSON.parse(t) : null; } catch (e) { body = null; }
-        return { status: r.status, body: body };
-      });
-    });
   }
 
   function settle(item, state, extra) {
@@ -180,7 +162,7 @@
       return Promise.all(stale.map(function (i) { i.state = 'waiting'; return put(i); })).then(function () {
         if (offline()) { result.offline = true; result.retry = list.length; return result; }
         if (!eager && Date.now() < pausedUntil) { result.offline = true; result.retry = list.length; return result; }
-        return getJSON('/api/v1/me').then(function (me) {
+        return api.getJSON('/api/v1/me').then(function (me) {
           if (me.status === 401 || me.status === 0 || me.status === 302) {
             result.auth = true;
             return Promise.all(list.filter(function (i) { return i.state !== 'error'; }).map(function (i) {

@@ -5,7 +5,7 @@
 (function () {
   'use strict';
   var form = document.getElementById('amend-form');
-  if (!form || !self.BangfuApi || !self.BangfuPhotos) return;
+  if (!form || !self.BangfuApi || !self.BangfuPhotos || !self.BangfuOutbox) return;
   var api = self.BangfuApi, pics = self.BangfuPhotos, ob = self.BangfuOutbox;
   var d = form.dataset;
   var MAX_PHOTOS = parseInt(d.maxPhotos, 10) || 0;
@@ -70,30 +70,6 @@
     return list;
   }
 
-  /* without the outbox: in order, stop at the first refusal */
-  function direct(list) {
-    return api.freshCsrf().catch(function () { return api.pageCsrf(); }).then(function (token) {
-      return list.reduce(function (chain, item) {
-        return chain.then(function (failed) {
-          if (failed) return failed;
-          var req;
-          if (item.blob) {
-            var fd = new FormData();
-            Object.keys(item.fields).forEach(function (k) { fd.append(k, item.fields[k]); });
-            fd.append('photo', item.blob, item.id + '.jpg');
-            req = api.postForm(item.url, fd, token);
-          } else {
-            req = api.postJSON(item.url, item.body, token);
-          }
-          return req.then(function (res) {
-            if (res.status >= 200 && res.status < 300) return null;
-            return { item: item, message: api.errorText(res.body, res.status), errors: res.body && res.body.errors };
-          }, function () { return { item: item, message: api.errorText(null, 0) }; });
-        });
-      }, Promise.resolve(null));
-    }).then(function (failed) { return failed ? { pending: 1, failed: failed } : { pending: 0 }; });
-  }
-
   function viaOutbox(list) {
     return ob.submit(list).then(function (res) {
       if (!res.pending) return { pending: 0 };
@@ -119,7 +95,7 @@
     busy = true;
     $('amend-save').disabled = true;
     $('amend-status').textContent = '正在提交…';
-    (ob ? viaOutbox(items()) : direct(items())).then(function (r) {
+    viaOutbox(items()).then(function (r) {
       if (!r.pending) {
         $('amend-status').textContent = '已提交整改，等待书记复核。';
         window.location.href = d.returnUrl;

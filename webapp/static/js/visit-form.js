@@ -1,7 +1,7 @@
 /* 帮扶通 — the visit form: position, photos downsized on the phone, notes, checklist, measures.
  * Saving makes the very requests of the JSON API (one visit, then one per photo) as items
  * {id, kind, url, body | blob+fields, parent}; they go through the offline outbox
- * (static/js/outbox.js), or straight to the server where the outbox is missing.
+ * (static/js/outbox.js, on every page). Position: geo.js; photos: photo-tools.js.
  *
  * Before saving: next to 保存走访 it says what the server will flag and why (its own
  * distance and accuracy, the server's preview for travel and lateness, pictures this phone already
@@ -11,8 +11,9 @@
 (function () {
   'use strict';
   var form = document.getElementById('visit-form');
-  if (!form || !self.BangfuApi) return;
+  if (!form || !self.BangfuApi || !self.BangfuOutbox) return;
   var api = self.BangfuApi;
+  var geo = self.BangfuGeo;
   var d = form.dataset;
   var LONG_EDGE = parseInt(d.longEdge, 10) || 1600;
   var MAX_PHOTOS = parseInt(d.maxPhotos, 10) || 9;
@@ -43,13 +44,7 @@
   var $ = function (id) { return document.getElementById(id); };
 
   /* ---- position ---- */
-  function distanceM(lat1, lng1, lat2, lng2) {
-    var r = 6371008.8, rad = Math.PI / 180;
-    var dp = (lat2 - lat1) * rad, dl = (lng2 - lng1) * rad;
-    var a = Math.sin(dp / 2) * Math.sin(dp / 2) +
-      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dl / 2) * Math.sin(dl / 2);
-    return 2 * r * Math.asin(Math.min(1, Math.sqrt(a)));
-  }
+  var distanceM = geo.distanceM;
 
   function geoStatus(text, kind) {
     var el = $('geo-status');
@@ -155,7 +150,7 @@
     renderChecks();
     var body = { household_id: HID, checked_in_at: api.isoWithOffset(fix.at), latitude: fix.latitude,
       longitude: fix.longitude, accuracy_m: fix.accuracy };
-    api.freshCsrf().catch(function () { return api.pageCsrf(); }).then(function (token) {
+    api.csrf().then(function (token) {
       return api.postJSON(d.previewUrl, body, token);
     }).then(function (res) {
       if (mine !== previewSeq) return;
@@ -178,9 +173,9 @@
     try {
       var mine = localStorage.getItem(lastSaveKey());
       if (mine) found.push(Date.parse(mine));
-    } catch (e) { /* storage disabled */ }
-    var fromOutbox = self.BangfuOutbox ? self.BangfuOutbox.items().catch(function () { return []; }) : Promise.resolve([]);
-    return fromOutbox.then(function (items) {
+    } catch (e) { /* storage disabled: the server's record and the outbox still tell */ }
+    // the outbox unreadable (storage disabled): the server's record still tells
+    return self.BangfuOutbox.items().catch(function () { return []; }).then(function (items) {
       items.forEach(function (i) {
         if (i.kind === 'visit' && i.id !== visitUuid && i.body && i.body.household_id === HID) found.push(Date.parse(i.body.checked_in_at));
       });
@@ -196,27 +191,17 @@
     if (step) $(step).scrollIntoView({ block: 'center' });
   }
 
-  var GEO_ERRORS = {
-    1: '无法获取位置：您拒绝了定位权限。请在浏览器或手机设置里允许本网站使用位置信息，然后点“重新定位”。',
-    2: '无法获取位置：手机没有定位信号。请打开 GPS（位置信息），走到室外或开阔处，再点“重新定位”。',
-    3: '定位超时：30 秒内没有得到位置。请走到开阔处，再点“重新定位”。'
-  };
-
   function locate() {
-    if (!('geolocation' in navigator)) {
-      geoStatus('此浏览器不能定位（或网页不是通过 HTTPS 打开的），无法签到。', 'error');
-      return;
-    }
     geoStatus('正在获取位置…（请允许浏览器使用位置信息）');
     $('geo-retry').disabled = true;
-    navigator.geolocation.getCurrentPosition(function (pos) {
+    geo.locate(30000).then(function (got) {
       $('geo-retry').disabled = false;
-      fix = { latitude: pos.coords.latitude, longitude: pos.coords.longitude, accuracy: pos.coords.accuracy, at: new Date() };
+      fix = got;
       showFix();
     }, function (err) {
       $('geo-retry').disabled = false;
-      geoStatus(GEO_ERRORS[err.code] || ('无法获取位置：' + err.message), 'error');
-    }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
+      geoStatus(geo.errorText(err, '点“重新定位”'), 'error');
+    });
   }
 
   /* ---- photos (downsized by photo-tools.js) ---- */
@@ -413,36 +398,6 @@
       .forEach(function (el) { el.disabled = true; });
   }
 
-  /* Without the outbox: send in order, the visit first. */
-  function directSend(list) {
-    var failed = [];
-    return api.freshCsrf().catch(function () { return api.pageCsrf(); }).then(function (token) {
-      return list.reduce(function (chain, item) {
-        return chain.then(function () {
-          if (item.kind === 'photo' && failed.indexOf(item.parent) >= 0) { failed.push(item.id); return; }
-          var req;
-          if (item.blob) {
-            var fd = new FormData();
-            Object.keys(item.fields).forEach(function (k) { if (item.fields[k] != null) fd.append(k, item.fields[k]); });
-            fd.append(item.fileField || 'photo', item.blob, item.id + (item.blob.type === 'image/png' ? '.png' : '.jpg'));
-            req = api.postForm(item.url, fd, token, function (l, t) { hooks.progress(item, l, t); });
-          } else {
-            req = api.postJSON(item.url, item.body, token);
-          }
-          return req.then(function (res) {
-            if (res.status >= 200 && res.status < 300) { hooks.sent(item, res.body); return; }
-            failed.push(item.id);
-            if (item.kind === 'visit') fieldErrors(res.body && res.body.errors);
-            hooks.failed(item, api.errorText(res.body, res.status));
-          }, function () {
-            failed.push(item.id);
-            hooks.failed(item, api.errorText(null, 0));
-          });
-        });
-      }, Promise.resolve());
-    }).then(function () { return { pending: failed.length }; });
-  }
-
   /* With the outbox (every page has it): the items are stored on the phone first, then sent;
    * whatever cannot be sent now stays queued and goes later, exactly once. */
   function outboxSend(list) {
@@ -521,9 +476,9 @@
     status.textContent = '正在保存…';
     var done = d.returnUrl;
     items().then(function (all) {
-      var list = all.filter(function (it) { return !sentIds[it.id]; });
-      return self.BangfuOutbox ? outboxSend(list) : directSend(list, hooks);
-    }).catch(function () {
+      return outboxSend(all.filter(function (it) { return !sentIds[it.id]; }));
+    }, function () {
+      // only the signature's image is made while listing the requests
       return { pending: 1, stay: true, message: '签字图片无法生成，请清除后重签。' };
     }).then(function (result) {
       if (!result.pending) {
@@ -542,6 +497,11 @@
       saving = false;
       $('save-visit').disabled = false;
       status.textContent = result.message || '有内容没有保存成功，请看上面的提示后再点“保存走访”。';
+    }).catch(function (err) {
+      // a fault of this page's own code: say it, and let the helper try again
+      saving = false;
+      $('save-visit').disabled = false;
+      status.textContent = '保存时出错（' + ((err && err.message) || err) + '），请再点“保存走访”。';
     });
   }
 

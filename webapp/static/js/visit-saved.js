@@ -70,10 +70,8 @@
       }
       summary('');
       // not on this (perhaps cached) page and not on the phone: sent meanwhile?
-      return fetch(box.dataset.visitUrl.replace('00000000-0000-0000-0000-000000000000', saved.uuid),
-        { credentials: 'same-origin', cache: 'no-store' }).then(function (r) {
-        state(r.ok ? 'sent' : 'pending');
-      }, function () { state('pending'); });
+      return self.BangfuApi.getJSON(box.dataset.visitUrl.replace('00000000-0000-0000-0000-000000000000', saved.uuid))
+        .then(function (r) { state(r.status === 200 ? 'sent' : 'pending'); }, function () { state('pending'); });
     });
   }
 

@@ -134,10 +134,6 @@ self.addEventListener('message', function (event) {
     event.waitUntil(warm(data.urls).then(function () {
       if (event.source) event.source.postMessage({ type: 'warmed', count: data.urls.length });
     }));
-  } else if (data.type === 'clear') {
-    event.waitUntil(clearAll().then(function () {
-      if (event.source) event.source.postMessage({ type: 'cleared' });
-    }));
   }
 });
 

@@ -49,7 +49,7 @@ def s3_server(port: int, log: Path | None = None) -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        from bench._common import stop
+        from .live import stop
 
         stop(proc)
         if log is not None:

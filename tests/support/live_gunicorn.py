@@ -1,6 +1,6 @@
 """A real gunicorn (separate worker processes) on 127.0.0.1 serving the test database, for tests
 whose point is concurrency across processes or a crash of the server. Started and stopped (or
-SIGKILLed and restarted) through bench/fault.py's Server; its error log is read afterwards."""
+SIGKILLed and restarted) through live.py's Server; its error log is read afterwards."""
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from bench._common import free_port, instance_env
-from bench.fault import Server
+from .live import Server, free_port, instance_env
 
 
 @contextlib.contextmanager

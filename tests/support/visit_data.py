@@ -4,7 +4,7 @@ import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 CST = timezone(timedelta(hours=8))
 
@@ -47,3 +47,28 @@ def photo_form(data: bytes, name: str = "photo.jpg", photo_uuid: str | None = No
     form = {"client_uuid": photo_uuid or str(uuid.uuid4()), "photo": (io.BytesIO(data), name)}
     form.update(fields)
     return form
+
+
+def rephotograph(img: Image.Image, rng: random.Random) -> Image.Image:
+    """A phone photo of the picture shown on a screen: slight keystone, a dark bezel around,
+    blur, colour cast, gamma, noise."""
+    w, h = img.size
+    k = rng.uniform(0.01, 0.03)
+    # perspective: map the output square onto a slightly skewed quadrilateral of the input
+    quad = (rng.uniform(-k, k) * w, rng.uniform(-k, k) * h, rng.uniform(-k, k) * w, h + rng.uniform(-k, k) * h,
+            w + rng.uniform(-k, k) * w, h + rng.uniform(-k, k) * h, w + rng.uniform(-k, k) * w, rng.uniform(-k, k) * h)
+    out = img.transform((w, h), Image.Transform.QUAD, quad, Image.Resampling.BILINEAR, fillcolor=(15, 15, 15))
+    border = int(min(w, h) * rng.uniform(0.0, 0.03))
+    if border:
+        framed = Image.new("RGB", (w + 2 * border, h + 2 * border), (20, 20, 22))
+        framed.paste(out, (border, border))
+        out = framed
+    out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 2.0)))
+    r, g, b = out.split()
+    cast = [rng.uniform(0.9, 1.1) for _ in range(3)]
+    out = Image.merge("RGB", [ch.point(lambda v, c=c: min(255, int(v * c))) for ch, c in zip((r, g, b), cast)])
+    gamma = rng.uniform(0.8, 1.25)
+    out = out.point(lambda v: int(255 * (v / 255) ** gamma))
+    noise = Image.effect_noise(out.size, 25).convert("RGB")
+    out = Image.blend(out, noise, 0.05)
+    return out.resize((int(out.width * rng.uniform(0.6, 0.9)), int(out.height * rng.uniform(0.6, 0.9))))
