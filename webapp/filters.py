@@ -7,6 +7,7 @@ from flask import Flask
 
 from .models import LeaveStatus, MeasureStatus, PrintJobStatus, ReviewStatus, Role
 from .services import permissions
+from .services.attendance.days import DayStatus
 from .services.verification import VerificationState
 
 
@@ -14,7 +15,7 @@ def init_app(app: Flask) -> None:
     tz = ZoneInfo(app.config["TIMEZONE"])
     app.jinja_env.globals.update(permissions=permissions, Role=Role, ReviewStatus=ReviewStatus,
                                  LeaveStatus=LeaveStatus, MeasureStatus=MeasureStatus, PrintJobStatus=PrintJobStatus,
-                                 VerificationState=VerificationState)
+                                 VerificationState=VerificationState, DayStatus=DayStatus)
 
     @app.template_filter("local")
     def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -14,7 +14,19 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Household, Measure, MeasureStatus, Pairing, Photo, PhotoHashBand, ReviewStatus, SubsidyAnswer, User, Visit
+from ..models import (
+    Household,
+    Measure,
+    MeasureStatus,
+    Pairing,
+    Photo,
+    PhotoHashBand,
+    ReviewStatus,
+    Role,
+    SubsidyAnswer,
+    User,
+    Visit,
+)
 from . import demo_pictures, geo, phash, photo_index, photos, storage, subsidies, visit_flags, visits
 from .calendar import local_today, tz
 
@@ -232,7 +244,7 @@ def _review_examples(groups: list[list[Visit]], now: datetime) -> None:
     from ..models import VisitAmendment
 
     for v, how in ((groups[0][0], "verified"), (groups[1][0], "amended")):
-        sec = db.session.scalar(select(User).where(User.role == "first_secretary",
+        sec = db.session.scalar(select(User).where(User.role == Role.FIRST_SECRETARY,
                                                    User.village_id == v.household.village_id))
         if sec is None:
             continue

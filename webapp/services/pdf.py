@@ -25,6 +25,7 @@ from .. import database
 from ..extensions import db
 from ..models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Village, Visit
 from . import access, attendance, pdf_pool, pdf_render, redact, storage
+from .attendance.days import DayStatus
 from .calendar import month_days, month_label, month_period, month_utc_range, now_utc, parse_month, tz
 from .pdf_render import STATIC_PREFIX, THUMB_PREFIX, AppURLFetcher, FetchRefused, render_pdf  # noqa: F401
 
@@ -250,7 +251,7 @@ def allowed_thumbs(doc: Document):
 # --- the attendance sheet -------------------------------------------------------------------
 # Day counting is services/attendance's (the same numbers as the attendance pages).
 
-DAY_MARKS = {"in": "√", "leave": "假", "half": "半", "absent": "×", "off": "－"}
+DAY_MARKS = {DayStatus.IN: "√", DayStatus.LEAVE: "假", DayStatus.HALF: "半", DayStatus.ABSENT: "×", DayStatus.OFF: "－"}
 
 
 @dataclass

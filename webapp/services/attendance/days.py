@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Iterable
 
 from sqlalchemy import Date, case, cast, func, select, type_coerce
@@ -15,16 +16,29 @@ from ..calendar import local_date, local_midnight, tz
 from .rules import AttendanceRules, WorkCalendar
 from .workdays import posting_start
 
+
+class DayStatus(StrEnum):
+    """A member's day, computed (not stored)."""
+    IN = "in"  # checked in inside the village
+    LEAVE = "leave"
+    HALF = "half"  # half a day of leave
+    ABSENT = "absent"
+    REST = "rest"  # weekend or holiday
+    TODAY = "today"
+    FUTURE = "future"
+    OFF = "off"  # before the member was posted
+
+
 DAY_STATUS_LABELS = {
-    "in": "在村", "leave": "请假", "half": "半天假", "absent": "缺勤", "rest": "休息日",
-    "today": "今天", "future": "", "off": "未到岗",
+    DayStatus.IN: "在村", DayStatus.LEAVE: "请假", DayStatus.HALF: "半天假", DayStatus.ABSENT: "缺勤",
+    DayStatus.REST: "休息日", DayStatus.TODAY: "今天", DayStatus.FUTURE: "", DayStatus.OFF: "未到岗",
 }
 
 
 @dataclass
 class Day:
     date: date
-    status: str  # in, leave, half, absent, rest, today, future, off
+    status: DayStatus
     working: bool
     checkins: int = 0
     inside: int = 0
@@ -90,20 +104,20 @@ def build_days(rules: AttendanceRules, user: User, dates: Iterable[date], counts
         n, inside = counts.get(d, (0, 0))
         frac, kind = leave.get(d, (0.0, None))
         working = cal.is_working(d)
-        day = Day(d, "future", working, n, inside, frac if working else 0.0, kind if working else None,
+        day = Day(d, DayStatus.FUTURE, working, n, inside, frac if working else 0.0, kind if working else None,
                   counted=checkin_count.counted(n, inside, rules))
         if inside:
-            day.status = "in"
+            day.status = DayStatus.IN
         elif d < posted:
-            day.status = "off"
+            day.status = DayStatus.OFF
         elif not working:
-            day.status = "rest"
+            day.status = DayStatus.REST
         elif frac >= 1:
-            day.status = "leave"
+            day.status = DayStatus.LEAVE
         elif d >= today:  # not over yet: never an absence
-            day.status = "half" if frac else ("today" if d == today else "future")
+            day.status = DayStatus.HALF if frac else (DayStatus.TODAY if d == today else DayStatus.FUTURE)
         else:
-            day.status = "half" if frac else "absent"
+            day.status = DayStatus.HALF if frac else DayStatus.ABSENT
             day.absent = 1.0 - frac
         if d < posted:
             day.leave, day.leave_kind = 0.0, None

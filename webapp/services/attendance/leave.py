@@ -6,13 +6,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import LEAVE_KINDS, TEAM_ROLES, Leave, User
+from ...models import LEAVE_KINDS, TEAM_ROLES, Leave, LeaveStatus, Role, User
 from .. import audit
 from ..calendar import local_date, local_today, now_utc, tz
 from ..errors import Conflict, Forbidden, ValidationFailed
 from .rules import AttendanceRules, WorkCalendar
 
-LEAVE_STATUS_LABELS = {"pending": "待审批", "approved": "已批准", "rejected": "未批准", "cancelled": "已撤销"}
+LEAVE_STATUS_LABELS = {LeaveStatus.PENDING: "待审批", LeaveStatus.APPROVED: "已批准", LeaveStatus.REJECTED: "未批准",
+                       LeaveStatus.CANCELLED: "已撤销"}
 
 
 def _slots(leave: Leave) -> tuple[int, int]:
@@ -74,10 +75,10 @@ def request_leave(rules: AttendanceRules, user: User, *, start_date: date | None
     if errors:
         raise ValidationFailed("请假信息有误。", errors=errors)
     leave = Leave(user_id=user.id, start_date=start, end_date=end, start_half=start_half, end_half=end_half,
-                  kind=kind, reason=reason, status="pending")
+                  kind=kind, reason=reason, status=LeaveStatus.PENDING)
     a_start, a_end = _slots(leave)
     others = db.session.scalars(select(Leave).where(
-        Leave.user_id == user.id, Leave.status.in_(("pending", "approved")),
+        Leave.user_id == user.id, Leave.status.in_((LeaveStatus.PENDING, LeaveStatus.APPROVED)),
         Leave.start_date <= end, Leave.end_date >= start,
     ))
     for other in others:
@@ -95,7 +96,7 @@ def _has_first_secretary(village_id: int | None) -> bool:
     if village_id is None:
         return False
     return db.session.scalar(select(User.id).where(
-        User.village_id == village_id, User.role == "first_secretary", User.active.is_(True)).limit(1)) is not None
+        User.village_id == village_id, User.role == Role.FIRST_SECRETARY, User.active.is_(True)).limit(1)) is not None
 
 
 def can_decide(user: User, leave: Leave) -> bool:
@@ -104,14 +105,14 @@ def can_decide(user: User, leave: Leave) -> bool:
     requester = leave.user
     if requester.id == user.id:
         return False
-    if requester.role == "team_member":
-        if user.role == "first_secretary":
+    if requester.role == Role.TEAM_MEMBER:
+        if user.role == Role.FIRST_SECRETARY:
             return user.village_id is not None and user.village_id == requester.village_id
-        if user.role == "office_admin":
+        if user.role == Role.OFFICE_ADMIN:
             return user.unit_id == requester.unit_id and not _has_first_secretary(requester.village_id)
         return False
-    if requester.role == "first_secretary":
-        return user.role == "office_admin" and user.unit_id == requester.unit_id
+    if requester.role == Role.FIRST_SECRETARY:
+        return user.role == Role.OFFICE_ADMIN and user.unit_id == requester.unit_id
     return False
 
 
@@ -119,14 +120,14 @@ def decide(user: User, leave: Leave, approve: bool, comment: str | None) -> Leav
     """Approve or reject a pending leave, with a comment (required to reject)."""
     if not can_decide(user, leave):
         raise Forbidden("您不能审批这条请假。")
-    if leave.status != "pending":
+    if leave.status != LeaveStatus.PENDING:
         raise Conflict(f"这条请假已{LEAVE_STATUS_LABELS.get(leave.status, leave.status)}，不能再审批。")
     comment = (comment or "").strip()
     if not approve and not comment:
         raise ValidationFailed("请写明不批准的理由。", field="comment")
     if len(comment) > 500:
         raise ValidationFailed("审批意见不超过 500 字。", field="comment")
-    leave.status = "approved" if approve else "rejected"
+    leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
     leave.approver_id = user.id
     leave.decided_at = now_utc()
     leave.comment = comment or None
@@ -140,9 +141,9 @@ def cancel(user: User, leave: Leave) -> Leave:
     if leave.user_id != user.id:
         raise Forbidden("只能撤销自己的请假。")
     started = leave.start_date <= local_today()
-    if leave.status not in ("pending", "approved") or (leave.status == "approved" and started):
+    if leave.status not in (LeaveStatus.PENDING, LeaveStatus.APPROVED) or (leave.status == LeaveStatus.APPROVED and started):
         raise Conflict("这条请假不能再撤销（已开始的假请销假）。")
-    leave.status = "cancelled"
+    leave.status = LeaveStatus.CANCELLED
     db.session.flush()
     audit.record(user, "leave.cancel", "leave", leave.id)
     return leave
@@ -152,7 +153,7 @@ def record_return(user: User, leave: Leave, at: datetime | None = None) -> Leave
     """销假: the member is back. Recorded by the member or by whoever approves their leave."""
     if leave.user_id != user.id and not can_decide(user, leave):
         raise Forbidden("您不能为这条请假销假。")
-    if leave.status != "approved":
+    if leave.status != LeaveStatus.APPROVED:
         raise Conflict("只有已批准的请假可以销假。")
     if leave.returned_at is not None:
         raise Conflict("这条请假已经销假。")
@@ -167,14 +168,14 @@ def record_return(user: User, leave: Leave, at: datetime | None = None) -> Leave
 
 def can_return(user: User, leave: Leave, today: date | None = None) -> bool:
     today = today or local_today()
-    return (leave.status == "approved" and leave.returned_at is None and leave.start_date <= today
+    return (leave.status == LeaveStatus.APPROVED and leave.returned_at is None and leave.start_date <= today
             and (leave.user_id == user.id or can_decide(user, leave)))
 
 
 def can_cancel(user: User, leave: Leave, today: date | None = None) -> bool:
     today = today or local_today()
     return leave.user_id == user.id and (
-        leave.status == "pending" or (leave.status == "approved" and leave.start_date > today))
+        leave.status == LeaveStatus.PENDING or (leave.status == LeaveStatus.APPROVED and leave.start_date > today))
 
 
 def approved_leave(user_ids: list[int], start: date, end: date) -> dict[int, dict[date, tuple[float, str]]]:
@@ -182,7 +183,7 @@ def approved_leave(user_ids: list[int], start: date, end: date) -> dict[int, dic
     if not user_ids:
         return out
     leaves = db.session.scalars(select(Leave).where(
-        Leave.user_id.in_(user_ids), Leave.status == "approved", Leave.start_date <= end, Leave.end_date >= start))
+        Leave.user_id.in_(user_ids), Leave.status == LeaveStatus.APPROVED, Leave.start_date <= end, Leave.end_date >= start))
     for leave in leaves:
         for d, frac in leave_by_day(leave).items():
             if start <= d <= end:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, select
 
 from ...extensions import db
-from ...models import TEAM_ROLES, User, Village
+from ...models import TEAM_ROLES, Role, User, Village
 from ..calendar import Period, local_today
 from .days import Day, build_days, day_counts
 from .leave import approved_leave
@@ -134,7 +134,7 @@ def team(village: Village) -> list[User]:
     """The village work team: the first secretary first, then the members."""
     return list(db.session.scalars(
         select(User).where(User.village_id == village.id, User.role.in_(TEAM_ROLES), User.active.is_(True))
-        .order_by(case((User.role == "first_secretary", 0), else_=1), User.id)
+        .order_by(case((User.role == Role.FIRST_SECRETARY, 0), else_=1), User.id)
     ))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select
 
 from ...extensions import db
 from ...models import AuditLog, MonthClosure, MonthResult, User
-from .. import access, audit
+from .. import access, audit, permissions
 from ..errors import Conflict, NotFound, ValidationFailed
 from .month import period
 from .rules import ScoringRules
@@ -26,7 +26,7 @@ def is_closed(unit_id: int, key: str) -> bool:
 
 
 def require_admin(user: User) -> None:
-    if user.role != "office_admin":
+    if not permissions.administers_unit(user):
         raise NotFound("您无权操作。")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 
 from ...extensions import db
 from ...models import MonthClosure, MonthResult, User
-from .. import access, redact
+from .. import access, permissions, redact
 from ..assessment import after_month
 from ..calendar import parse_quarter, quarter_months, tz
 from ..errors import ValidationFailed
@@ -42,7 +42,7 @@ def month_results(rules: ScoringRules, user: User, month: str, village_id: int |
     ctx = _Context(p, rules)
     results = [HelperMonth.from_snapshot(r, p.key, ctx) for r in snap]
     live_scope = scope.where(User.unit_id.not_in(_closed_units(p.key)))
-    results += compute_month(rules, p.key, live_scope, now, wide=user.role == "office_admin" and village_id is None
+    results += compute_month(rules, p.key, live_scope, now, wide=permissions.administers_unit(user) and village_id is None
                              and one_unit())
     if spot_checks and results:
         items = spot_check_items(p.key, scope)

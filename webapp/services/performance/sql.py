@@ -9,7 +9,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Boolean, String
 
-from ...models import Household, Measure, Pairing, User, Visit
+from ...models import Household, Measure, MeasureStatus, Pairing, ReviewStatus, User, Visit
 from ..calendar import Period, tz
 
 SEP = "\x1f"  # joins names inside one aggregate; split again in Python
@@ -139,7 +139,7 @@ def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select
     waiting = and_(flagged, Visit.verified_at.is_(None))
     counted = ~waiting
     diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < p.deadline,
-                    Visit.review_status != "returned", counted)
+                    Visit.review_status != ReviewStatus.RETURNED, counted)
     vhh = (
         select(Visit.helper_id.label("helper_id"), Visit.household_id.label("household_id"),
                isum(case((counted, one), else_=0)).label("n"),
@@ -147,7 +147,7 @@ def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select
                isum(case((flagged, one), else_=0)).label("flagged"),
                isum(case((and_(late, counted), one), else_=0)).label("late"),
                func.max(case((diary_ok, one), else_=0)).label("diary"),
-               isum(case((Visit.review_status == "returned", one), else_=0)).label("returned"),
+               isum(case((Visit.review_status == ReviewStatus.RETURNED, one), else_=0)).label("returned"),
                isum(case((waiting, one), else_=0)).label("waiting"),
                str_agg(case((waiting, cast(Visit.flags, String))), literal(SEP3)).label("waiting_flags"))
         .where(Visit.checked_in_at >= p.utc_start, Visit.checked_in_at < p.utc_end)
@@ -157,8 +157,8 @@ def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select
         vhh = vhh.where(Visit.helper_id.in_(scope))
     vhh = vhh.cte("vhh")
     # measures of the paired households
-    done_by_end = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.utc_end))
-    done_before_start = and_(Measure.status == "done", Measure.done_at.is_(None) | (Measure.done_at < p.utc_start))
+    done_by_end = and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < p.utc_end))
+    done_before_start = and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < p.utc_start))
     due = and_(Measure.due_date.is_not(None), Measure.due_date <= last,
                (Measure.due_date >= first) | ~done_before_start)
     cutoff = min(last + timedelta(days=1), p.now.astimezone(tz()).date())
