@@ -4,6 +4,7 @@ from webapp.extensions import db
 from webapp.models import Household, Unit, Village
 from webapp.models.org import effective_geofence_m
 from webapp.services import attendance, visits
+from webapp.web import rules
 
 CENTRE = (30.30, 109.50)  # 东村 in the test world
 KM_AND_A_HALF = (30.30 + 0.0135, 109.50)  # ~1.5 km north
@@ -17,12 +18,13 @@ def test_the_effective_geofence_is_the_own_value_or_the_default():
 def test_a_village_without_its_own_geofence_follows_the_setting(app, world, ctx):
     village = db.session.get(Village, world["v1"])
     assert village.geofence_m is None  # nothing set when created
-    assert attendance.locate(village, *KM_AND_A_HALF)[1] is True  # the 2 km default
+    assert attendance.locate(rules.attendance(), village, *KM_AND_A_HALF)[1] is True  # the 2 km default
     app.config["VILLAGE_GEOFENCE_M"] = 1000
-    assert attendance.geofence_m(village) == 1000
-    assert attendance.locate(village, *KM_AND_A_HALF)[1] is False
+    rules.install(app)  # the rules are built from the config once
+    assert attendance.geofence_m(rules.attendance(), village) == 1000
+    assert attendance.locate(rules.attendance(), village, *KM_AND_A_HALF)[1] is False
     village.geofence_m = 3000
-    assert attendance.locate(village, *KM_AND_A_HALF)[1] is True
+    assert attendance.locate(rules.attendance(), village, *KM_AND_A_HALF)[1] is True
 
 
 def test_a_unit_without_its_own_geofence_follows_the_setting(app, world, ctx):
