@@ -17,6 +17,7 @@ NAV: dict[Role, list[tuple[str, str]]] = {
                         ("village.helpers_work", "走访"), ("main.account", "我的")],
     Role.OFFICE_ADMIN: [("admin.index", "全乡"), ("admin.pairing_list", "结对"), ("attendance.approvals", "考勤"),
                      ("performance.unit", "考核"), ("main.account", "我的")],
+    "county_admin": [("county.index", "全县"), ("main.account", "我的")],
 }
 
 MORE: dict[Role, list[tuple[str, str]]] = {

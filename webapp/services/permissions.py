@@ -28,6 +28,11 @@ def administers_unit(user: User) -> bool:
     return _is(user, Role.OFFICE_ADMIN)
 
 
+def oversees_county(user: User) -> bool:
+    """The county office: reads its townships (rankings, printing, visits read-only), approves pairing changes."""
+    return _is(user, Role.COUNTY_ADMIN)
+
+
 def can_oversee_team(user: User) -> bool:
     """The team table, members' calendars and helpers' work in a village."""
     return _is(user, *OVERSEERS)
