@@ -128,8 +128,16 @@ class Default:
     SCORE_FLAG_DEDUCTION_MAX = 20  # LOCAL CHOICE
     DIARY_DEADLINE_DAY = 5  # LOCAL CHOICE (002 asks a diary a month, not by which day)
     # from source 001 六(一)3: the town's quarterly assessment of VILLAGES, weighted 20/20/20/40 (with a
-    # year-end assessment). Not used for helpers; kept for the village assessment (not built yet).
+    # year-end assessment). Not used for helpers: services/village_assessment.py.
     QUARTER_WEIGHTS = [0.2, 0.2, 0.2, 0.4]
+    # a village's quarter (百分制, 001 六(一)3) from its helpers' quarter scores and its work team's quarter
+    # attendance against 002's targets: the parts are a LOCAL CHOICE (001 names no parts)
+    VILLAGE_SCORE_PARTS = {"helpers": 60, "team": 40}
+    # 001: "各季度考核成绩和年终考核成绩构成最终考核得分" without a split: LOCAL CHOICE
+    VILLAGE_YEAR_SPLIT = {"quarters": 0.5, "year_end": 0.5}
+    VILLAGE_REWARD_TOP = 3  # from source: 001 六(三)1 "考核合格排前三名的村…奖励"
+    VILLAGE_PENALTY_BOTTOM = 2  # from source: 001 六(一)3 "最后两名的村取消年终评先评优资格"
+    VILLAGE_PASS_SCORE = 60  # LOCAL CHOICE (001 "考核不合格" gives no line): below it the bottom two are 约谈
     # a helper's year from their four quarters: LOCAL CHOICE, configurable (equal weights; 004 第五条
     # only says the monthly spot checks and quarterly assessments are the basis of the year-end rating)
     HELPER_QUARTER_WEIGHTS = [0.25, 0.25, 0.25, 0.25]

@@ -142,6 +142,9 @@ MATRIX = {
     "county.index": ("GET", "/county/", COUNTIES),
     "county.decide": ("POST", "/county/pairing-changes/{pairing_change}", {"county"}),
     "county.township": ("GET", "/county/units/{unit}", {"county"}),
+    # the office's assessments (issue 15); the county reads them per township
+    "assessments.villages": ("GET", "/assessments/villages?unit_id={unit}", ADMINS | {"county"}),
+    "assessments.village_year_end": ("POST", "/assessments/villages/{v1}/year-end", ADMIN),
 }
 
 # bodies that pass validation, so an allowed role is seen doing the thing (not just failing a check)
@@ -189,6 +192,8 @@ def _body(key: str, ids: dict) -> dict:
         return {"data": {"active": "0"}}
     if key == "admin.user_password":
         return {"data": {"password": "another-password-1"}}
+    if key == "assessments.village_year_end":
+        return {"data": {"score": "80", "note": "年终检查"}}
     if key == "county.decide":
         return {"data": {"decision": "reject", "note": "不同意"}}
     if key == "admin.change_pairing":

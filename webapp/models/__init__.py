@@ -9,6 +9,7 @@ from .org import COUNTY_KIND, ROLE_LABELS, ROLES, TEAM_ROLES, TOWNSHIP_ROLES, Lo
 from .pairing_change import CHANGE_STATUS_LABELS, PairingChange
 from .signature import SIGNATURE_STATUSES, VisitSignature
 from .types import UTCDateTime, utcnow
+from .village_assessment import ONSITE_RESULTS, OnsiteAssessment, VillageYearEnd
 from .visit import MEASURE_CATEGORIES, Measure, Photo, SubsidyAnswer, Visit
 from .vocab import (
     HouseholdStatus,
@@ -30,4 +31,5 @@ __all__ = [
     "SIGNATURE_STATUSES", "VisitSignature",
     "HouseholdStatus", "LeaveStatus", "MeasureStatus", "PrintJobStatus", "ReviewStatus", "Role", "SignatureStatus",
     "COUNTY_KIND", "TOWNSHIP_ROLES", "CHANGE_STATUS_LABELS", "PairingChange", "PairingChangeStatus",
+    "ONSITE_RESULTS", "OnsiteAssessment", "VillageYearEnd",
 ]

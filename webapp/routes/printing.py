@@ -66,9 +66,7 @@ def diary(user_id: int, month: str):
 
 def _reader():
     """Who the documents are read as: the county admin reads a township (?unit_id=) as its office does."""
-    if current_user.role == county.COUNTY_ROLE:
-        return county.view(current_user, params.id_arg("unit_id", request.args) or 0)
-    return current_user
+    return county.reader(current_user, params.id_arg("unit_id", request.args))
 
 
 @bp.get("/attendance/<int:village_id>/<month>.pdf")

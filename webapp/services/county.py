@@ -79,3 +79,11 @@ def overview(user: User) -> list[dict]:
                        .group_by(PairingChange.unit_id))
     return [{"unit": u, "villages": villages.get(u.id, 0), "households": households.get(u.id, 0),
              "helpers": helpers.get(u.id, 0), "pending": pending.get(u.id, 0)} for u in units]
+
+
+def reader(user: User, unit_id: int | None):
+    """Who a read-only page reads as: a county admin one of its townships (unit_id, else NotFound) as
+    that township's office does; anyone else themself."""
+    if user.role == COUNTY_ROLE:
+        return view(user, unit_id or 0)
+    return user

@@ -112,3 +112,6 @@ def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random 
     from . import demo_county  # the county above the township, pairing changes waiting for it
 
     demo_county.seed(rng, _user)
+    from . import demo_offices  # village year-end assessments, on-site assessments
+
+    demo_offices.seed(rng)
