@@ -137,6 +137,9 @@ class Default:
     VILLAGE_YEAR_SPLIT = {"quarters": 0.5, "year_end": 0.5}
     VILLAGE_REWARD_TOP = 3  # from source: 001 六(三)1 "考核合格排前三名的村…奖励"
     VILLAGE_PENALTY_BOTTOM = 2  # from source: 001 六(一)3 "最后两名的村取消年终评先评优资格"
+    # the office's quarterly on-site result (004 第六条(二)) caps the helper's year-end rating at the
+    # worst result of the year: LOCAL CHOICE, configurable (004 第五条 only names it as the basis)
+    ONSITE_CAPS_YEAR = True
     VILLAGE_PASS_SCORE = 60  # LOCAL CHOICE (001 "考核不合格" gives no line): below it the bottom two are 约谈
     # a helper's year from their four quarters: LOCAL CHOICE, configurable (equal weights; 004 第五条
     # only says the monthly spot checks and quarterly assessments are the basis of the year-end rating)

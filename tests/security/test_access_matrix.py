@@ -145,6 +145,8 @@ MATRIX = {
     # the office's assessments (issue 15); the county reads them per township
     "assessments.villages": ("GET", "/assessments/villages?unit_id={unit}", ADMINS | {"county"}),
     "assessments.village_year_end": ("POST", "/assessments/villages/{v1}/year-end", ADMIN),
+    "assessments.onsite_list": ("GET", "/assessments/onsite?unit_id={unit}", ADMINS | {"county"}),
+    "assessments.onsite_record": ("POST", "/assessments/onsite/{h1}", ADMIN),
 }
 
 # bodies that pass validation, so an allowed role is seen doing the thing (not just failing a check)
@@ -194,6 +196,8 @@ def _body(key: str, ids: dict) -> dict:
         return {"data": {"password": "another-password-1"}}
     if key == "assessments.village_year_end":
         return {"data": {"score": "80", "note": "年终检查"}}
+    if key == "assessments.onsite_record":
+        return {"data": {"quarter": "2026-Q1", "result": "合格", "satisfaction": "满意"}}
     if key == "county.decide":
         return {"data": {"decision": "reject", "note": "不同意"}}
     if key == "admin.change_pairing":

@@ -4,7 +4,7 @@ import random
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import VillageYearEnd
+from webapp.models import OnsiteAssessment, VillageYearEnd
 from webapp.services import demo
 
 
@@ -12,3 +12,6 @@ def test_demo_office_assessments(ctx):
     demo.seed(random.Random(3))
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(VillageYearEnd)) == 3
+    rows = db.session.scalars(select(OnsiteAssessment)).all()
+    assert len(rows) == 30 and [r.result for r in rows].count("不合格") == 1
+    assert all(r.satisfaction for r in rows) and "不满意" in [r.satisfaction for r in rows]

@@ -4,16 +4,21 @@ on-site assessment (004 第六条(二)), work-team checks (001, 000). The county
 
     GET  /assessments/villages?year=               the village ranking: quarters 20/20/20/40, year-end, standing
     POST /assessments/villages/<id>/year-end       the office enters a village's year-end assessment
+    GET  /assessments/onsite?quarter=              every helper's quarter: computed score, on-site result, satisfaction
+    POST /assessments/onsite/<helper_id>           the office records one helper's on-site result of the quarter
 """
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
+from ..models import ONSITE_RESULTS, SATISFACTION_LEVELS
 from ..security import role_required
-from ..services import access, county, village_assessment
+from ..services import access, county, onsite, performance, village_assessment
+from ..services.errors import ValidationFailed
 from ..web import params
 from ..web.writes import attempt, done
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
+bp.add_app_template_global(onsite.year_basis, "onsite_year_basis")
 OFFICES = ("office_admin", county.COUNTY_ROLE)
 
 
@@ -38,3 +43,30 @@ def village_year_end(village_id: int):
     _, err = attempt(village_assessment.enter_year_end, current_user, village, year, request.form.get("score", ""),
                      request.form.get("note", ""))
     return done(err, url_for("assessments.villages", year=year))
+
+
+@bp.get("/onsite")
+@role_required(*OFFICES)
+def onsite_list():
+    viewer, quarter = _reader(), params.quarter_arg()
+    _, results = performance.quarter_results(viewer, quarter)
+    per_helper, per_village = onsite.satisfaction(quarter, {r.helper_id: r.village_id for r in results})
+    return render_template("assessments/onsite.html", quarter=quarter, results=results,
+                           entered=onsite.for_quarter(viewer.unit_id, quarter), per_helper=per_helper,
+                           per_village=per_village, villages=performance.village_names(results),
+                           unit_id=viewer.unit_id if viewer is not current_user else None,
+                           editable=current_user.role == "office_admin", results_allowed=ONSITE_RESULTS,
+                           levels=SATISFACTION_LEVELS)
+
+
+@bp.post("/onsite/<int:helper_id>")
+@role_required("office_admin")
+def onsite_record(helper_id: int):
+    quarter = params.quarter_arg(source=request.form, default=False)
+    if quarter is None:
+        raise ValidationFailed("请指定季度。", field="quarter")
+    helper = access.assessed_helper(current_user, helper_id)
+    f = request.form
+    _, err = attempt(onsite.record, current_user, helper, quarter, f.get("result", ""), f.get("note", ""),
+                     f.get("satisfaction", ""), f.get("satisfaction_note", ""))
+    return done(err, url_for("assessments.onsite_list", quarter=quarter))

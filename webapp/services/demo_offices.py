@@ -2,6 +2,8 @@
 
 - the year-end assessment of every village this year (the village ranking then shows 奖励 and
   取消评先评优资格 / 约谈);
+- this quarter's on-site assessment of every helper (004 第六条(二)), mostly 合格 or 优秀, one
+  不合格 with the household 不满意, each with the satisfaction found.
 """
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import User, Village
-from . import village_assessment
-from .timeutil import local_today
+from . import onsite, village_assessment
+from .timeutil import local_today, quarter_of
 
 YEAR_END_SCORES = (92, 78, 55)  # by village, in order: one rewarded, one losing awards, one talked to
 
@@ -23,4 +25,15 @@ def seed(rng: random.Random) -> dict[str, int]:
     year = local_today().year
     for v, score in zip(villages, YEAR_END_SCORES):
         village_assessment.enter_year_end(admin, v, year, str(score), "年终考核（演示）")
-    return {"year_ends": min(len(villages), len(YEAR_END_SCORES))}
+    year_q, q = quarter_of(local_today())
+    helpers = db.session.scalars(select(User).where(User.unit_id == admin.unit_id, User.role == "helper")
+                                 .order_by(User.id)).all()
+    for i, h in enumerate(helpers):
+        if i == 1:
+            onsite.record(admin, h, f"{year_q}-Q{q}", "不合格", "帮扶计划未落实，户主称很少见到帮扶人", "不满意",
+                          "本季度只来过一次")
+        else:
+            result = "优秀" if rng.random() < 0.3 else "合格"
+            onsite.record(admin, h, f"{year_q}-Q{q}", result, "实地查看、查阅资料、见面谈话",
+                          rng.choice(("满意", "满意", "基本满意")), "")
+    return {"year_ends": min(len(villages), len(YEAR_END_SCORES)), "onsite": len(helpers)}
