@@ -168,6 +168,10 @@ class Default:
     # a subsidy answered 未享受 or a 两不愁三保障 item answered 否 opens a problem on the household due this
     # many days after the visit (LOCAL CHOICE, configurable); open at its due date = 004 第九条(三)1
     POLICY_PROBLEM_DAYS = 30
+    # the new students' one-time travel and short-term living allowance (新生一次性路费和短期生活费) the
+    # school checks (000). 000 names the item without an amount; the amounts below are 000's 新生入学资助
+    # ("考入省内高校的资助标准为500元，考入省外高校的资助标准为1000元"). Configurable: the local standard.
+    NEW_STUDENT_ALLOWANCE = "省内 500 元、省外 1000 元（一次性）"
 
     # PDF batch jobs
     HUEY_IMMEDIATE = False
