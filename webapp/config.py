@@ -140,6 +140,11 @@ class Default:
     # the office's quarterly on-site result (004 第六条(二)) caps the helper's year-end rating at the
     # worst result of the year: LOCAL CHOICE, configurable (004 第五条 only names it as the basis)
     ONSITE_CAPS_YEAR = True
+    TEAM_MIN_SIZE = 3  # from source: 001 "第一书记和驻村工作队一般不少于 3 人，队长 1 人，队员不少于 2 人"
+    # a team person absent this many working days in a row (within the last TEAM_RECALL_LOOKBACK_DAYS)
+    # is a 召回 candidate (000 "约谈、召回", 003 "长期不在岗"): LOCAL CHOICE, configurable
+    TEAM_RECALL_ABSENT_DAYS = 10
+    TEAM_RECALL_LOOKBACK_DAYS = 30
     VILLAGE_PASS_SCORE = 60  # LOCAL CHOICE (001 "考核不合格" gives no line): below it the bottom two are 约谈
     # a helper's year from their four quarters: LOCAL CHOICE, configurable (equal weights; 004 第五条
     # only says the monthly spot checks and quarterly assessments are the basis of the year-end rating)

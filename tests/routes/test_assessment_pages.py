@@ -47,3 +47,13 @@ def test_on_site_assessment_recorded_and_shown(app, make_client):
     assert county_x.get(f"/assessments/onsite?quarter=2026-Q1&unit_id={ids['unit']}").status_code == 404
     year = h1.get("/performance/me/year?year=2026").get_data(as_text=True)
     assert "年终等次的依据" in year and "2026-Q1 实地考核" in year
+
+
+def test_work_team_page_flags_small_teams(app, make_client):
+    ids = _world(app)
+    admin, county, county_x = make_client(), make_client(), make_client()
+    admin.login("admin"), county.login("county"), county_x.login("county_x")
+    page = admin.get("/assessments/teams").get_data(as_text=True)
+    assert "东村" in page and "工作队只有 2 人，少于 3 人" in page and "书记一" in page
+    assert "工作队只有 2 人" in county.get(f"/assessments/teams?unit_id={ids['unit']}").get_data(as_text=True)
+    assert county_x.get(f"/assessments/teams?unit_id={ids['unit']}").status_code == 404

@@ -147,6 +147,7 @@ MATRIX = {
     "assessments.village_year_end": ("POST", "/assessments/villages/{v1}/year-end", ADMIN),
     "assessments.onsite_list": ("GET", "/assessments/onsite?unit_id={unit}", ADMINS | {"county"}),
     "assessments.onsite_record": ("POST", "/assessments/onsite/{h1}", ADMIN),
+    "assessments.teams": ("GET", "/assessments/teams?unit_id={unit}", ADMINS | {"county"}),
 }
 
 # bodies that pass validation, so an allowed role is seen doing the thing (not just failing a check)

@@ -6,13 +6,14 @@ on-site assessment (004 第六条(二)), work-team checks (001, 000). The county
     POST /assessments/villages/<id>/year-end       the office enters a village's year-end assessment
     GET  /assessments/onsite?quarter=              every helper's quarter: computed score, on-site result, satisfaction
     POST /assessments/onsite/<helper_id>           the office records one helper's on-site result of the quarter
+    GET  /assessments/teams                        work teams: too small, no first secretary, 召回 candidates
 """
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..models import ONSITE_RESULTS, SATISFACTION_LEVELS
 from ..security import role_required
-from ..services import access, county, onsite, performance, village_assessment
+from ..services import access, county, onsite, performance, team_checks, village_assessment
 from ..services.errors import ValidationFailed
 from ..web import params
 from ..web.writes import attempt, done
@@ -70,3 +71,9 @@ def onsite_record(helper_id: int):
     _, err = attempt(onsite.record, current_user, helper, quarter, f.get("result", ""), f.get("note", ""),
                      f.get("satisfaction", ""), f.get("satisfaction_note", ""))
     return done(err, url_for("assessments.onsite_list", quarter=quarter))
+
+
+@bp.get("/teams")
+@role_required(*OFFICES)
+def teams():
+    return render_template("assessments/teams.html", checks=team_checks.for_office(_reader()))

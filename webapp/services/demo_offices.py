@@ -3,18 +3,21 @@
 - the year-end assessment of every village this year (the village ranking then shows 奖励 and
   取消评先评优资格 / 约谈);
 - this quarter's on-site assessment of every helper (004 第六条(二)), mostly 合格 or 优秀, one
-  不合格 with the household 不满意, each with the satisfaction found.
+  不合格 with the household 不满意, each with the satisfaction found;
+- work teams: team22 moved from 石桥村 to 柳树湾村 (石桥村 is left with 2 people: flagged), team12 away
+  from the village the last 20 days (a 召回 candidate).
 """
 from __future__ import annotations
 
 import random
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import User, Village
+from ..models import Checkin, Leave, User, Village
 from . import onsite, village_assessment
-from .timeutil import local_today, quarter_of
+from .timeutil import local_today, quarter_of, tz
 
 YEAR_END_SCORES = (92, 78, 55)  # by village, in order: one rewarded, one losing awards, one talked to
 
@@ -36,4 +39,24 @@ def seed(rng: random.Random) -> dict[str, int]:
             result = "优秀" if rng.random() < 0.3 else "合格"
             onsite.record(admin, h, f"{year_q}-Q{q}", result, "实地查看、查阅资料、见面谈话",
                           rng.choice(("满意", "满意", "基本满意")), "")
+    _teams(villages)
     return {"year_ends": min(len(villages), len(YEAR_END_SCORES)), "onsite": len(helpers)}
+
+
+def _teams(villages: list[Village]) -> None:
+    def person(username: str) -> User | None:
+        return db.session.scalar(select(User).where(User.username == username))
+
+    moved = person("team22")
+    if moved is not None and len(villages) >= 3:
+        moved.village_id = villages[2].id
+    away = person("team12")
+    if away is None:
+        return
+    since = local_today() - timedelta(days=20)
+    start = datetime.combine(since, time.min, tz())
+    for c in db.session.scalars(select(Checkin).where(Checkin.user_id == away.id, Checkin.checked_in_at >= start)):
+        db.session.delete(c)
+    for lv in db.session.scalars(select(Leave).where(Leave.user_id == away.id, Leave.end_date >= since)):
+        db.session.delete(lv)
+    db.session.flush()
