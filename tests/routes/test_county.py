@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests import factories
 from webapp.extensions import db
 from webapp.models import Pairing, PairingChange, User
-from webapp.services.timeutil import local_today, month_key
+from webapp.services.calendar import local_today, month_key
 
 
 def _counties(app) -> dict:

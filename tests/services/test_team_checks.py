@@ -6,6 +6,7 @@ from tests import factories
 from webapp.extensions import db
 from webapp.services import team_checks
 from webapp.services.attendance import Day, working_days
+from webapp.web import rules as app_rules
 
 CST = timezone(timedelta(hours=8))
 
@@ -32,7 +33,7 @@ def test_team_flags_and_recall_candidates_from_hand_built_check_ins(ctx, app, mo
     today = date(2026, 3, 31)
     for p in (o["team1"], o["sec1"]):
         p.created_at = datetime(2025, 11, 1, tzinfo=timezone.utc)
-    workdays = working_days(today - timedelta(days=90), today - timedelta(days=1))
+    workdays = working_days(app_rules.attendance(), today - timedelta(days=90), today - timedelta(days=1))
     away = set(workdays[20:30])  # team1: 10 working days in a row without a check-in in the village
     for d in workdays:
         at = datetime.combine(d, time(9), CST)
@@ -41,7 +42,7 @@ def test_team_flags_and_recall_candidates_from_hand_built_check_ins(ctx, app, mo
         if d not in workdays[40:49]:  # sec1: 9 in a row — not yet
             factories.checkin_row(o["sec1"].id, o["v1"].id, at)
     db.session.flush()
-    checks = {c.village.name: c for c in team_checks.for_office(o["admin"], today)}
+    checks = {c.village.name: c for c in team_checks.for_office(app_rules.attendance(), o["admin"], today)}
     assert checks["东村"].flags == []
     assert [(p.username, r.days, r.first, r.last) for p, r in checks["东村"].recall] == [
         ("team1", 10, workdays[20], workdays[29])]
@@ -50,4 +51,4 @@ def test_team_flags_and_recall_candidates_from_hand_built_check_ins(ctx, app, mo
     # 南村's members were created today: before their posting nothing is an absence
     assert checks["南村"].recall == []
     monkeypatch.setitem(app.config, "TEAM_RECALL_LOOKBACK_DAYS", 30)  # the run is older than the last 30 days
-    assert [c.recall for c in team_checks.for_office(o["admin"], today)] == [[], [], []]
+    assert [c.recall for c in team_checks.for_office(app_rules.attendance(), o["admin"], today)] == [[], [], []]

@@ -8,6 +8,7 @@ from tests import factories
 from webapp.extensions import db
 from webapp.models import User, Village
 from webapp.services import village_assessment as va
+from webapp.web import rules as app_rules
 
 CST = timezone(timedelta(hours=8))
 
@@ -56,12 +57,12 @@ def test_a_village_quarter_from_hand_built_check_ins(ctx, app, monkeypatch):
                               inside=False)
     db.session.flush()
     now = datetime(2026, 4, 15, 10, tzinfo=CST)
-    rows = {r.village.name: r for r in va.year(o["admin"], 2026, now)}
+    rows = {r.village.name: r for r in va.year(app_rules.scoring(), app_rules.attendance(), o["admin"], 2026, now)}
     # team1 (25/50 + 25/50) / 2 = 0.5, sec1 0 → 25 % of 100; 西村's team did not check in
     assert rows["东村"].quarters[0] == 25.0 and rows["东村"].team[0] == 25.0 and rows["西村"].quarters[0] == 0.0
     assert rows["东村"].quarters[1] == 0.0 and rows["东村"].weighted == 25.0  # Q2 under way: shown, not yet weighted
     va.enter_year_end(o["admin"], o["v1"], 2026, "85", "年终检查")
-    rows = {r.village.name: r for r in va.year(o["admin"], 2026, now)}
+    rows = {r.village.name: r for r in va.year(app_rules.scoring(), app_rules.attendance(), o["admin"], 2026, now)}
     assert rows["东村"].year_end == 85 and rows["东村"].final == 55.0 and rows["东村"].rank == 1
 
 

@@ -12,15 +12,14 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..models import ONSITE_RESULTS, SATISFACTION_LEVELS
-from ..security import role_required
-from ..services import access, county, onsite, performance, team_checks, village_assessment
+from ..security import requires
+from ..services import access, county, onsite, performance, permissions, team_checks, village_assessment
 from ..services.errors import ValidationFailed
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt, done
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 bp.add_app_template_global(onsite.year_basis, "onsite_year_basis")
-OFFICES = ("office_admin", county.COUNTY_ROLE)
 
 
 def _reader():
@@ -28,16 +27,17 @@ def _reader():
 
 
 @bp.get("/villages")
-@role_required(*OFFICES)
+@requires(permissions.can_read_office_assessments)
 def villages():
     viewer, year = _reader(), params.year_arg(source=request.args)
-    return render_template("assessments/villages.html", year=year, rows=village_assessment.year(viewer, year),
+    rows = village_assessment.year(rules.scoring(), rules.attendance(), viewer, year)
+    return render_template("assessments/villages.html", year=year, rows=rows,
                            unit_id=viewer.unit_id if viewer is not current_user else None,
-                           editable=current_user.role == "office_admin")
+                           editable=permissions.administers_unit(current_user))
 
 
 @bp.post("/villages/<int:village_id>/year-end")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def village_year_end(village_id: int):
     village = access.village(current_user, village_id)
     year = params.year_arg(source=request.form)
@@ -47,21 +47,21 @@ def village_year_end(village_id: int):
 
 
 @bp.get("/onsite")
-@role_required(*OFFICES)
+@requires(permissions.can_read_office_assessments)
 def onsite_list():
     viewer, quarter = _reader(), params.quarter_arg()
-    _, results = performance.quarter_results(viewer, quarter)
+    _, results = performance.quarter_results(rules.scoring(), viewer, quarter)
     per_helper, per_village = onsite.satisfaction(quarter, {r.helper_id: r.village_id for r in results})
     return render_template("assessments/onsite.html", quarter=quarter, results=results,
                            entered=onsite.for_quarter(viewer.unit_id, quarter), per_helper=per_helper,
                            per_village=per_village, villages=performance.village_names(results),
                            unit_id=viewer.unit_id if viewer is not current_user else None,
-                           editable=current_user.role == "office_admin", results_allowed=ONSITE_RESULTS,
+                           editable=permissions.administers_unit(current_user), results_allowed=ONSITE_RESULTS,
                            levels=SATISFACTION_LEVELS)
 
 
 @bp.post("/onsite/<int:helper_id>")
-@role_required("office_admin")
+@requires(permissions.administers_unit)
 def onsite_record(helper_id: int):
     quarter = params.quarter_arg(source=request.form, default=False)
     if quarter is None:
@@ -74,6 +74,6 @@ def onsite_record(helper_id: int):
 
 
 @bp.get("/teams")
-@role_required(*OFFICES)
+@requires(permissions.can_read_office_assessments)
 def teams():
-    return render_template("assessments/teams.html", checks=team_checks.for_office(_reader()))
+    return render_template("assessments/teams.html", checks=team_checks.for_office(rules.attendance(), _reader()))

@@ -11,14 +11,14 @@ from ..extensions import db
 from ..models import Visit
 from ..security import requires
 from ..services import access, county, pairing_changes, performance, permissions
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt, done
 
 bp = Blueprint("county", __name__, url_prefix="/county")
 
 
 @bp.before_request
-@requires(permissions.oversees_county)
+@requires(permissions.administers_county)
 def _only_county():
     return None
 
@@ -41,7 +41,7 @@ def decide(change_id: int):
 def township(unit_id: int):
     viewer = county.view(current_user, unit_id)
     month = params.month_arg()
-    results = performance.month_results(viewer, month)
+    results = performance.month_results(rules.scoring(), viewer, month)
     visits = db.session.scalars(access.visits(viewer).order_by(Visit.checked_in_at.desc())
                                 .limit(current_app.config["RECENT_VISITS_SHOWN"])).all()
     return render_template("county/township.html", unit=viewer.unit, month=month, results=results,

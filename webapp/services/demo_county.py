@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import COUNTY_KIND, Household, Pairing, PairingChange, PairingChangeStatus, Role, Unit, User
-from .timeutil import now_utc
+from .calendar import now_utc
 
 COUNTY_USER = ("county", "县扶贫攻坚指挥部 田科长")
 

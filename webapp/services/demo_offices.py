@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Checkin, Leave, User, Village
 from . import onsite, village_assessment
-from .timeutil import local_today, quarter_of, tz
+from .calendar import local_today, quarter_of, tz
 
 YEAR_END_SCORES = (92, 78, 55)  # by village, in order: one rewarded, one losing awards, one talked to
 

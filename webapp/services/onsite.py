@@ -19,8 +19,8 @@ from ..extensions import db
 from ..models import ONSITE_RESULTS, SATISFACTION_LEVELS, OnsiteAssessment, SpotCheckDraw, SpotCheckItem, User
 from . import audit
 from .assessment.spot_effects import RATING_ORDER
+from .calendar import parse_quarter, quarter_months
 from .errors import Forbidden, ValidationFailed
-from .timeutil import parse_quarter, quarter_months
 
 
 def record(by: User, helper: User, quarter: str, result: str, note: str, satisfaction: str,

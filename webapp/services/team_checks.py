@@ -17,8 +17,8 @@ from flask import current_app
 from ..extensions import db
 from ..models import User, Village
 from . import access
-from .attendance import Day, Period, summarize, team
-from .timeutil import local_today
+from .attendance import AttendanceRules, Day, Period, summarize, team
+from .calendar import local_today
 
 SECRETARY = "first_secretary"
 
@@ -63,7 +63,7 @@ def check_team(village: Village, people: list[User]) -> list[str]:
     return flags
 
 
-def for_office(user: User, today: date | None = None) -> list[TeamCheck]:
+def for_office(rules: AttendanceRules, user: User, today: date | None = None) -> list[TeamCheck]:
     """Every village the user may see: its team, the team's flags and its 召回 candidates."""
     today = today or local_today()
     cfg = current_app.config
@@ -73,7 +73,7 @@ def for_office(user: User, today: date | None = None) -> list[TeamCheck]:
     for village in db.session.scalars(access.villages(user)).all():
         people = team(village)
         check = TeamCheck(village, people, check_team(village, people))
-        for summary in summarize(people, window, today):
+        for summary in summarize(rules, people, window, today):
             run = longest_absence(summary.days)
             if run.days >= threshold:
                 check.recall.append((summary.user, run))

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import User, Village, VillageYearEnd
 from . import access
-from .attendance import quarter_period, team_summary
+from .attendance import AttendanceRules, quarter_period, team_summary
+from .calendar import local_today, tz
 from .errors import ValidationFailed
-from .performance import quarter_results
-from .timeutil import local_today, tz
+from .performance import ScoringRules, quarter_results
 
 REWARD = "奖励"
 NO_AWARDS = "取消评先评优资格"
@@ -100,7 +100,8 @@ def standings(rows: list[VillageYear]) -> list[VillageYear]:
     return scored + [r for r in rows if r.final is None]
 
 
-def year(user: User, year_: int, now: datetime | None = None) -> list[VillageYear]:
+def year(scoring: ScoringRules, attendance: AttendanceRules, user: User, year_: int,
+         now: datetime | None = None) -> list[VillageYear]:
     """Every village the user may see, its four quarters, year-end and standing."""
     now = now or datetime.now(timezone.utc)
     today = now.astimezone(tz()).date()
@@ -110,13 +111,13 @@ def year(user: User, year_: int, now: datetime | None = None) -> list[VillageYea
         period = quarter_period(year_, q)
         if period.start > today:
             continue
-        _, helpers = quarter_results(user, f"{year_}-Q{q}", now=now)
+        _, helpers = quarter_results(scoring, user, f"{year_}-Q{q}", now=now)
         by_village: dict[int, list[float]] = {}
         for h in helpers:
             if h.score is not None and h.village_id in rows:
                 by_village.setdefault(h.village_id, []).append(h.score)
         for v in villages:
-            members = team_summary(v, period, min(today, period.end)).members
+            members = team_summary(attendance, v, period, min(today, period.end)).members
             ratios = [team_ratio(m.days_in_village, m.checkins_counted) for m in members]
             row = rows[v.id]
             scores = by_village.get(v.id, [])

@@ -15,6 +15,8 @@ depends_on = None
 ROLES = ("helper", "team_member", "first_secretary", "office_admin")
 COUNTY_ROLES = ROLES + ("county_admin",)
 STATUSES = ("pending", "approved", "rejected")
+# the CHECK constraints this step sets, over vocab_check_constraints' (tests/test_vocab.py reads both)
+CHECKS = (("user", "role", COUNTY_ROLES), ("pairing_change", "status", STATUSES))
 
 
 def _role_check(values: tuple[str, ...]) -> None:
