@@ -6,10 +6,11 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import PairingChange, Unit, User
 from webapp.services import demo
+from webapp.web import rules as app_rules
 
 
 def test_demo_has_a_county_and_its_pairing_changes(ctx):
-    demo.seed(random.Random(3))
+    demo.seed(app_rules.scoring(), app_rules.attendance(), random.Random(3))
     db.session.commit()
     county = db.session.scalar(select(Unit).where(Unit.kind == "county"))
     township = db.session.scalar(select(Unit).where(Unit.kind == "township"))
