@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import Leave, Role, User
 from webapp.models.vocab import CHECKED_COLUMNS

@@ -2,8 +2,8 @@
 the office's village ranking, on-site assessment and work teams."""
 from playwright.sync_api import expect
 
-from tests import factories
-from tests.factories import PASSWORD
+from tests.support import factories
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import PairingChange
 

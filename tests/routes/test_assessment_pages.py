@@ -1,5 +1,5 @@
 """The office's assessment pages (issue 15): the village ranking and year-end entry; the county reads them."""
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import Pairing, PairingChange, User
 from webapp.services.calendar import local_today, month_key

@@ -2,7 +2,7 @@
 computed by hand."""
 import pytest
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import OnsiteAssessment, SpotCheckDraw, SpotCheckItem
 from webapp.services import onsite

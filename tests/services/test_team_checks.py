@@ -2,7 +2,7 @@
 flagged (001); N working days in a row away from the village make a 召回 candidate (000, 003)."""
 from datetime import date, datetime, time, timedelta, timezone
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.services import team_checks
 from webapp.services.attendance import Day, working_days

@@ -4,7 +4,7 @@ bottom two."""
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import User, Village
 from webapp.services import village_assessment as va
