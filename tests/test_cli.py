@@ -56,7 +56,7 @@ def test_seed_demo_builds_a_township_once(app):
         # the demo unit asks for the household's signature; every state has examples
         from webapp.models import Unit, Visit, VisitSignature
 
-        assert db.session.scalar(select(Unit.require_signature))
+        assert db.session.scalar(select(Unit.require_signature).where(Unit.kind == "township"))  # not the county
         states = dict(db.session.execute(select(VisitSignature.status, func.count()).group_by(VisitSignature.status)).all())
         assert states.keys() == {"signed", "not_home", "thumbprint"}
         visits = db.session.scalar(select(func.count()).select_from(Visit))
@@ -116,3 +116,21 @@ def test_roster_import_of_a_damaged_file_prints_one_chinese_line(world, app, tmp
     assert result.output.strip() == ("导入失败：坏.xlsx 已损坏，无法读取（可能没有上传完整，或被其他程序改坏）。"
                                      "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传。")
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_county_add_then_a_county_account(world, app):
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["county", "add", "测试县", "--township", "测试乡"])
+    assert ok.exit_code == 0 and "测试乡" in ok.output, ok.output
+    assert runner.invoke(args=["county", "add", "测试县", "--township", "没有乡"]).exit_code == 1
+    made = runner.invoke(args=["users", "create", "xian", "--name", "县办", "--role", "county_admin",
+                               "--unit", "测试县", "--password", "long-enough-1"])
+    assert made.exit_code == 0, made.output
+    wrong = runner.invoke(args=["users", "create", "xian2", "--name", "县办", "--role", "county_admin",
+                                "--unit", "测试乡", "--password", "long-enough-1"])
+    assert wrong.exit_code == 1 and "县级账号" in wrong.output
+    with app.app_context():
+        from webapp.models import Unit
+
+        township = db.session.scalar(select(Unit).where(Unit.name == "测试乡"))
+        assert township.parent_id is not None

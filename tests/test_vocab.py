@@ -15,12 +15,23 @@ from webapp.models.vocab import CHECKED_COLUMNS
 from webapp.services import permissions
 
 
-def test_the_migration_checks_the_values_of_the_enums():
-    path = Path(__file__).resolve().parent.parent / "webapp/migrations/versions/vocab_check_constraints.py"
-    spec = importlib.util.spec_from_file_location("vocab_check_constraints", path)
+def _migration(name: str):
+    path = Path(__file__).resolve().parent.parent / f"webapp/migrations/versions/{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    assert [(t, c, vals) for t, c, vals in migration.CHECKS] == [
+    return migration
+
+
+# the migrations that set CHECK constraints, in order: a later one replaces a column's constraint
+CHECK_MIGRATIONS = ("vocab_check_constraints", "assess15_county")
+
+
+def test_the_migration_checks_the_values_of_the_enums():
+    checks: dict[tuple[str, str], tuple[str, ...]] = {}
+    for name in CHECK_MIGRATIONS:
+        checks.update({(t, c): vals for t, c, vals in _migration(name).CHECKS})
+    assert [(t, c, vals) for (t, c), vals in checks.items()] == [
         (t, c, tuple(member.value for member in enum)) for t, c, enum in CHECKED_COLUMNS]
 
 
@@ -70,7 +81,9 @@ EXPECTED = {
     Role.OFFICE_ADMIN: {"administers_unit", "can_see_team_attendance", "can_oversee_team", "can_verify",
                         "can_decide_leave", "can_assess", "can_sanction", "can_see_full_id",
                         "can_handle_policy_problems", "can_print_diaries", "can_print_attendance_sheets",
-                        "can_batch_print"},
+                        "can_batch_print", "can_read_office_assessments"},
+    # issue 15: the county office reads its townships and approves pairing changes
+    Role.COUNTY_ADMIN: {"administers_county", "can_read_office_assessments"},
 }
 PREDICATES = sorted(name for name in vars(permissions) if name.startswith(("can_", "in_", "records_", "administers_")))
 

@@ -189,6 +189,7 @@ def restore_cmd(path: Path) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .cli_county import county_cli
     from .cli_storage import storage_cli
 
     app.cli.add_command(storage_cli)
@@ -197,3 +198,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(roster_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(county_cli)

@@ -128,8 +128,24 @@ class Default:
     SCORE_FLAG_DEDUCTION_MAX = 20  # LOCAL CHOICE
     DIARY_DEADLINE_DAY = 5  # LOCAL CHOICE (002 asks a diary a month, not by which day)
     # from source 001 六(一)3: the town's quarterly assessment of VILLAGES, weighted 20/20/20/40 (with a
-    # year-end assessment). Not used for helpers; kept for the village assessment (not built yet).
+    # year-end assessment). Not used for helpers: services/village_assessment.py.
     QUARTER_WEIGHTS = [0.2, 0.2, 0.2, 0.4]
+    # a village's quarter (百分制, 001 六(一)3) from its helpers' quarter scores and its work team's quarter
+    # attendance against 002's targets: the parts are a LOCAL CHOICE (001 names no parts)
+    VILLAGE_SCORE_PARTS = {"helpers": 60, "team": 40}
+    # 001: "各季度考核成绩和年终考核成绩构成最终考核得分" without a split: LOCAL CHOICE
+    VILLAGE_YEAR_SPLIT = {"quarters": 0.5, "year_end": 0.5}
+    VILLAGE_REWARD_TOP = 3  # from source: 001 六(三)1 "考核合格排前三名的村…奖励"
+    VILLAGE_PENALTY_BOTTOM = 2  # from source: 001 六(一)3 "最后两名的村取消年终评先评优资格"
+    # the office's quarterly on-site result (004 第六条(二)) caps the helper's year-end rating at the
+    # worst result of the year: LOCAL CHOICE, configurable (004 第五条 only names it as the basis)
+    ONSITE_CAPS_YEAR = True
+    TEAM_MIN_SIZE = 3  # from source: 001 "第一书记和驻村工作队一般不少于 3 人，队长 1 人，队员不少于 2 人"
+    # a team person absent this many working days in a row (within the last TEAM_RECALL_LOOKBACK_DAYS)
+    # is a 召回 candidate (000 "约谈、召回", 003 "长期不在岗"): LOCAL CHOICE, configurable
+    TEAM_RECALL_ABSENT_DAYS = 10
+    TEAM_RECALL_LOOKBACK_DAYS = 30
+    VILLAGE_PASS_SCORE = 60  # LOCAL CHOICE (001 "考核不合格" gives no line): below it the bottom two are 约谈
     # a helper's year from their four quarters: LOCAL CHOICE, configurable (equal weights; 004 第五条
     # only says the monthly spot checks and quarterly assessments are the basis of the year-end rating)
     HELPER_QUARTER_WEIGHTS = [0.25, 0.25, 0.25, 0.25]
@@ -157,6 +173,10 @@ class Default:
     # a subsidy answered 未享受 or a 两不愁三保障 item answered 否 opens a problem on the household due this
     # many days after the visit (LOCAL CHOICE, configurable); open at its due date = 004 第九条(三)1
     POLICY_PROBLEM_DAYS = 30
+    # the new students' one-time travel and short-term living allowance (新生一次性路费和短期生活费) the
+    # school checks (000). 000 names the item without an amount; the amounts below are 000's 新生入学资助
+    # ("考入省内高校的资助标准为500元，考入省外高校的资助标准为1000元"). Configurable: the local standard.
+    NEW_STUDENT_ALLOWANCE = "省内 500 元、省外 1000 元（一次性）"
 
     # PDF batch jobs
     HUEY_IMMEDIATE = False

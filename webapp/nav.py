@@ -17,6 +17,7 @@ NAV: dict[Role, list[tuple[str, str]]] = {
                         ("village.helpers_work", "走访"), ("main.account", "我的")],
     Role.OFFICE_ADMIN: [("admin.index", "全乡"), ("admin.pairing_list", "结对"), ("attendance.approvals", "考勤"),
                      ("performance.unit", "考核"), ("main.account", "我的")],
+    Role.COUNTY_ADMIN: [("county.index", "全县"), ("main.account", "我的")],
 }
 
 MORE: dict[Role, list[tuple[str, str]]] = {
@@ -25,7 +26,9 @@ MORE: dict[Role, list[tuple[str, str]]] = {
     Role.FIRST_SECRETARY: [("performance.village", "本村帮扶考核"), ("printing.index", "打印日志与考勤表"),
                         ("attendance.leave_page", "我的请假"), ("pwa.outbox", "待上传")],
     Role.OFFICE_ADMIN: [("admin.user_list", "账号管理"), ("admin.village_list", "村管理"), ("admin.roster", "导入花名册"),
-                     ("performance.spot_checks", "抽查"), ("printing.index", "批量打印")],
+                        ("performance.spot_checks", "抽查"), ("assessments.villages", "村级考核"),
+                        ("assessments.onsite_list", "季度实地考核"), ("assessments.teams", "驻村工作队"),
+                        ("printing.index", "批量打印")],
 }
 
 

@@ -94,3 +94,21 @@ def test_open_at_its_due_date_is_policy_short_for_the_helper(app, world):
         db.session.commit()
         assert "policy_short" not in {f.code for f in performance.helper_month(app_rules.scoring(), admin, h2, "2026-04",
                                                                                now).flags}
+
+
+def test_new_items_of_the_completed_list_open_problems_and_out_of_province_is_not_applicable(app, client, world):
+    """Issue 15, 000: 免费教科书 未享受 opens a problem; a grant 限本省就读 answered 不适用 (studies outside
+    the province) opens nothing; the new students' allowance 未享受 opens one."""
+    with app.app_context():
+        hh = db.session.get(Household, world["hh1"])
+        pupil_id = factories.member(hh, "张小二", "初中").id
+        student_id = factories.member(hh, "张大二", "本科").id
+        db.session.commit()
+    client.login("h1")
+    body = visit_body(world["hh1"], subsidies=[
+        {"member_id": pupil_id, "item": "free_textbooks", "answer": "未享受"},
+        {"member_id": student_id, "item": "bachelor_grant", "answer": "不适用"},
+        {"member_id": student_id, "item": "new_student_allowance", "answer": "未享受"}])
+    assert post(client, body).status_code == 201
+    assert [t for category, t, *_ in policy_measures(app, world["hh1"]) if category == "教育"] == [
+        "政策落实：张小二 免费教科书 未享受", "政策落实：张大二 新生一次性路费和短期生活费（新生） 未享受"]

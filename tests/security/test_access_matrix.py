@@ -23,7 +23,7 @@ from webapp.services.calendar import local_today, month_key
 
 from .conftest import login, row_counts
 
-ROLES = ("anon", "h1", "h3", "team1", "sec1", "sec2", "admin", "admin_x", "sec_x", "h_x")
+ROLES = ("anon", "h1", "h3", "team1", "sec1", "sec2", "admin", "admin_x", "sec_x", "h_x", "county", "county_x")
 ALL = set(ROLES) - {"anon"}
 PUBLIC = set(ROLES)
 HELPERS = {"h1", "h3", "h_x"}
@@ -32,7 +32,10 @@ SECRETARIES = {"sec1", "sec2", "sec_x"}
 ADMIN = {"admin"}
 ADMINS = {"admin", "admin_x"}
 # the other unit's people (factories.second_unit)
-OUTSIDERS = ("admin_x", "sec_x", "h_x")
+OUTSIDERS = ("admin_x", "sec_x", "h_x", "county_x")
+# the county over unit 1 (issue 15) reads its townships: visits read-only, rankings, printing
+COUNTIES = {"county", "county_x"}
+READS_VISIT = {"h1", "team1", "sec1", "admin", "county"}
 # what unit 1's records are called: none of it may reach an outsider (not "管理员": a role label)
 UNIT1_NAMES = ("测试乡", "东村", "西村", "张一", "张二", "张三", "李四", "李五", "王六", "帮扶一", "帮扶二", "帮扶三",
                "书记一", "书记二", "队员一", "队员二", "张一家走访")
@@ -58,16 +61,16 @@ MATRIX = {
     "visits.new": ("GET", "/households/{hh1}/visits/new", {"h1"}),
     "visits.measure_list": ("GET", "/households/{hh1}/measures", {"h1", "team1", "sec1", "admin"}),
     "visits.measure_list:POST": ("POST", "/households/{hh1}/measures", {"h1", "sec1", "admin"}),
-    "visits.show": ("GET", "/visits/{visit}", {"h1", "team1", "sec1", "admin"}),
+    "visits.show": ("GET", "/visits/{visit}", READS_VISIT),
     "visits.month": ("GET", "/visits/month?helper_id={h1}", {"h1", "sec1", "admin"}),
     # the visit API
     "api_visits.my_households": ("GET", "/api/v1/me/households", ALL),  # each sees their own scope
     "api_visits.create_visit": ("POST", "/api/v1/visits", {"h1"}),
-    "api_visits.get_visit": ("GET", "/api/v1/visits/{visit_uuid}", {"h1", "team1", "sec1", "admin"}),
+    "api_visits.get_visit": ("GET", "/api/v1/visits/{visit_uuid}", READS_VISIT),
     "api_visits.add_photo": ("POST", "/api/v1/visits/{visit_uuid}/photos", {"h1"}),
     "api_visits.amend_visit": ("POST", "/api/v1/visits/{returned_visit_uuid}/amendments", {"h1"}),
-    "api_visits.photo_image": ("GET", "/api/v1/photos/{photo}", {"h1", "team1", "sec1", "admin"}),
-    "api_visits.photo_thumb": ("GET", "/api/v1/photos/{photo}/thumb", {"h1", "team1", "sec1", "admin"}),
+    "api_visits.photo_image": ("GET", "/api/v1/photos/{photo}", READS_VISIT),
+    "api_visits.photo_thumb": ("GET", "/api/v1/photos/{photo}/thumb", READS_VISIT),
     # reviews
     "reviews.index": ("GET", "/reviews/", HELPERS),
     "reviews.fixed": ("POST", "/reviews/{returned_visit}/fixed", {"h1"}),
@@ -115,7 +118,7 @@ MATRIX = {
     "api_performance.month": ("GET", "/api/v1/performance?month={month}", ALL),  # scoped rows
     # printed documents
     "printing.index": ("GET", "/reports/", ALL),
-    "printing.diary": ("GET", "/reports/diary/{h1}/{month}.pdf", {"h1", "sec1", "admin"}),
+    "printing.diary": ("GET", "/reports/diary/{h1}/{month}.pdf?unit_id={unit}", {"h1", "sec1", "admin", "county"}),
     "printing.attendance": ("GET", "/reports/attendance/{v1}/{month}.pdf", {"sec1", "admin"}),
     "printing.batch": ("POST", "/reports/batch", ADMINS),
     "printing.job_list": ("GET", "/reports/jobs", ADMINS),
@@ -133,9 +136,18 @@ MATRIX = {
     # the would-be flags before saving, the household's signature
     "api_visit_checks.preview_visit": ("POST", "/api/v1/visits/preview", {"h1"}),
     "api_visit_checks.add_signature": ("POST", "/api/v1/visits/{visit_uuid}/signature", {"h1"}),
-    "api_visit_checks.signature_image": ("GET", "/api/v1/visits/{signed_visit}/signature", {"h1", "team1", "sec1", "admin"}),
-    "api_visit_checks.signature_thumb": ("GET", "/api/v1/visits/{signed_visit}/signature/thumb",
-                                         {"h1", "team1", "sec1", "admin"}),
+    "api_visit_checks.signature_image": ("GET", "/api/v1/visits/{signed_visit}/signature", READS_VISIT),
+    "api_visit_checks.signature_thumb": ("GET", "/api/v1/visits/{signed_visit}/signature/thumb", READS_VISIT),
+    # the county (issue 15): its townships, and the pairing changes they propose
+    "county.index": ("GET", "/county/", COUNTIES),
+    "county.decide": ("POST", "/county/pairing-changes/{pairing_change}", {"county"}),
+    "county.township": ("GET", "/county/units/{unit}", {"county"}),
+    # the office's assessments (issue 15); the county reads them per township
+    "assessments.villages": ("GET", "/assessments/villages?unit_id={unit}", ADMINS | {"county"}),
+    "assessments.village_year_end": ("POST", "/assessments/villages/{v1}/year-end", ADMIN),
+    "assessments.onsite_list": ("GET", "/assessments/onsite?unit_id={unit}", ADMINS | {"county"}),
+    "assessments.onsite_record": ("POST", "/assessments/onsite/{h1}", ADMIN),
+    "assessments.teams": ("GET", "/assessments/teams?unit_id={unit}", ADMINS | {"county"}),
 }
 
 # bodies that pass validation, so an allowed role is seen doing the thing (not just failing a check)
@@ -183,6 +195,12 @@ def _body(key: str, ids: dict) -> dict:
         return {"data": {"active": "0"}}
     if key == "admin.user_password":
         return {"data": {"password": "another-password-1"}}
+    if key == "assessments.village_year_end":
+        return {"data": {"score": "80", "note": "年终检查"}}
+    if key == "assessments.onsite_record":
+        return {"data": {"quarter": "2026-Q1", "result": "合格", "satisfaction": "满意"}}
+    if key == "county.decide":
+        return {"data": {"decision": "reject", "note": "不同意"}}
     if key == "admin.change_pairing":
         return {"data": {"helper_id": str(ids["h2"]), "reason": "测试调整"}}
     return {}
@@ -191,7 +209,7 @@ def _body(key: str, ids: dict) -> dict:
 def _records(app) -> dict:
     """The world plus one of every record, all belonging to h1 / 东村 / 测试乡."""
     with app.app_context():
-        w = factories.second_unit(factories.world())
+        w = factories.counties(factories.second_unit(factories.world()))
         o = w.objects
         now = datetime.now(timezone.utc) - timedelta(hours=1)
         visit = factories.visit_row(o["h1"].id, o["hh1"].id, now, notes="张一家走访：了解家庭情况。")
@@ -241,6 +259,13 @@ def _records(app) -> dict:
                    checkin=checkin.id, checkin_uuid=checkin.client_uuid, pending_leave=pending.id,
                    approved_leave=approved.id, spot_item=item.id, job=job.id, month=month_key(today))
         ids["signed_visit"] = returned.id
+        from webapp.models import PairingChange
+
+        change = PairingChange(unit_id=o["unit"].id, household_id=o["hh3"].id, from_helper_id=o["h2"].id,
+                               to_helper_id=o["h1"].id, reason="测试调整", proposed_by_id=o["admin"].id)
+        db.session.add(change)
+        db.session.flush()
+        ids["pairing_change"] = change.id
         db.session.commit()
         db.session.remove()
     return ids

@@ -130,6 +130,20 @@ def second_unit(w: World) -> World:
     return w
 
 
+def counties(w: World) -> World:
+    """Counties above world()'s townships (issue 15): 测试县 over 测试乡 with its county admin 'county',
+    别的县 over 别的乡 with 'county_x' (another county: sees nothing of 测试乡)."""
+    o = w.objects
+    for key, name, township in (("county", "测试县", "unit"), ("county_x", "别的县", "unit_x")):
+        c = Unit(name=name, kind="county")
+        db.session.add(c)
+        db.session.flush()
+        o[township].parent_id = c.id
+        o[f"{key}_unit"] = c
+        o[key] = user(c, key, "county_admin", name="县" + ("一" if key == "county" else "外"))
+    return w
+
+
 # --- visits, photos, check-ins, leave, closed months (printed documents) ---
 
 def thumb_jpeg(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:

@@ -18,8 +18,12 @@ ROLE_LABELS = {
     Role.TEAM_MEMBER: "驻村工作队员",
     Role.FIRST_SECRETARY: "驻村第一书记",
     Role.OFFICE_ADMIN: "扶贫办管理员",
+    Role.COUNTY_ADMIN: "县扶贫攻坚指挥部",
 }
 TEAM_ROLES = (Role.TEAM_MEMBER, Role.FIRST_SECRETARY)
+# the roles a township office creates on its 账号 page (a county account is made by the CLI, in a county unit)
+TOWNSHIP_ROLES = tuple(r.value for r in Role if r != Role.COUNTY_ADMIN)
+COUNTY_KIND = "county"  # Unit.kind of a county; its townships name it in Unit.parent_id
 
 
 def effective_geofence_m(own: int | None, default: int) -> int:
@@ -34,6 +38,8 @@ class Unit(db.Model):
     geofence_m: Mapped[Optional[int]]  # visits' radius in metres; None: VISIT_GEOFENCE_M (see effective_geofence_m)
     # the head of household signs each visit on the helper's phone
     require_signature: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # a township's county (a Unit of kind "county"): the county approves its pairing changes (001)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"), index=True)
 
     villages: Mapped[list["Village"]] = relationship(back_populates="unit", order_by="Village.id")
 

@@ -15,6 +15,7 @@ class Role(StrEnum):
     TEAM_MEMBER = "team_member"  # 驻村工作队员
     FIRST_SECRETARY = "first_secretary"  # 驻村第一书记
     OFFICE_ADMIN = "office_admin"  # 扶贫办管理员
+    COUNTY_ADMIN = "county_admin"  # 县扶贫攻坚指挥部: above the townships, approves pairing changes (001)
 
 
 class HouseholdStatus(StrEnum):
@@ -58,6 +59,13 @@ class PrintJobStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class PairingChangeStatus(StrEnum):
+    """A township's pairing change waiting for the county (001)."""
+    PENDING = "pending"  # 待县审批
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 def check_in(column: str, enum: type[StrEnum]) -> CheckConstraint:
     """CHECK (column IN (the enum's values)), named ck_<table>_<column> by the naming convention."""
     values = ", ".join(f"'{member.value}'" for member in enum)
@@ -73,4 +81,5 @@ CHECKED_COLUMNS = (
     ("leave", "status", LeaveStatus),
     ("visit_signature", "status", SignatureStatus),
     ("print_job", "status", PrintJobStatus),
+    ("pairing_change", "status", PairingChangeStatus),
 )

@@ -10,8 +10,10 @@ def register_blueprints(app: Flask) -> None:
         api_performance,
         api_visit_checks,
         api_visits,
+        assessments,
         attendance,
         auth,
+        county,
         households,
         main,
         performance,
@@ -24,7 +26,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, households, village, admin, api_visits, visits, pwa, attendance, api_attendance, reviews,
-                   printing, performance, api_performance, api_visit_checks):
+                   printing, performance, api_performance, api_visit_checks, county, assessments):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     assert roster.bp is admin.bp  # the roster views are on the admin blueprint (same URLs, admin.* names)

@@ -3,9 +3,9 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import ROLE_LABELS, ROLES
+from ..models import ROLE_LABELS, TOWNSHIP_ROLES
 from ..security import requires
-from ..services import access, auth, households, lookups, pairings, permissions, users, villages
+from ..services import access, auth, households, lookups, pairing_changes, pairings, permissions, users, villages
 from ..services.errors import ValidationFailed
 from ..web import params
 from ..web.writes import attempt, done
@@ -57,7 +57,7 @@ def user_list():
         return redirect(url_for("admin.user_list"))
     return render_template("admin/users.html", people=lookups.people(current_user),
                            loads=lookups.open_pairings_per_helper(current_user), villages=lookups.villages(current_user),
-                           roles=ROLES, role_labels=ROLE_LABELS, errors=err.errors if err else {},
+                           roles=TOWNSHIP_ROLES, role_labels=ROLE_LABELS, errors=err.errors if err else {},
                            form=request.form), 422 if err else 200
 
 
@@ -95,17 +95,15 @@ def pairing_list():
     rows = households.listing(current_user, village_id=village_id)
     return render_template("admin/pairings.html", rows=rows, helpers=lookups.active_helpers(current_user),
                            villages=lookups.villages(current_user), village_id=village_id,
-                           limit=pairings.limit())
+                           limit=pairings.limit(), county=current_user.unit.parent_id is not None,
+                           changes=db.session.scalars(pairing_changes.for_unit(current_user.unit_id).limit(20)).all())
 
 
 def _pair_or_end(hh, reason: str) -> None:
+    """At once, or proposed to the county when the township has one (services/pairing_changes.py)."""
     helper_id = params.id_arg("helper_id", request.form)
-    if helper_id is not None:
-        pairings.assign(hh, access.person(current_user, helper_id), current_user, reason)
-    elif not reason.strip():
-        raise ValidationFailed("请填写调整原因。", field="reason")
-    else:
-        pairings.end(hh, current_user, reason)
+    helper = access.person(current_user, helper_id) if helper_id is not None else None
+    pairing_changes.request(hh, helper, current_user, reason)
 
 
 @bp.post("/households/<int:household_id>/pairing")

@@ -14,6 +14,8 @@ bp = Blueprint("main", __name__)
 def home():
     if permissions.administers_unit(current_user):
         return redirect(url_for("admin.index"))
+    if permissions.administers_county(current_user):
+        return redirect(url_for("county.index"))
     if permissions.in_team(current_user):
         return redirect(url_for("village.home"))
     return render_template("helper/home.html", rows=households.listing(current_user))

@@ -17,7 +17,7 @@ from .. import htmx, tasks
 from ..extensions import db
 from ..models import Village
 from ..security import requires
-from ..services import access, lookups, pdf, pdf_pool, permissions, printjobs
+from ..services import access, county, lookups, pdf, pdf_pool, permissions, printjobs
 from ..services.calendar import local_today, month_key
 from ..services.errors import ValidationFailed
 from ..web import params, rules
@@ -57,10 +57,16 @@ def _retry_after(resp: Response) -> Response:
 @bp.get("/diary/<int:user_id>/<month>.pdf")
 @login_required
 def diary(user_id: int, month: str):
-    helper = access.diary_helper(current_user, user_id)
+    viewer = _reader()
+    helper = access.diary_helper(viewer, user_id)
     month = params.month_in_path(month)
     return _pdf_response(*pdf.bounded(current_user.id, _limits(),
-                                      lambda: pdf.diary_document(helper, month, viewer=current_user)))
+                                      lambda: pdf.diary_document(helper, month, viewer=viewer)))
+
+
+def _reader():
+    """Who the documents are read as: the county admin reads a township (?unit_id=) as its office does."""
+    return county.reader(current_user, params.id_arg("unit_id", request.args))
 
 
 @bp.get("/attendance/<int:village_id>/<month>.pdf")

@@ -39,6 +39,7 @@ def logins() -> list[tuple[str, str]]:
     for i, (name, _, _) in enumerate(VILLAGES, start=1):
         rows += [(f"sec{i}", f"驻村第一书记（{name}）"), (f"team{i}1", f"驻村工作队员（{name}，另有 team{i}2）")]
     rows.append(("helper01", "帮扶责任人（帮扶教师），共 helper01–helper30"))
+    rows.append(("county", "县扶贫攻坚指挥部（审批结对调整，查看各乡镇）"))
     return rows
 
 
@@ -108,3 +109,9 @@ def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random 
     from . import demo_signatures  # the households' signatures, reasons, a few 未签字
 
     demo_signatures.seed()
+    from . import demo_county  # the county above the township, pairing changes waiting for it
+
+    demo_county.seed(rng, _user)
+    from . import demo_offices  # village year-end assessments, on-site assessments
+
+    demo_offices.seed(rng)

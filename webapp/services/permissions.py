@@ -28,6 +28,16 @@ def administers_unit(user: User) -> bool:
     return _is(user, Role.OFFICE_ADMIN)
 
 
+def administers_county(user: User) -> bool:
+    """The county office: reads its townships (rankings, printing, visits read-only), approves pairing changes."""
+    return _is(user, Role.COUNTY_ADMIN)
+
+
+def can_read_office_assessments(user: User) -> bool:
+    """The village assessment, on-site assessments, work-team checks: the office, and the county per township."""
+    return _is(user, Role.OFFICE_ADMIN, Role.COUNTY_ADMIN)
+
+
 def can_oversee_team(user: User) -> bool:
     """The team table, members' calendars and helpers' work in a village."""
     return _is(user, *OVERSEERS)

@@ -6,7 +6,7 @@ from werkzeug.security import generate_password_hash
 
 from .. import database
 from ..extensions import db
-from ..models import ROLES, TEAM_ROLES, Unit, User, Village
+from ..models import COUNTY_KIND, ROLES, TEAM_ROLES, Role, Unit, User, Village
 from . import audit
 from .errors import ValidationFailed
 
@@ -35,6 +35,8 @@ def create(username: str, display_name: str, role: str, password: str, unit: Uni
         errors["display_name"] = ["请填写姓名（不超过 64 字）。"]
     if role not in ROLES:
         errors["role"] = ["角色无效。"]
+    elif (role == Role.COUNTY_ADMIN) != (unit.kind == COUNTY_KIND):  # a township never makes a county account
+        errors["role"] = ["县级账号只能建在县单位，乡镇账号只能建在乡镇单位。"]
     if role in TEAM_ROLES and village is None:
         errors["village"] = ["驻村工作队员和第一书记必须指定所驻村。"]
     if village is not None and village.unit_id != unit.id:
