@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Checkin, Leave, User, Village
+from ..models import Checkin, Leave, Role, User, Village
 from . import onsite, village_assessment
 from .calendar import local_today, quarter_of, tz
 
@@ -23,13 +23,13 @@ YEAR_END_SCORES = (92, 78, 55)  # by village, in order: one rewarded, one losing
 
 
 def seed(rng: random.Random) -> dict[str, int]:
-    admin = db.session.scalar(select(User).where(User.role == "office_admin").order_by(User.id))
+    admin = db.session.scalar(select(User).where(User.role == Role.OFFICE_ADMIN).order_by(User.id))
     villages = db.session.scalars(select(Village).where(Village.unit_id == admin.unit_id).order_by(Village.id)).all()
     year = local_today().year
     for v, score in zip(villages, YEAR_END_SCORES):
         village_assessment.enter_year_end(admin, v, year, str(score), "年终考核（演示）")
     year_q, q = quarter_of(local_today())
-    helpers = db.session.scalars(select(User).where(User.unit_id == admin.unit_id, User.role == "helper")
+    helpers = db.session.scalars(select(User).where(User.unit_id == admin.unit_id, User.role == Role.HELPER)
                                  .order_by(User.id)).all()
     for i, h in enumerate(helpers):
         if i == 1:

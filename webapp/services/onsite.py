@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ONSITE_RESULTS, SATISFACTION_LEVELS, OnsiteAssessment, SpotCheckDraw, SpotCheckItem, User
-from . import audit
+from . import audit, permissions
 from .assessment.spot_effects import RATING_ORDER
 from .calendar import parse_quarter, quarter_months
 from .errors import Forbidden, ValidationFailed
@@ -26,7 +26,7 @@ from .errors import Forbidden, ValidationFailed
 def record(by: User, helper: User, quarter: str, result: str, note: str, satisfaction: str,
            satisfaction_note: str) -> OnsiteAssessment:
     """Store (or replace) the helper's on-site result of the quarter; the helper is in the office's unit."""
-    if by.role != "office_admin" or helper.unit_id != by.unit_id:
+    if not permissions.administers_unit(by) or helper.unit_id != by.unit_id:
         raise Forbidden("只有本乡扶贫办可以登记季度实地考核。")
     result, note = (result or "").strip(), (note or "").strip()
     satisfaction, satisfaction_note = (satisfaction or "").strip(), (satisfaction_note or "").strip()

@@ -15,12 +15,11 @@ from datetime import date, timedelta
 from flask import current_app
 
 from ..extensions import db
-from ..models import User, Village
+from ..models import Role, User, Village
 from . import access
 from .attendance import AttendanceRules, Day, Period, summarize, team
+from .attendance.days import DayStatus
 from .calendar import local_today
-
-SECRETARY = "first_secretary"
 
 
 @dataclass
@@ -34,9 +33,9 @@ def longest_absence(days: list[Day]) -> AbsenceRun:
     """The longest run of working days marked absent; rest days are skipped, days not over yet ignored."""
     best, run = AbsenceRun(), AbsenceRun()
     for d in days:
-        if d.status in ("rest", "today", "future", "off"):
+        if d.status in (DayStatus.REST, DayStatus.TODAY, DayStatus.FUTURE, DayStatus.OFF):
             continue
-        if d.status == "absent":
+        if d.status == DayStatus.ABSENT:
             run = AbsenceRun(run.days + 1, run.first or d.date, d.date)
             if run.days > best.days:
                 best = run
@@ -58,7 +57,7 @@ def check_team(village: Village, people: list[User]) -> list[str]:
     flags = []
     if len(people) < minimum:
         flags.append(f"工作队只有 {len(people)} 人，少于 {minimum} 人（001：一般不少于 3 人）")
-    if not any(p.role == SECRETARY for p in people):
+    if not any(p.role == Role.FIRST_SECRETARY for p in people):
         flags.append("没有第一书记（001：队长由第一书记兼任）")
     return flags
 
