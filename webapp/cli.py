@@ -81,7 +81,8 @@ def roster_import(paths: tuple[Path, ...], unit_name: str | None, no_create_vill
         click.echo("导入失败：导入时数据正好被其他人修改，未导入任何数据，请重试。", err=True)
         sys.exit(1)
     click.echo(f"导入成功：新增 {result.created} 户，更新 {result.updated} 户，无变化 {result.unchanged} 户，"
-               f"家庭成员 {result.members} 人，新建村 {len(result.villages_created)} 个，结对变更 {result.pairings_changed} 处。")
+               f"家庭成员 {result.members} 人，新建村 {len(result.villages_created)} 个，结对变更 {result.pairings_changed} 处"
+               + (f"，结对调整 {result.pairings_proposed} 处已报县审批。" if result.pairings_proposed else "。"))
 
 
 def _echo_preview(plan) -> None:

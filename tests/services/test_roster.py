@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support import factories
-from tests.support.roster_files import csv_bytes, household_row, xlsx_bytes
+from tests.support.roster_files import citizen_id, csv_bytes, household_row, xlsx_bytes
 from webapp.extensions import db
-from webapp.models import AuditLog, Household, Member, Pairing, Unit, Village
+from webapp.models import AuditLog, Household, Member, Pairing, PairingChange, Unit, Village
 from webapp.services.roster import RosterFormatError, Settings, import_roster, record_refusals
 from webapp.services.roster.importing import FOREIGN
 
@@ -225,3 +225,29 @@ def test_members_of_a_refused_household_say_so(world, ctx):
     plan = import_roster([("r.xlsx", xlsx_bytes([hh], members))], _unit(), None)
     assert [(e.sheet, e.line) for e in plan.errors] == [("家庭成员", 2), ("户表", 2)]
     assert "所在的户在户表中有误" in str(plan.errors[0])
+
+
+def test_under_a_county_a_roster_that_moves_a_paired_household_proposes_it_to_the_county(world, ctx):
+    first = household_row()
+    assert import_roster([("r.csv", csv_bytes([first]))], _unit(), None).ok  # 赵大 paired with h1
+    county = Unit(name="测试县", kind="county")
+    db.session.add(county)
+    db.session.flush()
+    _unit().parent_id = county.id
+    db.session.flush()
+    moved = dict(first, 帮扶责任人="h2")
+    new = household_row(户主姓名="钱二", 身份证号=citizen_id("19700101"), 帮扶责任人="h2")
+    plan = import_roster([("r.csv", csv_bytes([moved, new]))], _unit(), None)
+    assert plan.ok, plan.errors
+    assert (plan.result.pairings_changed, plan.result.pairings_proposed) == (1, 1)  # 钱二 at once, 赵大 proposed
+    zhao = db.session.scalar(select(Household).where(Household.head_name == "赵大"))
+    current = db.session.scalar(select(Pairing).where(Pairing.household_id == zhao.id, Pairing.end_date.is_(None)))
+    assert current.helper.username == "h1"  # unchanged until the county approves
+    change = db.session.scalar(select(PairingChange).where(PairingChange.household_id == zhao.id))
+    assert (change.status, change.from_helper.username, change.to_helper.username, change.reason) == (
+        "pending", "h1", "h2", "花名册导入")
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "pairing.propose")).entity_id == change.id
+    qian = db.session.scalar(select(Household).where(Household.head_name == "钱二"))
+    assert db.session.scalar(select(Pairing).where(Pairing.household_id == qian.id)).helper.username == "h2"
+    again = import_roster([("r.csv", csv_bytes([moved, new]))], _unit(), None)  # the same file again
+    assert again.ok and again.result.pairings_proposed == 0 and _count(PairingChange) == 1

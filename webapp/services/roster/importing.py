@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from ...extensions import db
-from ...models import AuditLog, Household, Member, Pairing, Role, Unit, User, Village, mask_citizen_id
+from ...models import AuditLog, Household, Member, Pairing, PairingChange, Role, Unit, User, Village, mask_citizen_id
+from ...models.vocab import PairingChangeStatus
+from ..county import needs_approval
 from .analysis import Options, Parsed
 from .errors import RowError
 
@@ -218,6 +220,7 @@ class Result:
     members: int
     villages_created: list[str]
     pairings_changed: int
+    pairings_proposed: int = 0  # changes of a current pairing, sent to the county for approval (001)
 
 
 def write(p: Plan, unit: Unit, by: User | None) -> Result:
@@ -247,6 +250,7 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
                 u["village_id"] = p._villages[u.pop("village")]
             rows.append(u)
         _bulk_update(Household, rows)
+    proposed = _propose_to_county(p, unit, by_id, now) if needs_approval(unit) else 0
     if p.pairings:
         today = _today()
         ended = [(old, ids[r["citizen_id"]], old_helper) for r, old, old_helper, _ in p.pairings if old]
@@ -273,11 +277,11 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
     if p.members_updates:
         _bulk_update(Member, p.members_updates)
     result = Result(len(p.new), len(p.updates), p.unchanged, len(p.members_new) + len(p.members_updates) + p.members_unchanged,
-                    list(p.villages_new), len(p.pairings))
+                    list(p.villages_new), len(p.pairings), proposed)
     db.session.add(AuditLog(user_id=by_id, action="roster.import", entity="unit", entity_id=unit.id, details={
         "created": result.created, "updated": result.updated, "unchanged": result.unchanged, "members": result.members,
         "villages_created": result.villages_created, "pairings_changed": result.pairings_changed,
-        "files": sorted({s.file for s in p.parsed.sheets})}))
+        "pairings_proposed": result.pairings_proposed, "files": sorted({s.file for s in p.parsed.sheets})}))
     db.session.flush()
     db.session.expire_all()
     return result
@@ -306,3 +310,34 @@ def record_refusals(p: Plan, unit: Unit, by: User | None) -> None:
     if p.foreign:
         db.session.add(AuditLog(user_id=by.id if by else None, action="roster.foreign_id", entity="unit",
                                 entity_id=unit.id, details={"rows": p.foreign[:200], "count": len(p.foreign)}))
+
+
+def _propose_to_county(p: Plan, unit: Unit, by_id: int | None, now: datetime) -> int:
+    """Under a county, a row that moves a paired household to another helper is an adjustment
+    (调整): it becomes a proposal waiting for the county, not a change (001 "必须镇上报县扶贫攻坚指挥部
+    同意后方可调整"). A household with a proposal already pending keeps that one. A first pairing of an
+    unpaired household stays immediate. Takes the adjustments out of p.pairings; returns how many
+    proposals were made."""
+    adjustments = [x for x in p.pairings if x[1] is not None]
+    p.pairings = [x for x in p.pairings if x[1] is None]
+    if not adjustments:
+        return 0
+    household_ids = [p._existing[r["citizen_id"]]["id"] for r, _, _, _ in adjustments]
+    pending: set[int] = set()
+    for chunk in _chunks(household_ids):
+        pending.update(db.session.scalars(select(PairingChange.household_id).where(
+            PairingChange.household_id.in_(chunk), PairingChange.status == PairingChangeStatus.PENDING)))
+    rows = [{"unit_id": unit.id, "household_id": p._existing[r["citizen_id"]]["id"], "from_helper_id": old_helper,
+             "to_helper_id": helper, "reason": REASON, "status": PairingChangeStatus.PENDING, "proposed_by_id": by_id,
+             "proposed_at": now} for r, _, old_helper, helper in adjustments
+            if p._existing[r["citizen_id"]]["id"] not in pending]
+    table = PairingChange.__table__
+    logs = []
+    for chunk in _chunks(rows, 2000):
+        for cid, hid, helper in db.session.execute(
+                insert(table).returning(table.c.id, table.c.household_id, table.c.to_helper_id), chunk):
+            logs.append({"user_id": by_id, "at": now, "action": "pairing.propose", "entity": "pairing_change",
+                         "entity_id": cid, "details": {"household_id": hid, "to_helper_id": helper, "reason": REASON}})
+    for chunk in _chunks(logs, 2000):
+        db.session.execute(insert(AuditLog.__table__), chunk)
+    return len(rows)
