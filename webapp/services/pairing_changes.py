@@ -11,8 +11,8 @@ from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..models import Household, Pairing, PairingChange, PairingChangeStatus, Unit, User
-from . import audit, pairings
-from .county import COUNTY_ROLE, needs_approval
+from . import audit, pairings, permissions
+from .county import needs_approval
 from .errors import Forbidden, NotFound, ValidationFailed
 
 
@@ -55,7 +55,7 @@ def request(household: Household, helper: User | None, by: User, reason: str) ->
 
 def for_county(user: User) -> Select:
     """Changes of the county admin's townships, pending first."""
-    if user.role != COUNTY_ROLE:
+    if not permissions.administers_county(user):
         return select(PairingChange).where(False)
     units = select(Unit.id).where(Unit.parent_id == user.unit_id)
     return select(PairingChange).where(PairingChange.unit_id.in_(units)).order_by(
@@ -76,7 +76,7 @@ def change(user: User, change_id: int) -> PairingChange:
 
 def decide(item: PairingChange, by: User, approve: bool, note: str) -> PairingChange:
     """The county approves (the change takes effect now) or refuses with its reason."""
-    if by.role != COUNTY_ROLE:
+    if not permissions.administers_county(by):
         raise Forbidden("只有县扶贫攻坚指挥部可以审批结对调整。")
     if item.status != PairingChangeStatus.PENDING:
         raise ValidationFailed("这项调整已审批过。")
