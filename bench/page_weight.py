@@ -79,7 +79,7 @@ def make_app(tmp: Path, gzip_on: bool):
     from webapp import create_app
     from webapp.extensions import db
     from webapp.services import demo
-    from webapp.web import rules
+    from webapp.web import rules as app_rules
 
     app = create_app({
         "SECRET_KEY": "bench-page-weight",
@@ -92,7 +92,7 @@ def make_app(tmp: Path, gzip_on: bool):
         from flask_migrate import upgrade
 
         upgrade()
-        demo.seed(rules.scoring(), rules.attendance())
+        demo.seed(app_rules.current())
         db.session.commit()
         db.session.remove()
     return app

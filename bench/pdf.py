@@ -10,8 +10,8 @@ interleaved so background load hits them alike):
           session, access check, queries, template, thumbnails from storage, WeasyPrint, response;
           no HTTP socket), and the same URL over HTTP from gunicorn started as `make run` does;
 - weasy:  WeasyPrint alone on the same HTML with the same fetcher and stylesheet
-          (pdf_render.render_pdf = HTML(...).write_pdf);
-- batch:  services.printjobs.run for all N diaries merged into one PDF with a bookmark each (the
+          (printing.render.render_pdf = HTML(...).write_pdf);
+- batch:  services.printing.jobs.run for all N diaries merged into one PDF with a bookmark each (the
           Huey task body, PDF_WORKERS processes, spawned fresh), end to end including merging and
           storing the result.
 
@@ -256,7 +256,12 @@ def main() -> None:
     from webapp import create_app
     from webapp.extensions import db
     from webapp.models import PrintJob, User
-    from webapp.services import pdf, pdf_render, printjobs, storage
+    from webapp.services import storage
+    from webapp.services.printing import diary as print_diary
+    from webapp.services.printing import documents as print_docs
+    from webapp.services.printing import jobs as printjobs
+    from webapp.services.printing import render as pdf_render
+    from webapp.web import rules as app_rules
 
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite",
                       "UPLOAD_DIR": f"{tmp}/uploads", "PDF_WORKERS": args.workers, "WTF_CSRF_ENABLED": False})
@@ -288,16 +293,16 @@ def main() -> None:
         assert r.status_code == 200, (r.status_code, r.get_data(as_text=True)[:300])
 
     with app.test_request_context():
-        doc = pdf.diary_document(db.session.get(User, helper_id), MONTH)
-        thumb_bytes = sum(len(pdf.read_thumb(k) or b"") for k in doc.thumb_keys)
+        doc = print_diary.diary_document(db.session.get(User, helper_id), MONTH)
+        thumb_bytes = sum(len(print_docs.read_thumb(k) or b"") for k in doc.thumb_keys)
 
     def weasy():
         with app.app_context():  # the fetcher reads thumbnails from the app's storage
-            pdf_render.render_pdf(doc.html, pdf.AppURLFetcher(pdf.read_thumb))
+            pdf_render.render_pdf(doc.html, pdf_render.AppURLFetcher(print_docs.read_thumb))
 
     def html():
         with app.test_request_context():
-            pdf.diary_document(db.session.get(User, helper_id), MONTH)
+            print_diary.diary_document(db.session.get(User, helper_id), MONTH)
 
     fns = {"route": route, "weasy": weasy, "html": html}
     server = None
@@ -335,7 +340,7 @@ def main() -> None:
         db.session.commit()
         t, c = time.perf_counter(), time.process_time()
         with ProcessSampler() as sampler:
-            printjobs.run(job_id)
+            printjobs.run(job_id, app_rules.printing())
         batch_s, parent_c = time.perf_counter() - t, time.process_time() - c
         job = db.session.get(PrintJob, job_id)
         assert job.status == "done", job.error

@@ -31,6 +31,7 @@ from webapp import create_app
 app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                   "UPLOAD_DIR": sys.argv[3]})
 from webapp.services import photos
+from webapp.web import rules as app_rules
 def status(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
@@ -40,7 +41,7 @@ with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # peak (VmHWM) := now
 with app.app_context():
     try:
-        out = photos.process(data)
+        out = photos.process(data, app_rules.photos())
         result = f"stored {out.width}×{out.height}"
     except Exception as err:
         result = f"refused {getattr(err, 'status', '?')}: {getattr(err, 'message', err)}"

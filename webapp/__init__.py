@@ -6,8 +6,13 @@ from pathlib import Path
 from flask import Flask
 
 from .config import Default
+from .web.rules import Settings
 
 ENV_OVERRIDES = ("DATABASE_URL", "SECRET_KEY", "UPLOAD_DIR", "PROXY_COUNT", "STORAGE_URL", "S3_ENDPOINT_URL")
+
+
+class App(Flask):
+    config_class = Settings  # counts its changes: the rule objects are built again after one
 
 
 def _ensure_instance_config(instance: Path) -> None:
@@ -47,7 +52,7 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
 
 def create_app(test_config: dict | None = None) -> Flask:
     instance = os.environ.get("INSTANCE_PATH") or str(Path(__file__).resolve().parent.parent / "instance")
-    app = Flask(__name__, instance_path=instance)
+    app = App(__name__, instance_path=instance)
     _load_config(app, test_config)
 
     from . import database, security
@@ -73,7 +78,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .web import compress
 
     compress.init_app(app)  # gzip for text answers, versioned long-cached static files
-    from .web import rules
+    from .web import rules, transactions
 
-    rules.install(app)  # the scoring and attendance rules, built once from the config; the calendar's zone
+    transactions.init_app(app)  # a request that only reads begins its SQLite transactions deferred
+    rules.install(app)  # the typed rule objects (services/rules.py), built once from the config; the calendar's zone
     return app

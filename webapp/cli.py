@@ -142,7 +142,7 @@ def seed_demo(if_empty: bool) -> None:
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("数据库已有数据，未重新生成演示数据。")
     else:
-        demo.seed(rules.scoring(), rules.attendance())
+        demo.seed(rules.current())
         db.session.commit()
         click.echo("演示数据已生成。")
     click.echo(f"演示账号（密码均为 {demo.PASSWORD}）：")

@@ -1,13 +1,30 @@
 """Engine settings per backend: SQLite pragmas and immediate write transactions."""
 import sqlite3
+from contextvars import ContextVar, Token
 
-from flask import Flask, current_app, has_app_context, has_request_context, request
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BUSY_TIMEOUT_MS = 20000
+
+# How SQLite transactions begin in this context: "IMMEDIATE" (take the write lock at once: a
+# transaction that reads and then writes) or "DEFERRED" (a page that only reads). The caller
+# decides (webapp/web/transactions.py for requests, by method); the CLI and jobs keep IMMEDIATE.
+IMMEDIATE, DEFERRED = "IMMEDIATE", "DEFERRED"
+_begin_mode: ContextVar[str] = ContextVar("bangfu_begin_mode", default=IMMEDIATE)
+
+
+def begin_transactions(mode: str) -> Token:
+    """Begin this context's SQLite transactions `mode` (IMMEDIATE or DEFERRED) until `reset_begin`."""
+    if mode not in (IMMEDIATE, DEFERRED):
+        raise ValueError(f"unknown transaction mode {mode!r}")
+    return _begin_mode.set(mode)
+
+
+def reset_begin(token: Token) -> None:
+    _begin_mode.reset(token)
 
 
 @event.listens_for(Engine, "connect")
@@ -35,7 +52,7 @@ def _sqlite_on_begin(conn):
         return
     # A transaction that reads and then writes must hold the write lock from the start,
     # or SQLite answers "database is locked" at once. Page reads stay deferred.
-    if has_request_context() and request.method in READ_METHODS:
+    if _begin_mode.get() == DEFERRED:
         conn.exec_driver_sql("BEGIN")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -64,13 +64,14 @@ def _app() -> Flask:
 
 @huey.task()
 def print_diaries(job_id: int) -> None:
-    """Render a batch print job (services/printjobs.run) in this worker."""
+    """Render a batch print job (services/printing/jobs.run) in this worker."""
     from .extensions import db
-    from .services import printjobs
+    from .services.printing import jobs as printjobs
+    from .web import rules
 
     with _app().app_context():
         try:
-            printjobs.run(job_id)
+            printjobs.run(job_id, rules.printing())
         finally:
             db.session.remove()
 
@@ -79,12 +80,13 @@ def print_diaries(job_id: int) -> None:
 def purge_print_results() -> None:
     """Delete batch results past their expiry; fail jobs whose worker died mid-job."""
     from .extensions import db
-    from .services import printjobs
+    from .services.printing import jobs as printjobs
+    from .web import rules
 
     with _app().app_context():
         try:
             printjobs.purge_expired()
-            printjobs.fail_stale()
+            printjobs.fail_stale(rules.printing())
             db.session.commit()
         finally:
             db.session.remove()

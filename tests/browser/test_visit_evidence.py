@@ -196,10 +196,10 @@ def test_the_household_signs_with_a_finger_and_the_signature_is_stored_shown_and
         assert sig.status == "signed" and sig.storage_key and sig.width > 300
         visit_id = sig.visit_id
         helper = db.session.get(User, world["h1"])
-        from webapp.services import pdf
+        from webapp.services.printing import diary as print_diary
 
         month = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m")
-        doc, data = pdf.diary_pdf(helper, month)
+        doc, data = print_diary.diary_pdf(helper, month)
         assert sig.thumb_key in doc.thumb_keys
         db.session.remove()
     text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))

@@ -72,7 +72,7 @@ def test_open_at_its_due_date_is_policy_short_for_the_helper(app, world):
 
         v = visit(h2, world["hh3"], local(2026, 3, 2))
         v.checklist = {"housing": {"ok": False, "note": "危房"}}
-        (m,) = policy_problems.open_from_visit(v, [], v.checklist)
+        (m,) = policy_problems.open_from_visit(v, [], v.checklist, app_rules.visits())
         m.created_at = v.received_at
         ordinary = Measure(household_id=world["hh3"], category="产业", title="发展养殖", due_date=date(2026, 4, 10),
                            status="planned", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))

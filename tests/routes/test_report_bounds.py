@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from tests.support import factories as f
 from webapp.extensions import db
-from webapp.services import pdf_pool, pdf_render
+from webapp.services.printing import pool as pdf_pool
+from webapp.services.printing import render as pdf_render
 
 MONTH = "2026-03"
 CST = timezone(timedelta(hours=8))

@@ -88,10 +88,10 @@ def test_the_reason_is_shown_to_the_first_secretary_and_printed_in_the_diary(app
     assert REASON in sec.get(f"/households/{world['hh1']}").get_data(as_text=True)
     with app.test_request_context():
         from webapp.models import User
-        from webapp.services import pdf
+        from webapp.services.printing import diary as print_diary
 
         month = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m")
-        doc = pdf.diary_document(db.session.get(User, world["h1"]), month)
+        doc = print_diary.diary_document(db.session.get(User, world["h1"]), month)
         assert "原因说明" in doc.html and REASON in doc.html
 
 
@@ -297,16 +297,16 @@ def test_the_diary_prints_the_signature_beside_the_visit_or_未签字(app, clien
     visit_uuid, _ = saved_visit
     require_signature(app)
     from webapp.models import User
-    from webapp.services import pdf
+    from webapp.services.printing import diary as print_diary
 
     month = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m")
     with app.test_request_context():
-        doc = pdf.diary_document(db.session.get(User, world["h1"]), month)
+        doc = print_diary.diary_document(db.session.get(User, world["h1"]), month)
         assert "未签字" in doc.html
         db.session.remove()
     assert sign(client, visit_uuid, png_signature(), note="户主本人签字").status_code == 201
     with app.test_request_context():
-        doc, data = pdf.diary_pdf(db.session.get(User, world["h1"]), month)
+        doc, data = print_diary.diary_pdf(db.session.get(User, world["h1"]), month)
         sig = db.session.scalar(select(VisitSignature))
         assert sig.thumb_key in doc.thumb_keys and "未签字" not in doc.html
         assert "户主已签字：户主本人签字" in doc.html

@@ -97,9 +97,9 @@ def test_photo_is_decoded_outside_the_transaction(app, world, client, monkeypatc
     seen: list = []
     real = photos.process
 
-    def process(data):
+    def process(data, rules):
         _no_transaction_held(app, seen)
-        return real(data)
+        return real(data, rules)
 
     monkeypatch.setattr(photos, "process", process)
     form = photo_form(jpeg(seed=3))
@@ -132,8 +132,8 @@ def test_photo_limit_is_checked_again_after_decoding(app, world, client, make_cl
                     content_type="multipart/form-data")
         answers.append(r.status_code)
 
-    def process(data):
-        done = real(data)
+    def process(data, rules):
+        done = real(data, rules)
         if not other["done"]:  # meanwhile, another upload of the same visit takes the last place
             other["done"] = True
             t = threading.Thread(target=other_upload)

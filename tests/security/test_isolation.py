@@ -19,7 +19,8 @@ from sqlalchemy import select
 from tests.support import factories as f
 from webapp.extensions import db
 from webapp.models import AuditLog, Pairing, Photo, PrintJob, SpotCheckDraw, SpotCheckItem, User, Village
-from webapp.services import pdf
+from webapp.services.printing import diary as print_diary
+from webapp.services.printing import documents as print_docs
 
 from .conftest import login, row_counts
 
@@ -127,9 +128,9 @@ def test_pdf_thumbnails_pass_the_photo_routes_check(shared, app, make_client):
     for who in ("sec2", "sec1", "admin"):
         with app.test_request_context():
             viewer = db.session.scalar(select(User).where(User.username == who))
-            doc = pdf.diary_document(db.session.get(User, shared["h1"]), MARCH, viewer)
+            doc = print_diary.diary_document(db.session.get(User, shared["h1"]), MARCH, viewer)
             keys = set(doc.thumb_keys)
-            reader = pdf.allowed_thumbs(doc)
+            reader = print_docs.allowed_thumbs(doc)
             refused = {k for k in (shared["thumb_v1"], shared["thumb_v2"], shared["thumb_feb"]) if reader(k) is None}
             db.session.remove()
         openable = set()

@@ -407,7 +407,7 @@ def _printed(payload: str, text: str) -> bool:
 
 
 def test_pdfs_print_the_payloads_as_text_and_fetch_nothing(app, poisoned, monkeypatch):
-    from webapp.services import pdf_render
+    from webapp.services.printing import render as pdf_render
 
     fetched: list[str] = []
     original = pdf_render.AppURLFetcher.fetch

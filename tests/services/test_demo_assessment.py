@@ -10,8 +10,8 @@ from webapp.web import rules as app_rules
 
 
 def test_demo_assessment_shows_each_new_thing(ctx, world):
-    demo_visits.seed(random.Random(5))
-    out = demo_assessment.seed(random.Random(5), app_rules.scoring())
+    demo_visits.seed(app_rules.visits(), random.Random(5))
+    out = demo_assessment.seed(random.Random(5), app_rules.scoring(), app_rules.visits())
     db.session.commit()
     assert out["policy_problems"] == db.session.scalar(
         select(func.count()).select_from(Measure).where(Measure.source == "policy")) > 0

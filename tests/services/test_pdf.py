@@ -1,4 +1,4 @@
-"""The printed documents (services/pdf.py, pdf_render.py) and batch printing (printjobs, tasks):
+"""The printed documents (services/printing: diary, sheet, render) and batch printing (printing/jobs, tasks):
 real WeasyPrint output read back with pypdf."""
 import io
 import re
@@ -11,7 +11,12 @@ from pypdf import PdfReader
 from tests.support import factories as f
 from webapp.extensions import db
 from webapp.models import PrintJob, User, Village
-from webapp.services import pdf, pdf_render, printjobs, storage
+from webapp.services import storage
+from webapp.services.printing import diary as print_diary
+from webapp.services.printing import documents as print_docs
+from webapp.services.printing import jobs as printjobs
+from webapp.services.printing import render as pdf_render
+from webapp.services.printing import sheet as print_sheet
 from webapp.web import rules as app_rules
 
 MONTH = "2026-03"
@@ -75,9 +80,9 @@ def diary_world(app, world):
     return {**world, "visits": visits}
 
 
-def diary(app, helper_id: int, month: str = MONTH) -> tuple[pdf.Document, bytes]:
+def diary(app, helper_id: int, month: str = MONTH) -> tuple[print_docs.Document, bytes]:
     with app.test_request_context():
-        return pdf.diary_pdf(db.session.get(User, helper_id), month)
+        return print_diary.diary_pdf(db.session.get(User, helper_id), month)
 
 
 def test_diary_has_the_helper_households_notes_and_page_footer(app, diary_world):
@@ -159,10 +164,10 @@ def test_user_text_is_escaped_and_an_img_in_a_note_is_never_fetched(app, world):
         f.visit_row(world["h1"], world["hh1"], at(6), notes=evil, problems='<link rel="attachment" href="file:///etc/passwd">')
         db.session.commit()
     with app.test_request_context():
-        doc = pdf.diary_document(db.session.get(User, world["h1"]), MONTH)
+        doc = print_diary.diary_document(db.session.get(User, world["h1"]), MONTH)
         assert '&lt;img src=&#34;file:///etc/passwd&#34;&gt;' in doc.html or "&lt;img src=&quot;file:///etc/passwd" in doc.html
         assert '<img src="file:' not in doc.html and '<link rel="attachment"' not in doc.html
-        fetcher = pdf.AppURLFetcher(pdf.read_thumb)
+        fetcher = pdf_render.AppURLFetcher(print_docs.read_thumb)
         data = pdf_render.render_pdf(doc.html, fetcher)
     assert fetcher.refused == []  # nothing even asked
     text = text_of(data)
@@ -189,8 +194,8 @@ def test_user_text_is_escaped_and_an_img_in_a_note_is_never_fetched(app, world):
 ])
 def test_the_fetcher_refuses_everything_but_static_files_and_thumbnails(app, url):
     with app.app_context():
-        fetcher = pdf.AppURLFetcher(pdf.read_thumb)
-        with pytest.raises(pdf.FetchRefused):
+        fetcher = pdf_render.AppURLFetcher(print_docs.read_thumb)
+        with pytest.raises(pdf_render.FetchRefused):
             fetcher.fetch(url)
         assert fetcher.refused == [url]
 
@@ -199,10 +204,10 @@ def test_the_fetcher_serves_static_files_and_stored_thumbnails(app, world):
     with app.app_context():
         v = f.visit_row(world["h1"], world["hh1"], at(6))
         photo = f.photo_row(v, seed=1)
-        fetcher = pdf.AppURLFetcher(pdf.read_thumb)
-        css = fetcher.fetch(pdf.pdf_static("css/app.css"))
+        fetcher = pdf_render.AppURLFetcher(print_docs.read_thumb)
+        css = fetcher.fetch(print_docs.pdf_static("css/app.css"))
         assert css.read().startswith(b"/*") and css.content_type == "text/css"
-        thumb = fetcher.fetch(pdf.pdf_thumb(photo.thumb_key))
+        thumb = fetcher.fetch(print_docs.pdf_thumb(photo.thumb_key))
         assert thumb.read()[:3] == b"\xff\xd8\xff" and thumb.content_type == "image/jpeg"
         assert fetcher.refused == []
 
@@ -213,7 +218,7 @@ def test_raw_html_asking_for_local_files_renders_without_them(app, world):
             '<img src="https://example.com/x.png"><link rel="stylesheet" href="file:///etc/passwd">'
             '<link rel="attachment" href="file:///etc/passwd"></body></html>')
     with app.app_context():
-        fetcher = pdf.AppURLFetcher(pdf.read_thumb)
+        fetcher = pdf_render.AppURLFetcher(print_docs.read_thumb)
         data = pdf_render.render_pdf(html, fetcher)
     assert "file:///etc/passwd" in fetcher.refused and "https://example.com/x.png" in fetcher.refused
     assert images_of(data) == 0
@@ -244,8 +249,8 @@ def sheet_world(app, world):
 def test_attendance_sheet_grid_and_totals(app, sheet_world):
     with app.test_request_context():
         village = db.session.get(Village, sheet_world["v1"])
-        sheet = pdf.attendance_data(app_rules.attendance(), village, MONTH)
-        doc, data = pdf.attendance_pdf(app_rules.attendance(), village, MONTH)
+        sheet = print_sheet.attendance_data(app_rules.attendance(), village, MONTH)
+        doc, data = print_sheet.attendance_pdf(app_rules.attendance(), village, MONTH)
     rows = {r.person.username: r for r in sheet.rows}
     assert list(rows) == ["sec1", "team1"]  # the first secretary first
     sec, team = rows["sec1"].cells, rows["team1"].cells
@@ -349,7 +354,7 @@ def test_batch_job_runs_only_once_and_refuses_bad_input(app, diary_world):
     with app.test_request_context():
         job = db.session.get(PrintJob, job_id)
         key, done = job.result_key, job.finished_at
-        printjobs.run(job_id)  # a replayed task does nothing
+        printjobs.run(job_id, app_rules.printing())  # a replayed task does nothing
         db.session.refresh(job)
         assert job.result_key == key and job.finished_at == done and job.total == 1
         admin = db.session.get(User, diary_world["admin"])
@@ -372,7 +377,7 @@ def test_a_failing_job_is_marked_failed(app, diary_world, tmp_path):
         job_id = job.id
         db.session.commit()
         app.config["UPLOAD_DIR"] = str(not_a_dir)  # the result cannot be stored
-        printjobs.run(job_id)
+        printjobs.run(job_id, app_rules.printing())
         job = db.session.get(PrintJob, job_id)
         assert job.status == "failed" and job.error and job.result_key is None
 
@@ -395,7 +400,7 @@ def test_documents_render_in_separate_processes_that_are_replaced(app):
     import os
 
     app.config["PDF_TASKS_PER_CHILD"] = 1
-    with app.app_context(), printjobs._pool(1) as pool:
+    with app.app_context(), printjobs._pool(1, app_rules.printing().tasks_per_child) as pool:
         pids = [pool.submit(os.getpid).result() for _ in range(3)]
         html = pdf_render.WARM_UP_HTML
         data = pool.submit(pdf_render.render_in_worker, html, {}).result()
@@ -410,7 +415,7 @@ def test_stale_jobs_whose_worker_died_are_failed(app, world):
         fresh = PrintJob(kind="diaries", requested_by_id=world["admin"], status="running", total=3, params={"month": MONTH})
         db.session.add_all([old, fresh])
         db.session.commit()
-        assert printjobs.fail_stale() == 1
+        assert printjobs.fail_stale(app_rules.printing()) == 1
         db.session.commit()
         assert db.session.get(PrintJob, old.id).status == "failed" and "中断" in db.session.get(PrintJob, old.id).error
         assert db.session.get(PrintJob, fresh.id).status == "running"

@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import Photo
 from webapp.services import photos
 from webapp.services.errors import ValidationFailed
+from webapp.web import rules as app_rules
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -51,7 +52,7 @@ def test_the_hostile_png_is_refused_before_it_is_decoded(ctx):
     img = Image.open(io.BytesIO(data))
     assert photos.working_bytes(img) > 300 * photos.MB  # what processing it would take
     with pytest.raises(ValidationFailed) as err:
-        photos.process(data)
+        photos.process(data, app_rules.photos())
     assert err.value.field == "photo" and err.value.status == 422
     assert "6320×6320" in err.value.message and "100 MB" in err.value.message
 
@@ -62,7 +63,7 @@ def test_a_4000x3000_phone_jpeg_decodes_at_half_size_and_is_stored(ctx):
     photos.reduce_on_decode(img, 1600)
     assert img.size == (2000, 1500)  # libjpeg's 1/2 scale: still covers the 1600 px long edge
     assert photos.working_bytes(img) == 2000 * 1500 * 6
-    done = photos.process(data)
+    done = photos.process(data, app_rules.photos())
     assert (done.width, done.height) == (1600, 1200)
     assert Image.open(io.BytesIO(done.thumb)).size == (320, 240)
 
@@ -84,7 +85,7 @@ def test_a_4000x3000_rgba_png_fits_the_budget_and_is_flattened_on_white(ctx):
     img.paste((0, 0, 0, 0), (0, 0, 200, 200))  # a transparent corner
     data = encoded(img, "PNG")
     assert photos.working_bytes(Image.open(io.BytesIO(data))) <= 100 * photos.MB
-    done = photos.process(data)
+    done = photos.process(data, app_rules.photos())
     assert (done.width, done.height) == (1600, 1200)
     out = Image.open(io.BytesIO(done.image))
     assert out.mode == "RGB" and min(out.getpixel((10, 10))) > 240  # transparent became white-ish
@@ -92,21 +93,21 @@ def test_a_4000x3000_rgba_png_fits_the_budget_and_is_flattened_on_white(ctx):
 
 def test_a_4000x3000_heic_phone_photo_is_stored(ctx):
     data = encoded(phone_picture(), "HEIF", quality=60)
-    done = photos.process(data)
+    done = photos.process(data, app_rules.photos())
     assert (done.width, done.height) == (1600, 1200)
 
 
 def test_orientation_is_still_applied_after_shrinking(ctx):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise when shown
-    done = photos.process(encoded(phone_picture(), "JPEG", exif=exif))
+    done = photos.process(encoded(phone_picture(), "JPEG", exif=exif), app_rules.photos())
     assert (done.width, done.height) == (1200, 1600)
 
 
 def test_a_smaller_budget_is_obeyed(ctx, app):
     app.config["PHOTO_MEMORY_BUDGET_MB"] = 10
     with pytest.raises(ValidationFailed) as err:
-        photos.process(encoded(phone_picture((2000, 1500)), "PNG"))
+        photos.process(encoded(phone_picture((2000, 1500)), "PNG"), app_rules.photos())
     assert err.value.field == "photo" and "上限 10 MB" in err.value.message
 
 

@@ -9,6 +9,7 @@ from webapp.models import AuditLog, Household, User, Visit
 from webapp.services import reviews
 from webapp.services.calendar import now_utc
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from webapp.web import rules as app_rules
 
 
 def visit(helper: User, hh: Household, flags=(), days_ago: float = 0) -> Visit:
@@ -72,7 +73,7 @@ def test_helpers_work_this_month(w):
     visit(w["h3"], w["hh4"])  # another village
     old = visit(w["h1"], w["hh2"], days_ago=40)
     old.review_status = "fixed"
-    work = reviews.helpers_work(sec1, w["v1"])
+    work = reviews.helpers_work(sec1, w["v1"], app_rules.visits().recent_shown)
     assert {x.id for x in work.recent} == {fresh.id, flagged.id}
     assert [x.id for x in work.flagged] == [flagged.id]
     assert [x.id for x in work.to_recheck] == [old.id]

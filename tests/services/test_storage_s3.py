@@ -15,8 +15,9 @@ from tests.test_backup import _new_database
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Checkin, Photo, PrintJob
-from webapp.services import printjobs, storage
+from webapp.services import storage
 from webapp.services.backup import row_counts
+from webapp.services.printing import jobs as printjobs
 
 HEX = "ab" * 16
 

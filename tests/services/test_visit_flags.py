@@ -7,6 +7,7 @@ from webapp.extensions import db
 from webapp.models import User, Visit
 from webapp.schemas.visits import VisitIn
 from webapp.services import visits
+from webapp.web import rules as app_rules
 
 NOW = datetime(2026, 5, 9, 4, 0, tzinfo=timezone.utc)  # a Saturday, 12:00 in China
 
@@ -14,7 +15,7 @@ NOW = datetime(2026, 5, 9, 4, 0, tzinfo=timezone.utc)  # a Saturday, 12:00 in Ch
 def rec(user, hh, at, lat=30.301, lng=109.501, acc=10.0):
     data = VisitIn().load(visit_body(hh, client_uuid=str(uuid.uuid4()), checked_in_at=at.isoformat(),
                                      latitude=lat, longitude=lng, accuracy_m=acc))
-    return visits.record(user, data, now=NOW).visit
+    return visits.record(user, data, app_rules.visits(), now=NOW).visit
 
 
 def test_a_late_arrival_between_two_visits_flags_its_neighbours(ctx, world):
@@ -63,7 +64,8 @@ def test_other_helpers_visits_do_not_count_for_travel(ctx, world):
 def test_badges_list_flags_then_the_offline_mark(ctx, world):
     h1 = db.session.get(User, world["h1"])
     v = rec(h1, world["hh1"], NOW - timedelta(days=4), lat=30.4, acc=500)
-    assert [code for code, _, _ in visits.badges(v)] == ["outside_geofence", "poor_accuracy", "late_entry", "offline"]
+    badges = visits.badges(v, app_rules.visits())
+    assert [code for code, _, _ in badges] == ["outside_geofence", "poor_accuracy", "late_entry", "offline"]
     assert visits.flag_labels(v) == ["超出范围", "定位不准", "补录超时"]
     assert db.session.get(Visit, v.id).flags == ["outside_geofence", "poor_accuracy", "late_entry"]
 

@@ -5,9 +5,9 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import ROLE_LABELS, TOWNSHIP_ROLES
 from ..security import requires
-from ..services import access, auth, households, lookups, pairing_changes, pairings, permissions, users, villages
+from ..services import access, auth, households, lookups, pairing_changes, permissions, users, villages
 from ..services.errors import ValidationFailed
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt, done
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -95,7 +95,7 @@ def pairing_list():
     rows = households.listing(current_user, village_id=village_id)
     return render_template("admin/pairings.html", rows=rows, helpers=lookups.active_helpers(current_user),
                            villages=lookups.villages(current_user), village_id=village_id,
-                           limit=pairings.limit(), county=current_user.unit.parent_id is not None,
+                           limit=rules.pairings().household_limit, county=current_user.unit.parent_id is not None,
                            changes=db.session.scalars(pairing_changes.for_unit(current_user.unit_id).limit(20)).all())
 
 
@@ -103,7 +103,7 @@ def _pair_or_end(hh, reason: str) -> None:
     """At once, or proposed to the county when the township has one (services/pairing_changes.py)."""
     helper_id = params.id_arg("helper_id", request.form)
     helper = access.person(current_user, helper_id) if helper_id is not None else None
-    pairing_changes.request(hh, helper, current_user, reason)
+    pairing_changes.request(hh, helper, current_user, reason, rules.pairings())
 
 
 @bp.post("/households/<int:household_id>/pairing")

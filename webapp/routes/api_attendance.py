@@ -48,7 +48,7 @@ def checkin_photo(client_uuid):
     upload = request.files.get("photo")
     if upload is None:
         raise ValidationFailed("请选择照片文件（表单字段 photo）。", field="photo")
-    checkin, created = attendance.attach_photo(current_user, str(client_uuid), upload.read())
+    checkin, created = attendance.attach_photo(current_user, str(client_uuid), upload.read(), rules.photos())
     if created:
         try:
             db.session.commit()

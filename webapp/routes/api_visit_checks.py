@@ -2,7 +2,7 @@
 household's signature afterwards."""
 from dataclasses import asdict
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..extensions import db
@@ -10,6 +10,7 @@ from ..jsonapi import json_body, login_required
 from ..schemas import signatures as sig_schemas
 from ..schemas import visits as visit_schemas
 from ..services import signatures, visit_preview
+from ..web import rules
 from ..web.stored_files import commit_upload, send_image
 
 bp = Blueprint("api_visit_checks", __name__, url_prefix="/api/v1")
@@ -31,7 +32,7 @@ def preview_visit():
     Reads only; for the caller's paired households (404 otherwise)."""
     data = visit_schemas.load(visit_schemas.VisitIn(only=PREVIEW_FIELDS), json_body())
     result = visit_preview.preview(current_user, data["household_id"], data["checked_in_at"], data["latitude"],
-                                   data["longitude"], data["accuracy_m"])
+                                   data["longitude"], data["accuracy_m"], rules.visits())
     db.session.rollback()  # nothing to keep
     resp = jsonify(asdict(result))
     resp.headers["Cache-Control"] = "no-store"
@@ -49,9 +50,10 @@ def add_signature(client_uuid):
         raw = {k: v for k, v in request.form.items() if k != "csrf_token"}
         upload = request.files.get("image")
     fields = visit_schemas.load(sig_schemas.SignatureIn(), raw)
-    data = upload.read(int(current_app.config["PHOTO_MAX_BYTES"]) + 1) if upload is not None else None
+    photo_rules = rules.photos()
+    data = upload.read(photo_rules.max_bytes + 1) if upload is not None else None
     result = signatures.add(current_user, str(client_uuid), str(fields["client_uuid"]), fields["status"],
-                            fields["note"], data or None)
+                            fields["note"], data or None, photo_rules)
     sig = result.signature
     body = {"client_uuid": sig.client_uuid, "visit_client_uuid": str(client_uuid), "status": sig.status,
             "label": sig.label, "note": sig.note, "width": sig.width, "height": sig.height}

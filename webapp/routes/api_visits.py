@@ -8,6 +8,7 @@ from ..jsonapi import json_body, login_required
 from ..schemas import visits as visit_schemas
 from ..services import access, amendments, lookups, permissions, photos, visits
 from ..services.errors import ValidationFailed
+from ..web import rules
 from ..web.stored_files import commit_upload, send_image
 
 bp = Blueprint("api_visits", __name__, url_prefix="/api/v1")
@@ -37,8 +38,9 @@ def my_households():
 @login_required
 def create_visit():
     data = visit_schemas.load(visit_schemas.VisitIn(), json_body())
-    result = visits.record(current_user, data)
-    body = visit_schemas.visit_json(result.visit, result.household_location_set, viewer=current_user)  # before commit expires it
+    result = visits.record(current_user, data, rules.visits())
+    body = visit_schemas.visit_json(result.visit, result.household_location_set, viewer=current_user,
+                                    rules=rules.visits())  # before commit expires it
     db.session.commit()
     return jsonify(body), 201 if result.created else 200
 
@@ -47,7 +49,8 @@ def create_visit():
 @login_required
 def get_visit(client_uuid):
     """One of the caller's visible visits by its client_uuid (the outbox can ask what arrived)."""
-    return jsonify(visit_schemas.visit_json(lookups.visit_by_uuid(current_user, str(client_uuid)), viewer=current_user))
+    return jsonify(visit_schemas.visit_json(lookups.visit_by_uuid(current_user, str(client_uuid)), viewer=current_user,
+                                            rules=rules.visits()))
 
 
 @bp.post("/visits/<uuid:client_uuid>/amendments")
@@ -56,7 +59,7 @@ def amend_visit(client_uuid):
     """Correct a returned visit: new notes and/or a reply to the comment. 201, replay 200."""
     data = visit_schemas.load(visit_schemas.AmendmentIn(), json_body())
     result = amendments.amend(current_user, str(client_uuid), data)
-    body = visit_schemas.visit_json(result.visit, viewer=current_user)
+    body = visit_schemas.visit_json(result.visit, viewer=current_user, rules=rules.visits())
     db.session.commit()
     return jsonify(body), 201 if result.created else 200
 
@@ -70,7 +73,8 @@ def add_photo(client_uuid):
     if upload is None:
         raise ValidationFailed("请选择照片文件（表单字段 photo）。", field="photo")
     data = upload.read(int(current_app.config["PHOTO_MAX_BYTES"]) + 1)
-    result = photos.add(current_user, str(client_uuid), str(fields["client_uuid"]), data, fields["captured_at"])
+    result = photos.add(current_user, str(client_uuid), str(fields["client_uuid"]), data, fields["captured_at"],
+                        rules.visits())
     return commit_upload(visit_schemas.photo_json(result.photo), result.created, lambda: photos.discard(result.photo))
 
 

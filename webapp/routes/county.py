@@ -33,7 +33,8 @@ def index():
 def decide(change_id: int):
     item = pairing_changes.change(current_user, change_id)
     decision = params.choice_arg("decision", ("approve", "reject"), "请选择同意或不同意。", source=request.form)
-    _, err = attempt(pairing_changes.decide, item, current_user, decision == "approve", request.form.get("note", ""))
+    _, err = attempt(pairing_changes.decide, item, current_user, decision == "approve", request.form.get("note", ""),
+                     rules.pairings())
     return done(err, url_for("county.index"))
 
 

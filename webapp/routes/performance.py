@@ -19,7 +19,7 @@ from ..web.writes import attempt, done
 bp = Blueprint("performance", __name__, url_prefix="/performance")
 bp.add_app_template_global(spot_effects.satisfaction_by_village, "satisfaction_by_village")
 bp.add_app_template_global(policy_problems.for_viewer, "policy_problems_for")
-bp.add_app_template_global(sources.helper_rules, "score_sources")
+bp.add_app_template_global(lambda: sources.helper_rules(rules.current()), "score_sources")
 
 def _rating() -> str | None:
     return params.choice_arg("rating", performance.RATINGS, "等级应为 优秀、合格 或 不合格。", source=request.args)

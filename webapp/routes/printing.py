@@ -17,9 +17,12 @@ from .. import htmx, tasks
 from ..extensions import db
 from ..models import Village
 from ..security import requires
-from ..services import access, county, lookups, pdf, pdf_pool, permissions, printjobs
+from ..services import access, county, lookups, permissions
 from ..services.calendar import local_today, month_key
 from ..services.errors import ValidationFailed
+from ..services.printing import diary as diaries
+from ..services.printing import documents, sheet
+from ..services.printing import jobs as printjobs
 from ..web import params, rules
 from ..web.writes import attempt
 
@@ -35,15 +38,11 @@ def content_disposition(name: str, ascii_name: str, inline: bool = False) -> str
     return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _pdf_response(doc: pdf.Document, data: bytes) -> Response:
+def _pdf_response(doc: documents.Document, data: bytes) -> Response:
     resp = Response(data, mimetype=PDF_MIME)
     resp.headers["Content-Disposition"] = content_disposition(doc.filename, doc.ascii_filename)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
-
-
-def _limits() -> pdf_pool.Limits:
-    return pdf_pool.limits_from(current_app.config, current_app.instance_path)
 
 
 @bp.after_request
@@ -60,8 +59,8 @@ def diary(user_id: int, month: str):
     viewer = _reader()
     helper = access.diary_helper(viewer, user_id)
     month = params.month_in_path(month)
-    return _pdf_response(*pdf.bounded(current_user.id, _limits(),
-                                      lambda: pdf.diary_document(helper, month, viewer=viewer)))
+    return _pdf_response(*documents.bounded(current_user.id, rules.printing().limits,
+                                            lambda: diaries.diary_document(helper, month, viewer=viewer)))
 
 
 def _reader():
@@ -75,7 +74,8 @@ def attendance(village_id: int, month: str):
     village = access.attendance_village(current_user, village_id)
     month = params.month_in_path(month)
     att = rules.attendance()
-    return _pdf_response(*pdf.bounded(current_user.id, _limits(), lambda: pdf.attendance_document(att, village, month)))
+    return _pdf_response(*documents.bounded(current_user.id, rules.printing().limits,
+                                            lambda: sheet.attendance_document(att, village, month)))
 
 
 def _sheet_villages() -> list[Village]:
@@ -148,7 +148,7 @@ def download(job_id: int):
     fmt = job.params.get("format", "pdf")
     db.session.commit()  # end the read; the update below starts its own write
     if request.method == "POST":
-        printjobs.mark_downloaded(job_id)
+        printjobs.mark_downloaded(job_id, rules.printing())
         db.session.commit()
     resp = send_file(f, mimetype=MIMES.get(fmt, "application/octet-stream"), conditional=False)
     resp.headers["Content-Disposition"] = content_disposition(name, ascii_name)

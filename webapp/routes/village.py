@@ -77,7 +77,7 @@ def member_calendar(user_id: int):
 def helpers_work():
     """Helpers' work in the village this month: households not yet visited, recent and flagged visits."""
     village = access.attendance_village(current_user, _village_arg())
-    work = reviews.helpers_work(current_user, village)
+    work = reviews.helpers_work(current_user, village, rules.visits().recent_shown)
     return render_template("village/helpers.html", work=work)
 
 

@@ -12,7 +12,7 @@ from ..schemas import visits as visit_schemas
 from ..services import access, measures, permissions, subsidies, verification, visit_flags, visits
 from ..services.calendar import local_today, month_key
 from ..services.errors import ValidationFailed
-from ..web import params
+from ..web import params, rules
 from ..web.writes import attempt
 
 bp = Blueprint("visits", __name__)
@@ -23,9 +23,13 @@ def _template_globals(state):
     # globals (not context) so imported macros see them too: every template (the household page,
     # the secretary's review, the printed diary) shows a visit's marks the same way
     state.app.jinja_env.globals.update(
-        visit_badges=visits.badges, checklist_items=visits.CHECKLIST, subsidy_label=subsidies.label,
+        visit_badges=_badges, checklist_items=visits.CHECKLIST, subsidy_label=subsidies.label,
         visit_flag_details=_flag_details, visit_verification=verification.summary,
         visit_flag_texts=visit_flags.details)
+
+
+def _badges(visit) -> list[tuple[str, str, str]]:
+    return visits.badges(visit, rules.visits())
 
 
 def _flag_details(visit) -> list[dict]:
@@ -54,10 +58,10 @@ def household_context(hh: Household) -> dict:
 @login_required
 def new(household_id: int):
     hh = access.visitable_household(current_user, household_id)
-    cfg = current_app.config
+    cfg, visit_rules = current_app.config, rules.visits()
     return render_template(
         "visits/new.html", hh=hh, planned=measures.planned(hh.id), students=visits.students(hh),
-        answers=subsidies.ANSWERS, geofence_m=visits.geofence_m(hh), accuracy_flag_m=cfg["GPS_ACCURACY_FLAG_M"],
+        answers=subsidies.ANSWERS, geofence_m=visits.geofence_m(hh, visit_rules), accuracy_flag_m=cfg["GPS_ACCURACY_FLAG_M"],
         max_photos=cfg["MAX_PHOTOS_PER_VISIT"], long_edge=cfg["PHOTO_LONG_EDGE"], max_bytes=cfg["PHOTO_MAX_BYTES"],
     )
 

@@ -4,8 +4,10 @@ from datetime import timezone
 from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from ..services import access, amendments, subsidies, verification, visit_flags
-from ..services.visits import CHECKLIST_CODES, flag_labels, is_offline
+from ..services import access, amendments, verification, visit_flags
+from ..services.rules import VisitRules
+from ..services.visits import flag_labels, is_offline
+from ..vocab import CHECKLIST_CODES, SUBSIDY_ANSWERS
 from . import validators
 from .signatures import signature_json
 
@@ -41,7 +43,7 @@ class SubsidyIn(_Strict):
     item = fields.String(required=True, validate=[validate.Length(max=100, error="不能超过 100 字。"), validators.plain_text],
                          error_messages={**REQUIRED_MSG, "invalid": "应为文字。"})
     answer = fields.String(required=True,
-                           validate=validate.OneOf(subsidies.ANSWERS, error=f"应为 {'、'.join(subsidies.ANSWERS)} 之一。"),
+                           validate=validate.OneOf(SUBSIDY_ANSWERS, error=f"应为 {'、'.join(SUBSIDY_ANSWERS)} 之一。"),
                            error_messages=REQUIRED_MSG)
 
 
@@ -152,8 +154,9 @@ def amendment_json(a) -> dict:
             "notes_after": a.notes_after, "reply": a.reply, "review_comment": a.review_comment}
 
 
-def visit_json(visit, household_location_set: bool = False, viewer=None) -> dict:
-    """The visit as the API shows it; `viewer` decides which other visits the flag evidence links."""
+def visit_json(visit, household_location_set: bool = False, viewer=None, *, rules: VisitRules) -> dict:
+    """The visit as the API shows it; `viewer` decides which other visits the flag evidence links,
+    `rules` when a visit counts as sent later (离线补传)."""
     return {
         "id": visit.id,
         "client_uuid": visit.client_uuid,
@@ -171,7 +174,7 @@ def visit_json(visit, household_location_set: bool = False, viewer=None) -> dict
         "flag_details": flag_details_for(visit, viewer),
         "verification": verification.summary(visit),
         "counts": verification.counts(visit),
-        "offline": is_offline(visit),
+        "offline": is_offline(visit, rules),
         "notes": visit.notes,
         "problems": visit.problems,
         "next_steps": visit.next_steps,

@@ -5,9 +5,8 @@ from datetime import date, timedelta
 from ..extensions import db
 from ..models import EDUCATION_STAGES, Household, Member, Pairing, Role, Unit, User, Village
 from ..schemas.validators import id_check_char
-from .attendance.rules import AttendanceRules
 from .calendar import local_today
-from .performance.rules import ScoringRules
+from .rules import Rules
 
 PASSWORD = "bangfu2026"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田向覃谭"
@@ -43,8 +42,8 @@ def logins() -> list[tuple[str, str]]:
     return rows
 
 
-def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random | None = None) -> None:
-    """Create the demo township (check-ins and spot checks under the given rules)."""
+def seed(rules: Rules, rng: random.Random | None = None) -> None:
+    """Create the demo township (visits, photos and flags under the given rules)."""
     rng = rng or random.Random(2026)
     today = local_today()
     unit = Unit(name="清江乡人民政府", kind="township", require_signature=True)
@@ -99,16 +98,16 @@ def seed(scoring: ScoringRules, attendance: AttendanceRules, rng: random.Random 
     db.session.flush()
     from . import demo_visits  # two months of visits with photos, measures, a few flagged
 
-    demo_visits.seed(rng)
+    demo_visits.seed(rules.visits, rng)
     from . import demo_attendance  # two months of team check-ins and leave, one member behind
 
-    demo_attendance.seed(rng, attendance)
+    demo_attendance.seed(rng, rules.attendance)
     from . import demo_assessment  # policy problems, a spot check that counts, a fake visit
 
-    demo_assessment.seed(rng, scoring)
+    demo_assessment.seed(rng, rules.scoring, rules.visits)
     from . import demo_signatures  # the households' signatures, reasons, a few 未签字
 
-    demo_signatures.seed()
+    demo_signatures.seed(rules.photos)
     from . import demo_county  # the county above the township, pairing changes waiting for it
 
     demo_county.seed(rng, _user)

@@ -19,16 +19,17 @@ from . import performance, policy_problems, sanctions
 from .assessment import spot_effects
 from .calendar import local_today, month_key
 from .errors import ValidationFailed
+from .rules import VisitRules
 
 
-def seed(rng: random.Random, scoring: performance.ScoringRules) -> dict[str, int]:
+def seed(rng: random.Random, scoring: performance.ScoringRules, rules: VisitRules) -> dict[str, int]:
     visits = db.session.scalars(select(Visit).order_by(Visit.checked_in_at, Visit.id)).all()
     answers: dict[int, list[SubsidyAnswer]] = {}
     for a in db.session.scalars(select(SubsidyAnswer)):
         answers.setdefault(a.visit_id, []).append(a)
     problems = 0
     for v in visits:
-        problems += len(policy_problems.open_from_visit(v, answers.get(v.id, []), v.checklist or {}))
+        problems += len(policy_problems.open_from_visit(v, answers.get(v.id, []), v.checklist or {}, rules))
 
     admin = db.session.scalar(select(User).where(User.role == Role.OFFICE_ADMIN).order_by(User.id))
     last_month = month_key(local_today().replace(day=1) - timedelta(days=1))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import SignatureStatus, Visit, VisitSignature
 from . import photos, signatures, storage
+from .rules import PhotoRules
 
 REASONS = {"outside_geofence": "户主在外务工，在田间地头走访", "poor_accuracy": "山里信号差，定位一直不准"}
 
@@ -28,11 +29,11 @@ def _scribble(rng: random.Random) -> bytes:
     return buf.getvalue()
 
 
-def _store(visit: Visit, status: str, note: str, data: bytes | None) -> VisitSignature:
+def _store(visit: Visit, status: str, note: str, data: bytes | None, rules: PhotoRules) -> VisitSignature:
     sig = VisitSignature(client_uuid=str(uuid.uuid4()), visit_id=visit.id, status=status, note=note,
                          content_hash=signatures._digest(status, note, data), received_at=visit.received_at)
     if data:
-        done = photos.process(data)
+        done = photos.process(data, rules)
         sig.storage_key, sig.thumb_key = photos.new_keys()
         sig.sha256, sig.width, sig.height = done.sha256, done.width, done.height
         storage.get().put(sig.storage_key, done.image)
@@ -41,7 +42,7 @@ def _store(visit: Visit, status: str, note: str, data: bytes | None) -> VisitSig
     return sig
 
 
-def seed(rng: random.Random | None = None) -> dict[str, int]:
+def seed(rules: PhotoRules, rng: random.Random | None = None) -> dict[str, int]:
     rng = rng or random.Random(13)
     counts = {"signed": 0, "not_home": 0, "thumbprint": 0, "unsigned": 0, "reasons": 0}
     for v in db.session.scalars(select(Visit).order_by(Visit.checked_in_at, Visit.id)):
@@ -51,13 +52,13 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
                 counts["reasons"] += 1
         roll = rng.random()
         if roll < 0.84:
-            _store(v, SignatureStatus.SIGNED, "", _scribble(rng))
+            _store(v, SignatureStatus.SIGNED, "", _scribble(rng), rules)
             counts["signed"] += 1
         elif roll < 0.91:
-            _store(v, SignatureStatus.NOT_HOME, rng.choice(("户主外出务工，与其妻子交谈", "户主住院，与其子女交谈")), None)
+            _store(v, SignatureStatus.NOT_HOME, rng.choice(("户主外出务工，与其妻子交谈", "户主住院，与其子女交谈")), None, rules)
             counts["not_home"] += 1
         elif roll < 0.94:
-            _store(v, SignatureStatus.THUMBPRINT, "户主不会写字，按手印", _scribble(rng))
+            _store(v, SignatureStatus.THUMBPRINT, "户主不会写字，按手印", _scribble(rng), rules)
             counts["thumbprint"] += 1
         else:
             counts["unsigned"] += 1  # shows 未签字

@@ -29,6 +29,7 @@ from ..models import (
 )
 from . import demo_pictures, geo, phash, photo_index, photos, storage, subsidies, visit_flags, visits
 from .calendar import local_today, tz
+from .rules import VisitRules
 
 NOTES = (
     "入户了解家庭收支情况，宣讲产业奖补政策。",
@@ -57,11 +58,11 @@ def _picture(rng: random.Random, label: str) -> bytes:
     return demo_pictures.jpeg(rng.randrange(1 << 30), (400, 300), quality=80, label=label)
 
 
-def _store_photo(visit: Visit, data: bytes, captured: datetime) -> Photo:
-    done = photos.process(data)
+def _store_photo(visit: Visit, data: bytes, captured: datetime, rules: VisitRules) -> Photo:
+    done = photos.process(data, rules.photo)
     hashes = phash.from_bytes(done.thumb)
     unit_id = visit.helper.unit_id
-    matches = photos.similar(unit_id, visit.id, done.sha256, hashes)
+    matches = photos.similar(unit_id, visit.id, done.sha256, hashes, rules.duplicate_max_bits)
     image_key, thumb_key = photos.new_keys()
     store = storage.get(fsync=False)
     store.put(image_key, done.image)
@@ -72,7 +73,7 @@ def _store_photo(visit: Visit, data: bytes, captured: datetime) -> Photo:
     db.session.add(photo)
     db.session.flush()
     db.session.execute(insert(PhotoHashBand), photo_index.all_rows(unit_id, photo.id, hashes))
-    photos.flag_photo(photo, matches)
+    photos.flag_photo(photo, matches, rules)
     return photo
 
 
@@ -91,7 +92,7 @@ def _day_in(rng: random.Random, first: date, last: date) -> date:
     return rng.choices(days, weights)[0]
 
 
-def seed(rng: random.Random | None = None) -> dict[str, int]:
+def seed(rules: VisitRules, rng: random.Random | None = None) -> dict[str, int]:
     """Visits for every helper's households over last month and this month (up to today)."""
     rng = rng or random.Random(2026)
     today = local_today()
@@ -144,7 +145,7 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
                 )
                 if hh.has_location:
                     v.distance_m = geo.haversine_m(lat, lng, hh.latitude, hh.longitude)
-                    v.within_geofence = v.distance_m <= visits.geofence_m(hh)
+                    v.within_geofence = v.distance_m <= visits.geofence_m(hh, rules)
                 db.session.add(v)
                 db.session.flush()
                 open_measures = [m for m in plan.get(hh.id, []) if m.status == MeasureStatus.PLANNED]
@@ -158,7 +159,7 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
                 for k in range(rng.choices((1, 2), (3, 1))[0]):
                     data = _picture(rng, f"household {hh.id}  {day:%Y-%m-%d}  #{k + 1}")
                     pictures.setdefault(v.id, data)
-                    _store_photo(v, data, at + timedelta(minutes=k + 1))
+                    _store_photo(v, data, at + timedelta(minutes=k + 1), rules)
                     n_photos += 1
                 made.append(v)
     db.session.flush()
@@ -178,7 +179,7 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
         by_helper[helpers[1]][0].accuracy_m = 350.0  # a weak GPS fix
         reused = by_helper[helpers[2]]  # the same photo on two visits
         if len(reused) >= 2:
-            _store_photo(reused[-1], pictures[reused[0].id], reused[-1].checked_in_at)
+            _store_photo(reused[-1], pictures[reused[0].id], reused[-1].checked_in_at, rules)
         late = by_helper[helpers[3]][-1]  # entered four days after the check-in
         late.received_at = min(late.checked_in_at + timedelta(days=4), now)
         jump = by_helper[helpers[4]]  # two places 4 km apart one minute apart
@@ -191,7 +192,7 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
                 p.captured_at = b.checked_in_at
             if b.household.has_location:
                 b.distance_m = geo.haversine_m(b.latitude, b.longitude, b.household.latitude, b.household.longitude)
-                b.within_geofence = b.distance_m <= visits.geofence_m(b.household)
+                b.within_geofence = b.distance_m <= visits.geofence_m(b.household, rules)
     db.session.flush()
     for v in made:
         v.content_hash = visits.content_hash({
@@ -201,16 +202,16 @@ def seed(rng: random.Random | None = None) -> dict[str, int]:
         })
     db.session.flush()
     if len(helpers) >= 9:
-        _settled_examples(rng, [by_helper[h] for h in helpers[5:]], now)
+        _settled_examples(rng, [by_helper[h] for h in helpers[5:]], now, rules)
     for v in made:
-        visit_flags.store(v, visit_flags.compute(v))
+        visit_flags.store(v, visit_flags.compute(v, rules))
     db.session.flush()
     if len(helpers) >= 9:
-        _review_examples([by_helper[h] for h in helpers[7:9]], now)
+        _review_examples([by_helper[h] for h in helpers[7:9]], now, rules)
     return {"visits": len(made), "photos": n_photos, "flagged": sum(1 for v in made if v.flags)}
 
 
-def _settled_examples(rng: random.Random, groups: list[list[Visit]], now: datetime) -> None:
+def _settled_examples(rng: random.Random, groups: list[list[Visit]], now: datetime, rules: VisitRules) -> None:
     """同地多户 and 照片时间不符, one each."""
     photo_visits = groups[1]
     # three of a helper's households logged from the first one's doorstep within ten minutes
@@ -231,7 +232,7 @@ def _settled_examples(rng: random.Random, groups: list[list[Visit]], now: dateti
             v.received_at = v.checked_in_at + timedelta(minutes=2)
             v.latitude, v.longitude = _offset(base.latitude, base.longitude, rng.uniform(5, 30), rng)
             v.distance_m = geo.haversine_m(v.latitude, v.longitude, v.household.latitude, v.household.longitude)
-            v.within_geofence = v.distance_m <= visits.geofence_m(v.household)
+            v.within_geofence = v.distance_m <= visits.geofence_m(v.household, rules)
             for p in v.photos:
                 p.captured_at = v.checked_in_at
     # a photo taken a week before the check-in
@@ -239,7 +240,7 @@ def _settled_examples(rng: random.Random, groups: list[list[Visit]], now: dateti
         photo_visits[0].photos[0].captured_at = photo_visits[0].checked_in_at - timedelta(days=7, hours=3)
 
 
-def _review_examples(groups: list[list[Visit]], now: datetime) -> None:
+def _review_examples(groups: list[list[Visit]], now: datetime, rules: VisitRules) -> None:
     """A flagged visit accepted (已核实) and one returned and corrected by its helper."""
     from ..models import VisitAmendment
 
@@ -250,7 +251,7 @@ def _review_examples(groups: list[list[Visit]], now: datetime) -> None:
             continue
         if how == "verified":
             v.accuracy_m = 260.0  # a weak fix in the valley, explained and accepted
-            visit_flags.store(v, visit_flags.compute(v))
+            visit_flags.store(v, visit_flags.compute(v, rules))
             v.verified_at, v.verified_by_id = min(v.received_at + timedelta(days=1), now), sec.id
             v.verify_note = "已电话联系户主，确认当天入户；山谷里信号差。"
             v.review_status, v.reviewed_by_id, v.reviewed_at = ReviewStatus.REVIEWED, sec.id, v.verified_at

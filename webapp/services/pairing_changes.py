@@ -14,6 +14,7 @@ from ..models import Household, Pairing, PairingChange, PairingChangeStatus, Uni
 from . import audit, pairings, permissions
 from .county import needs_approval
 from .errors import Forbidden, NotFound, ValidationFailed
+from .rules import PairingRules
 
 
 def pending_for(household_id: int) -> PairingChange | None:
@@ -26,7 +27,8 @@ def _pending_to(helper_id: int) -> int:
         PairingChange.to_helper_id == helper_id, PairingChange.status == PairingChangeStatus.PENDING)) or 0
 
 
-def request(household: Household, helper: User | None, by: User, reason: str) -> PairingChange | Pairing | None:
+def request(household: Household, helper: User | None, by: User, reason: str,
+            rules: PairingRules) -> PairingChange | Pairing | None:
     """The office's pairing form: a proposal to the county when one is needed, else the change itself."""
     reason = (reason or "").strip()
     if not reason:
@@ -37,13 +39,13 @@ def request(household: Household, helper: User | None, by: User, reason: str) ->
     if current is None or not needs_approval(household.village.unit):
         if helper is None:
             return pairings.end(household, by, reason)
-        return pairings.assign(household, helper, by, reason)
+        return pairings.assign(household, helper, by, reason, rules)
     if helper is not None and current.helper_id == helper.id:
         raise ValidationFailed(f"这户现由 {helper.display_name} 帮扶，无需调整。", field="helper")
     if pending_for(household.id) is not None:
         raise ValidationFailed("这户已有一项待县里审批的结对调整，请等县里审批后再提。", field="helper")
-    if helper is not None and pairings.load(helper.id) + _pending_to(helper.id) >= pairings.limit():
-        raise ValidationFailed(f"{helper.display_name} 已帮扶（含待审批）{pairings.limit()} 户，达到上限。", field="helper")
+    if helper is not None and pairings.load(helper.id) + _pending_to(helper.id) >= rules.household_limit:
+        raise ValidationFailed(f"{helper.display_name} 已帮扶（含待审批）{rules.household_limit} 户，达到上限。", field="helper")
     change = PairingChange(unit_id=household.village.unit_id, household_id=household.id, from_helper_id=current.helper_id,
                            to_helper_id=helper.id if helper else None, reason=reason, proposed_by_id=by.id)
     db.session.add(change)
@@ -74,7 +76,7 @@ def change(user: User, change_id: int) -> PairingChange:
     return found
 
 
-def decide(item: PairingChange, by: User, approve: bool, note: str) -> PairingChange:
+def decide(item: PairingChange, by: User, approve: bool, note: str, rules: PairingRules) -> PairingChange:
     """The county approves (the change takes effect now) or refuses with its reason."""
     if not permissions.administers_county(by):
         raise Forbidden("只有县扶贫攻坚指挥部可以审批结对调整。")
@@ -91,7 +93,7 @@ def decide(item: PairingChange, by: User, approve: bool, note: str) -> PairingCh
         if item.to_helper is None:
             pairings.end(item.household, by, reason)
         else:
-            pairings.assign(item.household, item.to_helper, by, reason)
+            pairings.assign(item.household, item.to_helper, by, reason, rules)
     item.status = PairingChangeStatus.APPROVED if approve else PairingChangeStatus.REJECTED
     item.decided_by_id, item.decided_at, item.decision_note = by.id, datetime.now(timezone.utc), note or None
     audit.record(by, "pairing.approve" if approve else "pairing.reject", "pairing_change", item.id,

@@ -1,7 +1,6 @@
 """Pairing helpers with households. A change ends the old pairing and starts a new one."""
 from datetime import date, datetime, timezone
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -9,6 +8,7 @@ from ..models import Household, Pairing, User
 from . import audit, permissions
 from .calendar import local_today
 from .errors import ValidationFailed
+from .rules import PairingRules
 
 
 def current(household_id: int) -> Pairing | None:
@@ -22,10 +22,6 @@ def load(helper_id: int) -> int:
     return db.session.scalar(
         select(func.count()).select_from(Pairing).where(Pairing.helper_id == helper_id, Pairing.end_date.is_(None))
     ) or 0
-
-
-def limit() -> int:
-    return int(current_app.config["HOUSEHOLD_LIMIT"])
 
 
 def check_helper(helper: User | None) -> User:
@@ -46,8 +42,10 @@ def end(household: Household, by: User | None, reason: str, on: date | None = No
     return pairing
 
 
-def assign(household: Household, helper: User, by: User | None, reason: str, on: date | None = None) -> Pairing:
-    """Pair the household with the helper (ending any other current pairing)."""
+def assign(household: Household, helper: User, by: User | None, reason: str, rules: PairingRules,
+           on: date | None = None) -> Pairing:
+    """Pair the household with the helper (ending any other current pairing); a helper holds at most
+    rules.household_limit households."""
     check_helper(helper)
     reason = (reason or "").strip()
     if not reason:
@@ -55,9 +53,9 @@ def assign(household: Household, helper: User, by: User | None, reason: str, on:
     existing = current(household.id)
     if existing is not None and existing.helper_id == helper.id:
         return existing
-    if load(helper.id) >= limit():
+    if load(helper.id) >= rules.household_limit:
         raise ValidationFailed(
-            f"{helper.display_name} 已帮扶 {limit()} 户，达到上限，不能再结对。", field="helper"
+            f"{helper.display_name} 已帮扶 {rules.household_limit} 户，达到上限，不能再结对。", field="helper"
         )
     start = on or local_today()
     if existing is not None:

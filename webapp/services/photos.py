@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pillow_heif
-from flask import current_app
 from PIL import ExifTags, Image, UnidentifiedImageError
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +32,7 @@ from ..models import Photo, PhotoHashBand, User, Visit
 from . import access, phash, photo_index, storage, visit_flags
 from .calendar import tz
 from .errors import Conflict, DomainError, ValidationFailed
+from .rules import PhotoRules, VisitRules
 
 pillow_heif.register_heif_opener()
 
@@ -79,10 +79,6 @@ class _StrictReader(io.BytesIO):
         if size is not None and size > 0 and not data:
             raise _Truncated
         return data
-
-
-def _limit(name: str) -> int:
-    return int(current_app.config[name])
 
 
 def _exif_time(img: Image.Image) -> datetime | None:
@@ -146,8 +142,8 @@ def working_bytes(img: Image.Image) -> int:
     return max(decode, convert, rgb + rgb // 2)
 
 
-def _check_budget(img: Image.Image) -> None:
-    budget = _limit("PHOTO_MEMORY_BUDGET_MB") * MB
+def _check_budget(img: Image.Image, rules: PhotoRules) -> None:
+    budget = rules.memory_budget_mb * MB
     need = working_bytes(img)
     if need > budget:
         w, h = img.size
@@ -182,14 +178,14 @@ def _jpeg(img: Image.Image, long_edge: int, quality: int) -> tuple[bytes, int, i
     return buf.getvalue(), out.width, out.height
 
 
-def process(data: bytes) -> Processed:
+def process(data: bytes, rules: PhotoRules) -> Processed:
     """Check an upload and make the stored image and thumbnail. Raises a 4xx DomainError."""
-    max_bytes = _limit("PHOTO_MAX_BYTES")
+    max_bytes = rules.max_bytes
     if not data:
         raise ValidationFailed("照片文件是空的。", field="photo")
     if len(data) > max_bytes:
         raise TooLarge(f"照片太大（{len(data) / 1048576:.1f} MB），上限 {max_bytes / 1048576:.0f} MB。", field="photo")
-    max_pixels = _limit("PHOTO_MAX_PIXELS")
+    max_pixels = rules.max_pixels
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -210,9 +206,9 @@ def process(data: bytes) -> Processed:
                 raise ValidationFailed(
                     f"图片像素过多（{w}×{h}），上限 {max_pixels // 1_000_000} 百万像素（疑似“解压炸弹”），已拒收。",
                     field="photo")
-            long_edge = _limit("PHOTO_LONG_EDGE")
+            long_edge = rules.long_edge
             reduce_on_decode(img, long_edge)
-            _check_budget(img)  # before anything decodes (a PNG's getexif() decodes the whole image)
+            _check_budget(img, rules)  # before anything decodes (a PNG's getexif() decodes the whole image)
             captured = _exif_time(img)
             if img.format == "PNG":
                 # every chunk's checksum, image data included: with LOAD_TRUNCATED_IMAGES on (see
@@ -232,7 +228,7 @@ def process(data: bytes) -> Processed:
         except (_Truncated, OSError, ValueError, SyntaxError, EOFError):
             raise ValidationFailed(INCOMPLETE, field="photo") from None
     image, width, height = _jpeg(rgb, long_edge, 85)
-    thumb, _, _ = _jpeg(rgb, _limit("THUMB_LONG_EDGE"), 75)
+    thumb, _, _ = _jpeg(rgb, rules.thumb_long_edge, 75)
     return Processed(image, thumb, width, height, hashlib.sha256(image).hexdigest(), captured)
 
 
@@ -255,14 +251,14 @@ def _replay(existing: Photo, visit_id: int) -> Added:
     return Added(existing, created=False)
 
 
-def _check_room(visit_id: int) -> None:
-    limit = _limit("MAX_PHOTOS_PER_VISIT")
+def _check_room(visit_id: int, limit: int) -> None:
     count = db.session.scalar(select(func.count()).select_from(Photo).where(Photo.visit_id == visit_id)) or 0
     if count >= limit:
         raise ValidationFailed(f"每次走访最多 {limit} 张照片。", field="photo")
 
 
-def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: datetime | None) -> Added:
+def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: datetime | None,
+        rules: VisitRules) -> Added:
     """Attach an uploaded photo to the caller's visit. The same photo uuid again is a replay.
 
     Files are written only after every check passed; if the row cannot be written they are
@@ -278,9 +274,9 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
     existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
     if existing is not None:
         return _replay(existing, visit_id)
-    _check_room(visit_id)
+    _check_room(visit_id, rules.max_photos)
     database.end_read_transaction()
-    done = process(data)
+    done = process(data, rules.photo)
     hashes = phash.from_bytes(done.thumb)  # outside any transaction: ~20 ms of arithmetic
     image_key, thumb_key = new_keys()
     store = storage.get()
@@ -291,13 +287,13 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
         store.put(image_key, done.image)
         store.put(thumb_key, done.thumb)
         # the write transaction begins here (files written): the index lookup is a few ms
-        matches = similar(unit_id, visit_id, done.sha256, hashes)
+        matches = similar(unit_id, visit_id, done.sha256, hashes, rules.duplicate_max_bits)
         # the same photo or the visit's last free place may have been taken meanwhile
         existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
         if existing is not None:
             discard(photo)
             return _replay(existing, visit_id)
-        _check_room(visit_id)
+        _check_room(visit_id, rules.max_photos)
         with db.session.begin_nested():
             db.session.add(photo)
             db.session.flush()
@@ -311,7 +307,7 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
     except BaseException:
         discard(photo)
         raise
-    flag_photo(photo, matches)
+    flag_photo(photo, matches, rules)
     return Added(photo, created=True)
 
 
@@ -329,9 +325,10 @@ def open_image(photo: Photo, thumb: bool = False):
 
 # --- near-copies: perceptual hashes, looked up in the unit's index --------------------
 
-def similar(unit_id: int, visit_id: int, sha256: str, hashes: dict[str, int]) -> list[tuple[Photo, int]]:
-    """Earlier photos of the unit (any helper, other visits) this one copies: (photo, bits)."""
-    threshold = _limit("PHOTO_DUPLICATE_MAX_BITS")
+def similar(unit_id: int, visit_id: int, sha256: str, hashes: dict[str, int],
+            threshold: int) -> list[tuple[Photo, int]]:
+    """Earlier photos of the unit (any helper, other visits) this one copies (up to threshold
+    bits apart: PHOTO_DUPLICATE_MAX_BITS): (photo, bits)."""
     found = {m.photo_id: m.bits for m in photo_index.lookup(
         db.session, unit_id, [hashes[n] for n in phash.QUERY_VARIANTS], threshold)}
     # photos stored before the index existed: the same bytes
@@ -346,7 +343,7 @@ def similar(unit_id: int, visit_id: int, sha256: str, hashes: dict[str, int]) ->
     return [(p, found[p.id]) for p in rows]
 
 
-def flag_photo(photo: Photo, matches: list[tuple[Photo, int]]) -> None:
+def flag_photo(photo: Photo, matches: list[tuple[Photo, int]], rules: VisitRules) -> None:
     """A new photo: its visit's photo-time flag, and 重复照片 on both visits of every match."""
     visit = db.session.get(Visit, photo.visit_id)
     db.session.expire(visit, ["photos"])
@@ -358,5 +355,5 @@ def flag_photo(photo: Photo, matches: list[tuple[Photo, int]]) -> None:
         visit_flags.add_duplicate(other_visit, {"photo_id": other.id, "other_photo_id": photo.id,
                                                 "other_visit_id": visit.id, "bits": bits,
                                                 "at": visit.checked_in_at.isoformat()})
-    visit_flags.store(visit, visit_flags.compute(visit))
+    visit_flags.store(visit, visit_flags.compute(visit, rules))
     db.session.flush()

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import Select, and_, select
 
 from ..extensions import db
 from ..models import Household, Measure, MeasureStatus, Member, Pairing, SubsidyAnswer, Visit
+from ..vocab import CHECKLIST
 from . import audit, permissions, subsidies
 from .calendar import local_date, tz
+from .rules import VisitRules
 
 SOURCE = "policy"
 # 两不愁三保障 item → the measure family that answers it
@@ -26,14 +27,9 @@ CHECKLIST_CATEGORY = {"food": "兜底", "clothing": "兜底", "education": "教�
                       "housing": "住房/搬迁", "water": "住房/搬迁"}
 
 
-def _days() -> int:
-    return int(current_app.config.get("POLICY_PROBLEM_DAYS", 30))
-
-
-def open_from_visit(visit: Visit, answers: list[SubsidyAnswer], checklist: dict) -> list[Measure]:
-    """Open a problem for each 未享受 subsidy and each 两不愁三保障 item answered 否 on this visit."""
-    from .visits import CHECKLIST
-
+def open_from_visit(visit: Visit, answers: list[SubsidyAnswer], checklist: dict, rules: VisitRules) -> list[Measure]:
+    """Open a problem for each 未享受 subsidy and each 两不愁三保障 item answered 否 on this visit,
+    due rules.policy_problem_days after it."""
     wanted: list[tuple[str, str, str]] = []  # (source_ref, category, title)
     student_ids = {a.member_id for a in answers if a.answer == "未享受"}
     names = dict(db.session.execute(select(Member.id, Member.name).where(Member.id.in_(student_ids))).all()) \
@@ -53,7 +49,7 @@ def open_from_visit(visit: Visit, answers: list[SubsidyAnswer], checklist: dict)
     already = set(db.session.scalars(select(Measure.source_ref).where(
         Measure.household_id == visit.household_id, Measure.source == SOURCE, Measure.status == MeasureStatus.PLANNED,
         Measure.source_ref.in_([w[0] for w in wanted]))))
-    due = local_date(visit.checked_in_at) + timedelta(days=_days())
+    due = local_date(visit.checked_in_at) + timedelta(days=rules.policy_problem_days)
     out = []
     for ref, category, title in wanted:
         if ref in already:

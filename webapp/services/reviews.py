@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -97,7 +96,7 @@ class HelpersWork:
     pending: int = 0
 
 
-def helpers_work(user: User, village: Village, today: date | None = None) -> HelpersWork:
+def helpers_work(user: User, village: Village, recent_shown: int, today: date | None = None) -> HelpersWork:
     """This month in the village: households not yet visited (by helper), recent visits, flagged
     visits, and visits the helper has fixed and that wait for another look."""
     today = today or local_today()
@@ -119,7 +118,7 @@ def helpers_work(user: User, village: Village, today: date | None = None) -> Hel
         .order_by(Visit.checked_in_at.desc(), Visit.id.desc())).unique())
     work.visits_this_month = len(month)
     work.pending = sum(1 for v in month if v.review_status == ReviewStatus.PENDING)
-    work.recent = month[: int(current_app.config.get("RECENT_VISITS_SHOWN", 20))]
+    work.recent = month[:recent_shown]  # RECENT_VISITS_SHOWN
     work.flagged = [v for v in month if v.flags]
     work.to_recheck = list(db.session.scalars(
         base.where(Visit.review_status == ReviewStatus.FIXED).order_by(Visit.checked_in_at.desc())).unique())

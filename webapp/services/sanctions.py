@@ -8,9 +8,9 @@ serious step (党政纪处分 candidate). Flags are candidates for the township 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from flask import current_app
 from sqlalchemy import Select, select
 
 from ..extensions import db
@@ -53,17 +53,19 @@ CHOICES = {  # flag → (items allowed, default)
 }
 
 
-def item_for(code: str) -> str:
+def item_for(code: str, choices: Mapping[str, str]) -> str:
+    """The item of 第九条 for an automatic flag; where two could apply, `choices` (SANCTION_CHOICES,
+    ScoringRules.sanction_choices) picks one of the two, else the default."""
     if code in FIXED:
         return FIXED[code]
     allowed, default = CHOICES[code]
-    chosen = (current_app.config.get("SANCTION_CHOICES") or {}).get(code, default)
+    chosen = choices.get(code, default)
     return chosen if chosen in allowed else default
 
 
-def describe(code: str) -> tuple[str, str, str]:
+def describe(code: str, choices: Mapping[str, str]) -> tuple[str, str, str]:
     """(item label "第九条(一)2", step, the item's text) for an automatic flag."""
-    item = item_for(code)
+    item = item_for(code, choices)
     step, text = ITEMS[item]
     return f"第九条{item}", step, text
 

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import SIGNATURE_STATUSES, SignatureStatus, Unit, User, Visit, VisitSignature
 from . import access, photos, storage
 from .errors import Conflict, NotFound, ValidationFailed
+from .rules import PhotoRules
 
 WITH_IMAGE = (SignatureStatus.SIGNED, SignatureStatus.THUMBPRINT)
 NOTE_MAX = 200
@@ -72,7 +73,8 @@ def _taken(visit_id: int) -> None:
         raise Conflict("这次走访已经有签字记录，不能再改。", field="client_uuid")
 
 
-def add(user: User, visit_uuid: str, sig_uuid: str, status: str, note: str, data: bytes | None) -> Added:
+def add(user: User, visit_uuid: str, sig_uuid: str, status: str, note: str, data: bytes | None,
+        rules: PhotoRules) -> Added:
     """Attach the household's signature (or why there is none) to the caller's own visit.
 
     Like photos.add: checks in the first (read-only) transaction, decoding and writing the files
@@ -89,7 +91,7 @@ def add(user: User, visit_uuid: str, sig_uuid: str, status: str, note: str, data
     sig = VisitSignature(client_uuid=sig_uuid, visit_id=visit_id, status=status, note=note, content_hash=digest)
     if data:
         database.end_read_transaction()
-        done = photos.process(data)
+        done = photos.process(data, rules)
         sig.storage_key, sig.thumb_key = photos.new_keys()
         sig.sha256, sig.width, sig.height = done.sha256, done.width, done.height
     try:

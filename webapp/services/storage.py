@@ -19,6 +19,8 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
 from urllib.parse import unquote, urlparse
@@ -226,14 +228,35 @@ def from_url(url: str, endpoint_url: str | None = None, fsync: bool = True) -> S
     raise ValueError(f"unknown storage URL {url!r}: use file:///path or s3://bucket/prefix")
 
 
-def get(fsync: bool = True) -> Storage:
-    """The configured store: STORAGE_URL, else the disk under UPLOAD_DIR."""
-    from flask import current_app
+@dataclass(frozen=True)
+class Location:
+    """Where the store is: STORAGE_URL (file:///path or s3://bucket/prefix), else the disk under
+    UPLOAD_DIR; S3_ENDPOINT_URL for an S3-compatible service."""
+    upload_dir: str
+    url: str | None = None
+    endpoint_url: str | None = None
 
-    url = current_app.config.get("STORAGE_URL")
-    if not url:
-        return DiskStorage(current_app.config["UPLOAD_DIR"], fsync=fsync)
-    return from_url(url, current_app.config.get("S3_ENDPOINT_URL"), fsync=fsync)
+    def open(self, fsync: bool = True) -> Storage:
+        if not self.url:
+            return DiskStorage(self.upload_dir, fsync=fsync)
+        return from_url(self.url, self.endpoint_url, fsync=fsync)
+
+
+_locate: Callable[[], Location] | None = None
+
+
+def locate_with(locator: Callable[[], Location]) -> None:
+    """Install how `get()` finds the current Location (create_app: the running app's settings,
+    webapp/web/rules.py). Services keep calling `get()` and never read the config."""
+    global _locate
+    _locate = locator
+
+
+def get(fsync: bool = True) -> Storage:
+    """The configured store (see Location)."""
+    if _locate is None:
+        raise RuntimeError("storage: no location installed (create_app installs one)")
+    return _locate().open(fsync=fsync)
 
 
 def new_key(prefix: str, uuid_hex: str, ext: str = "jpg") -> str:

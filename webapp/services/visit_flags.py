@@ -20,29 +20,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
+from .. import vocab
 from ..extensions import db
 from ..models import Household, Visit
 from ..models.org import effective_geofence_m
 from . import geo
 from .calendar import tz
+from .rules import VisitRules
 
-FLAGS: dict[str, str] = {
-    "outside_geofence": "超出范围",
-    "poor_accuracy": "定位不准",
-    "duplicate_photo": "重复照片",
-    "impossible_travel": "行程异常",
-    "late_entry": "补录超时",
-    "photo_time_mismatch": "照片时间不符",
-    "same_spot": "同地多户",
-}
-
-
-def _cfg(name: str) -> float:
-    return float(current_app.config[name])
+FLAGS = vocab.FLAGS  # code → label, in display order
 
 
 def _iso(value: datetime) -> str:
@@ -60,13 +49,13 @@ def local_label(value: datetime | str) -> str:
     return f"{when.month}月{when.day}日 {when:%H:%M}"
 
 
-def geofence_m(household: Household) -> int:
-    return effective_geofence_m(household.village.unit.geofence_m, current_app.config["VISIT_GEOFENCE_M"])
+def geofence_m(household: Household, rules: VisitRules) -> int:
+    return effective_geofence_m(household.village.unit.geofence_m, rules.geofence_m)
 
 
 # --- the patterns ------------------------------------------------------------------------------
 
-def _travel(a: Visit, b: Visit) -> dict[str, Any] | None:
+def _travel(a: Visit, b: Visit, rules: VisitRules) -> dict[str, Any] | None:
     """Could one person have been at both places at those times? Distance beyond what the two
     fixes' accuracy explains, over the time between them, faster than MAX_TRAVEL_KMH."""
     full = geo.haversine_m(a.latitude, a.longitude, b.latitude, b.longitude)
@@ -74,7 +63,7 @@ def _travel(a: Visit, b: Visit) -> dict[str, Any] | None:
     if dist <= 0:
         return None
     hours = abs((b.checked_in_at - a.checked_in_at).total_seconds()) / 3600
-    limit = _cfg("MAX_TRAVEL_KMH")
+    limit = rules.max_travel_kmh
     kmh = None if hours == 0 else dist / 1000 / hours
     if kmh is not None and kmh <= limit:
         return None
@@ -97,21 +86,21 @@ def window(visit: Visit, n: int) -> tuple[list[Visit], list[Visit]]:
     return list(before), list(after)
 
 
-def _nearby_in_time(visit: Visit) -> list[Visit]:
+def _nearby_in_time(visit: Visit, rules: VisitRules) -> list[Visit]:
     """The helper's other visits within SAME_SPOT_WINDOW_MINUTES of this one."""
-    w = timedelta(minutes=_cfg("SAME_SPOT_WINDOW_MINUTES"))
+    w = timedelta(minutes=rules.same_spot_window_minutes)
     return list(db.session.scalars(select(Visit).where(
         Visit.helper_id == visit.helper_id, Visit.id != visit.id,
         Visit.checked_in_at >= visit.checked_in_at - w, Visit.checked_in_at <= visit.checked_in_at + w,
     ).order_by(Visit.checked_in_at, Visit.id)))
 
 
-def _same_spot(visit: Visit, nearby: list[Visit]) -> dict[str, Any] | None:
+def _same_spot(visit: Visit, nearby: list[Visit], rules: VisitRules) -> dict[str, Any] | None:
     """Several households logged from one spot in a short time while they are far apart."""
     hh = visit.household
     if not hh.has_location:
         return None
-    radius, apart = _cfg("SAME_SPOT_RADIUS_M"), _cfg("SAME_SPOT_HOUSEHOLDS_APART_M")
+    radius, apart = rules.same_spot_radius_m, rules.same_spot_households_apart_m
     found: dict[int, dict[str, Any]] = {}
     for o in nearby:
         if o.household_id == visit.household_id or not o.household.has_location:
@@ -122,7 +111,7 @@ def _same_spot(visit: Visit, nearby: list[Visit]) -> dict[str, Any] | None:
             found[o.household_id] = {"visit_id": o.id, "household_id": o.household_id,
                                      "checked_in_at": _iso(o.checked_in_at), "spot_m": round(spot),
                                      "household_m": round(hh_m)}
-    if len(found) < _cfg("SAME_SPOT_MIN_HOUSEHOLDS"):
+    if len(found) < rules.same_spot_min_households:
         return None
     rows = sorted(found.values(), key=lambda r: r["checked_in_at"])
     times = [visit.checked_in_at] + [_parse(r["checked_in_at"]) for r in rows]
@@ -131,8 +120,8 @@ def _same_spot(visit: Visit, nearby: list[Visit]) -> dict[str, Any] | None:
             "radius_m": radius, "apart_m": min(r["household_m"] for r in rows)}
 
 
-def _photo_time(visit: Visit) -> dict[str, Any] | None:
-    limit = _cfg("PHOTO_TIME_MISMATCH_HOURS")
+def _photo_time(visit: Visit, rules: VisitRules) -> dict[str, Any] | None:
+    limit = rules.photo_time_mismatch_hours
     worst, off = None, []
     for p in visit.photos:
         if p.captured_at is None:
@@ -149,14 +138,14 @@ def _photo_time(visit: Visit) -> dict[str, Any] | None:
             "limit_hours": limit, "photos": len(off)}
 
 
-def compute(visit: Visit, neighbours: list[Visit] | None = None,
+def compute(visit: Visit, rules: VisitRules, neighbours: list[Visit] | None = None,
             nearby: list[Visit] | None = None) -> dict[str, dict[str, Any]]:
     """code → evidence for every flag the visit carries now. duplicate_photo is kept as stored:
     it is decided when a photo arrives (services/photos.py through photo_index)."""
     found: dict[str, dict[str, Any]] = {}
     if visit.within_geofence is False and visit.distance_m is not None:
-        found["outside_geofence"] = {"distance_m": round(visit.distance_m), "radius_m": geofence_m(visit.household)}
-    limit = _cfg("GPS_ACCURACY_FLAG_M")
+        found["outside_geofence"] = {"distance_m": round(visit.distance_m), "radius_m": geofence_m(visit.household, rules)}
+    limit = rules.gps_accuracy_flag_m
     if visit.accuracy_m > limit:
         found["poor_accuracy"] = {"accuracy_m": round(visit.accuracy_m), "limit_m": limit}
     dup = (visit.flag_details or {}).get("duplicate_photo")
@@ -165,17 +154,17 @@ def compute(visit: Visit, neighbours: list[Visit] | None = None,
     if neighbours is None:
         before, after = window(visit, 1)
         neighbours = before + after
-    trips = [t for t in (_travel(visit, o) for o in neighbours) if t]
+    trips = [t for t in (_travel(visit, o, rules) for o in neighbours) if t]
     if trips:
         found["impossible_travel"] = max(trips, key=lambda t: (t["kmh"] is None, t["kmh"] or 0))
     delay = (visit.received_at - visit.checked_in_at).total_seconds() / 3600
-    if delay > _cfg("LATE_ENTRY_HOURS"):
-        found["late_entry"] = {"hours": round(delay, 1), "limit_hours": _cfg("LATE_ENTRY_HOURS")}
+    if delay > rules.late_entry_hours:
+        found["late_entry"] = {"hours": round(delay, 1), "limit_hours": rules.late_entry_hours}
     if visit.id is not None:
-        pt = _photo_time(visit)
+        pt = _photo_time(visit, rules)
         if pt:
             found["photo_time_mismatch"] = pt
-        spot = _same_spot(visit, nearby if nearby is not None else _nearby_in_time(visit))
+        spot = _same_spot(visit, nearby if nearby is not None else _nearby_in_time(visit, rules), rules)
         if spot:
             found["same_spot"] = spot
     return {code: found[code] for code in FLAGS if code in found}
@@ -196,19 +185,19 @@ def store(visit: Visit, details: dict[str, dict[str, Any]]) -> None:
         flag_modified(visit, "flag_details")
 
 
-def refresh(visit: Visit, around: bool = False) -> None:
+def refresh(visit: Visit, rules: VisitRules, around: bool = False) -> None:
     """Recompute and store. around: also the visits the travel and same-spot patterns pair it with
     (the helper's visits just before and after, and those within the same-spot window)."""
     before, after = window(visit, 2)
-    nearby = _nearby_in_time(visit)
-    store(visit, compute(visit, neighbours=before[:1] + after[:1], nearby=nearby))
+    nearby = _nearby_in_time(visit, rules)
+    store(visit, compute(visit, rules, neighbours=before[:1] + after[:1], nearby=nearby))
     if not around:
         return
     seen = {visit.id}
     for other in [*before[:1], *after[:1], *nearby]:
         if other.id not in seen:
             seen.add(other.id)
-            store(other, compute(other))
+            store(other, compute(other, rules))
 
 
 def add_duplicate(visit: Visit, match: dict[str, Any]) -> None:

@@ -10,18 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Household, User, Visit
-from . import access, geo, visits
+from ..models import User, Visit
+from . import access, geo, visit_flags, visits
 from .calendar import now_utc, tz
-
-try:  # the flags' evidence (visit_flags, built beside this branch): used when present
-    from . import visit_flags as _evidence
-except ImportError:  # without it: the flag functions of services/visits.py
-    _evidence = None
+from .rules import VisitRules
 
 REPEAT_HOURS = 2  # "刚才已保存过一次": the same household again within this long
 NEEDS_REASON = ("outside_geofence", "poor_accuracy")
@@ -50,12 +45,12 @@ def _span(hours: float) -> str:
     return f"{minutes} 分钟" if minutes < 120 else f"{hours:.1f} 小时"
 
 
-def _travel(visit: Visit, other: Visit) -> dict[str, Any]:
+def _travel(visit: Visit, other: Visit, rules: VisitRules) -> dict[str, Any]:
     """The travel evidence with the other visit's time and place (its household)."""
     km = geo.haversine_m(visit.latitude, visit.longitude, other.latitude, other.longitude) / 1000
     hours = abs((visit.checked_in_at - other.checked_in_at).total_seconds()) / 3600
     kmh = km / hours if hours else None
-    limit = float(current_app.config["MAX_TRAVEL_KMH"])
+    limit = rules.max_travel_kmh
     side = "上一次" if other.checked_in_at <= visit.checked_in_at else "下一次"
     speed = f"约 {kmh:.0f} 公里/小时" if kmh is not None else "时间相同"
     return {
@@ -68,41 +63,17 @@ def _travel(visit: Visit, other: Visit) -> dict[str, Any]:
     }
 
 
-def _with_evidence(visit: Visit) -> list[dict[str, Any]]:
+def _with_evidence(visit: Visit, rules: VisitRules) -> list[dict[str, Any]]:
     """Every pattern of services/visit_flags.py (same spot included) in its words; travel also
     names the other visit's household."""
     out = []
-    for code, ev in _evidence.compute(visit).items():
+    for code, ev in visit_flags.compute(visit, rules).items():
         other = db.session.get(Visit, ev["visit_id"]) if code == "impossible_travel" and ev.get("visit_id") else None
         if other is not None:
-            out.append(_travel(visit, other))
+            out.append(_travel(visit, other, rules))
         else:
-            out.append({"code": code, "label": _evidence.FLAGS[code], "text": _evidence.describe(code, ev), **ev})
+            out.append({"code": code, "label": visit_flags.FLAGS[code], "text": visit_flags.describe(code, ev), **ev})
     return out
-
-
-def _from_flags(visit: Visit, household: Household, now: datetime) -> list[dict[str, Any]]:
-    cfg = current_app.config
-    radius = visits.geofence_m(household)
-    limit = float(cfg["GPS_ACCURACY_FLAG_M"])
-    neighbours = visits._neighbours(visit)
-    details: list[dict[str, Any]] = []
-    for code in visits.compute_flags(visit, neighbours=neighbours, reused=False):
-        label = visits.FLAGS[code]
-        if code == "outside_geofence":
-            details.append({"code": code, "label": label, "distance_m": round(visit.distance_m), "radius_m": radius,
-                            "text": f"距这户 {visit.distance_m:.0f} 米，超出 {radius} 米范围"})
-        elif code == "poor_accuracy":
-            details.append({"code": code, "label": label, "accuracy_m": round(visit.accuracy_m), "limit_m": limit,
-                            "text": f"定位精度 ±{visit.accuracy_m:.0f} 米，超过 {limit:g} 米"})
-        elif code == "impossible_travel":
-            details += [_travel(visit, other) for other in neighbours if visits._impossible(visit, other)]
-        elif code == "late_entry":
-            hours = (now - visit.checked_in_at).total_seconds() / 3600
-            details.append({"code": code, "label": label, "hours": round(hours, 1),
-                            "limit_hours": float(cfg["LATE_ENTRY_HOURS"]),
-                            "text": f"签到 {hours:.0f} 小时后才录入，超过 {cfg['LATE_ENTRY_HOURS']} 小时"})
-    return details
 
 
 def _last_here(user: User, household_id: int, checked_in_at: datetime) -> dict[str, Any] | None:
@@ -121,11 +92,11 @@ def _last_here(user: User, household_id: int, checked_in_at: datetime) -> dict[s
 
 
 def preview(user: User, household_id: int, checked_in_at: datetime, latitude: float, longitude: float,
-            accuracy_m: float, now: datetime | None = None) -> Preview:
+            accuracy_m: float, rules: VisitRules, now: datetime | None = None) -> Preview:
     """The would-be flags of a check-in at one of the user's paired households (404 otherwise)."""
     household = access.visitable_household(user, household_id)
     now = now or now_utc()
-    radius = visits.geofence_m(household)
+    radius = visits.geofence_m(household, rules)
     # id 0: no stored visit has it (the window queries compare ids); it is never added to the session
     visit = Visit(id=0, household_id=household.id, helper_id=user.id, checked_in_at=checked_in_at, received_at=now,
                   latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, flags=[])
@@ -133,8 +104,8 @@ def preview(user: User, household_id: int, checked_in_at: datetime, latitude: fl
     if household.has_location:
         visit.distance_m = geo.haversine_m(latitude, longitude, household.latitude, household.longitude)
         visit.within_geofence = visit.distance_m <= radius
-    details = _with_evidence(visit) if _evidence is not None else _from_flags(visit, household, now)
+    details = _with_evidence(visit, rules)
     codes = {d["code"] for d in details}
     return Preview([c for c in visits.FLAGS if c in codes], details,
                    round(visit.distance_m, 1) if visit.distance_m is not None else None, radius,
-                   float(current_app.config["GPS_ACCURACY_FLAG_M"]), _last_here(user, household.id, checked_in_at))
+                   rules.gps_accuracy_flag_m, _last_here(user, household.id, checked_in_at))

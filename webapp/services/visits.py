@@ -14,64 +14,53 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import vocab
 from ..extensions import db
 from ..models import Household, Member, Pairing, ReviewStatus, SubsidyAnswer, User, Visit
 from . import access, audit, geo, measures, policy_problems, subsidies, visit_caps, visit_flags
 from .calendar import month_utc_range, now_utc
 from .errors import Conflict, ValidationFailed
+from .rules import VisitRules
 
-# 两不愁三保障 plus safe drinking water: code → label
-CHECKLIST: tuple[tuple[str, str], ...] = (
-    ("food", "不愁吃"),
-    ("clothing", "不愁穿"),
-    ("education", "义务教育有保障"),
-    ("medical", "基本医疗有保障"),
-    ("housing", "住房安全有保障"),
-    ("water", "饮水安全有保障"),
-)
-CHECKLIST_CODES = tuple(code for code, _ in CHECKLIST)
-
-# plausibility flags, in display order (codes, labels and evidence: services/visit_flags.py)
-FLAGS = visit_flags.FLAGS
-OFFLINE_LABEL = "离线补传"
+# the vocabularies (webapp/vocab.py), under the names this module has always offered
+CHECKLIST, CHECKLIST_CODES, FLAGS, OFFLINE_LABEL = vocab.CHECKLIST, vocab.CHECKLIST_CODES, vocab.FLAGS, vocab.OFFLINE_LABEL
 geofence_m = visit_flags.geofence_m
 
 
 # --- flags -------------------------------------------------------------------------------------
 
-def is_offline(visit: Visit) -> bool:
+def is_offline(visit: Visit, rules: VisitRules) -> bool:
     """Received long after check-in: sent later from the phone's outbox (离线补传). Not a fault."""
     if visit.received_at is None or visit.checked_in_at is None:
         return False
-    return visit.received_at - visit.checked_in_at > timedelta(hours=float(current_app.config["OFFLINE_LATE_HOURS"]))
+    return visit.received_at - visit.checked_in_at > timedelta(hours=rules.offline_late_hours)
 
 
 def flag_labels(visit: Visit) -> list[str]:
     return [FLAGS[f] for f in FLAGS if f in (visit.flags or [])]
 
 
-def badges(visit: Visit) -> list[tuple[str, str, str]]:
+def badges(visit: Visit, rules: VisitRules) -> list[tuple[str, str, str]]:
     """(code, label, css class) for every mark a visit carries: the flags, then 离线补传."""
     out = [(code, FLAGS[code], "bad") for code in FLAGS if code in (visit.flags or [])]
-    if is_offline(visit):
+    if is_offline(visit, rules):
         out.append(("offline", OFFLINE_LABEL, "info"))
     return out
 
 
-def compute_flags(visit: Visit) -> list[str]:
+def compute_flags(visit: Visit, rules: VisitRules) -> list[str]:
     """The visit's flag codes as they would be computed now (the evidence: visit_flags.compute)."""
-    return list(visit_flags.compute(visit))
+    return list(visit_flags.compute(visit, rules))
 
 
-def refresh_flags(visit: Visit, neighbours_too: bool = False) -> None:
+def refresh_flags(visit: Visit, rules: VisitRules, neighbours_too: bool = False) -> None:
     """Recompute and store flags and evidence; neighbours_too: also the visits it is compared with."""
-    visit_flags.refresh(visit, around=neighbours_too)
+    visit_flags.refresh(visit, rules, around=neighbours_too)
 
 
 # --- recording ---------------------------------------------------------------------------------
@@ -118,12 +107,11 @@ def by_uuid(client_uuid: str) -> Visit | None:
     return db.session.scalar(select(Visit).where(Visit.client_uuid == client_uuid))
 
 
-def check_time(checked_in_at: datetime, now: datetime) -> None:
-    cfg = current_app.config
-    if checked_in_at > now + timedelta(minutes=int(cfg["FUTURE_SKEW_MINUTES"])):
+def check_time(checked_in_at: datetime, now: datetime, rules: VisitRules) -> None:
+    if checked_in_at > now + timedelta(minutes=rules.future_skew_minutes):
         raise ValidationFailed("签到时间在将来：请检查手机的日期和时间。", field="checked_in_at")
-    if checked_in_at < now - timedelta(days=int(cfg["OFFLINE_WINDOW_DAYS"])):
-        raise ValidationFailed(f"签到时间早于 {cfg['OFFLINE_WINDOW_DAYS']} 天前，超出离线补传期限。", field="checked_in_at")
+    if checked_in_at < now - timedelta(days=rules.offline_window_days):
+        raise ValidationFailed(f"签到时间早于 {rules.offline_window_days} 天前，超出离线补传期限。", field="checked_in_at")
 
 
 def _check_subsidies(household: Household, answers: list[dict]) -> None:
@@ -146,13 +134,7 @@ def _check_subsidies(household: Household, answers: list[dict]) -> None:
         raise ValidationFailed("资助项目有误。", errors={"subsidies": errors})
 
 
-def _check_daily_caps(user: User, data: dict[str, Any]) -> None:
-    """VISIT_DAILY_MAX visits and VISIT_DAILY_TEXT_MAX characters per helper per local day (issue 11)."""
-    cfg = current_app.config
-    visit_caps.check(user.id, data, int(cfg["VISIT_DAILY_MAX"]), int(cfg["VISIT_DAILY_TEXT_MAX"]))
-
-
-def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Recorded:
+def record(user: User, data: dict[str, Any], rules: VisitRules, now: datetime | None = None) -> Recorded:
     """Store a visit sent by a helper's phone (data as validated by schemas.visits.VisitIn).
 
     Must be the first write of its transaction: when the same client_uuid is inserted at the same
@@ -165,8 +147,9 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
         return _replay(existing, user, digest)
     household = access.visitable_household(user, data["household_id"])
     now = now or now_utc()
-    check_time(data["checked_in_at"], now)
-    _check_daily_caps(user, data)
+    check_time(data["checked_in_at"], now, rules)
+    # VISIT_DAILY_MAX visits and VISIT_DAILY_TEXT_MAX characters per helper per local day
+    visit_caps.check(user.id, data, rules.daily_max, rules.daily_text_max)
     measures.check_ids(household.id, data.get("measures_done") or [])
     _check_subsidies(household, data.get("subsidies") or [])
     checklist = {code: {"ok": ans.get("ok"), "note": (ans.get("note") or "").strip()}
@@ -180,11 +163,11 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
         review_status=ReviewStatus.PENDING, reason=(data.get("reason") or "").strip() or None,
     )
     locate = (not household.has_location and data.get("confirm_location")
-              and visit.accuracy_m <= float(current_app.config["GPS_ACCURACY_FLAG_M"]))
+              and visit.accuracy_m <= rules.gps_accuracy_flag_m)
     if household.has_location or locate:
         target = (household.latitude, household.longitude) if household.has_location else (visit.latitude, visit.longitude)
         visit.distance_m = geo.haversine_m(visit.latitude, visit.longitude, *target)
-        visit.within_geofence = visit.distance_m <= geofence_m(household)
+        visit.within_geofence = visit.distance_m <= geofence_m(household, rules)
     db.session.add(visit)
     try:
         db.session.flush()
@@ -205,14 +188,14 @@ def record(user: User, data: dict[str, Any], now: datetime | None = None) -> Rec
     answers = [SubsidyAnswer(visit_id=visit.id, member_id=a["member_id"], item=a["item"], answer=a["answer"])
                for a in data.get("subsidies") or []]
     db.session.add_all(answers)
-    policy_problems.open_from_visit(visit, answers, checklist)  # issue 15: 未享受 / 否 open a problem
+    policy_problems.open_from_visit(visit, answers, checklist, rules)  # issue 15: 未享受 / 否 open a problem
     # a new visit has no photos, and these collections are exactly what was just written:
     # no need to ask the database for them again
     set_committed_value(visit, "photos", [])
     set_committed_value(visit, "amendments", [])
     set_committed_value(visit, "measures_done", ticked)
     set_committed_value(visit, "subsidy_answers", answers)
-    refresh_flags(visit, neighbours_too=True)
+    refresh_flags(visit, rules, neighbours_too=True)
     db.session.flush()
     return Recorded(visit, created=True, household_location_set=bool(locate))
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
-
-from flask import current_app
+from typing import TYPE_CHECKING
 
 from ...models import SATISFACTION_LEVELS, SpotCheckItem, User
 from .. import audit
 from ..errors import Conflict, ValidationFailed
+
+if TYPE_CHECKING:
+    from ..performance.rules import ScoringRules
 
 RATING_ORDER = {"优秀": 2, "合格": 1, "不合格": 0}
 CODE = "spot_check"
@@ -25,14 +27,14 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def apply(hm) -> None:
+def apply(hm, scoring: ScoringRules) -> None:
     """Move a HelperMonth's score and rating by its spot-check result (idempotent)."""
     from ..performance import Rule
 
     item = hm.spot_check
     if item is None or not item.result:
         return
-    effect = (current_app.config.get("SPOT_CHECK_EFFECTS") or {}).get(item.result)
+    effect = scoring.spot_check_effects.get(item.result)
     if not effect:
         return
     rules = hm.rules  # builds the explanation first

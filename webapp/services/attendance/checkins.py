@@ -19,6 +19,7 @@ from ...schemas.attendance import CheckinSchema
 from ..calendar import local_midnight, now_utc
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..geo import haversine_m
+from ..rules import PhotoRules
 from .rules import AttendanceRules
 
 
@@ -127,7 +128,7 @@ def thumb_key(checkin: Checkin) -> str | None:
     return _photo_keys(checkin.photo_key.rsplit("/", 1)[1].split(".")[0])[1]
 
 
-def attach_photo(user: User, client_uuid: str, data: bytes) -> tuple[Checkin, bool]:
+def attach_photo(user: User, client_uuid: str, data: bytes, photo_rules: PhotoRules) -> tuple[Checkin, bool]:
     """One optional photo on the caller's own check-in, checked and re-encoded like visit photos
     (no EXIF kept). The same photo again is a replay (created False); another photo is a Conflict."""
     import uuid
@@ -142,7 +143,7 @@ def attach_photo(user: User, client_uuid: str, data: bytes) -> tuple[Checkin, bo
         raise NotFound("没有这次签到（请先上传签到），或您无权操作。")
     # decode outside SQLite's write lock; checkin is expired and read again afterwards
     database.end_read_transaction()
-    processed = photos.process(data)
+    processed = photos.process(data, photo_rules)
     store = storage.get()
     if checkin.photo_key:
         try:

@@ -66,9 +66,9 @@ def explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdu
 
     flags: list[Flag] = []
     if unvisited_names and p.ended:
-        flags.append(_flag("not_visited", f"本月未走访：{'、'.join(unvisited_names)}"))
+        flags.append(_flag(ctx, "not_visited", f"本月未走访：{'、'.join(unvisited_names)}"))
     if late:
-        flags.append(_flag("late_records", f"{late} 次走访超过 {hours} 小时才录入"))
+        flags.append(_flag(ctx, "late_records", f"{late} 次走访超过 {hours} 小时才录入"))
     parts = []
     no_diary_names = [n for n in no_diary_names if n not in unvisited_names]  # one sanction per fact
     if no_diary_names and p.deadline_passed:
@@ -76,14 +76,14 @@ def explain(hm: HelperMonth, ctx: _Context, unvisited, no_diary, no_plan, overdu
     if hm.returned_visits:
         parts.append(f"{hm.returned_visits} 条走访记录被退回尚未修改")
     if parts:
-        flags.append(_flag("incomplete_records", "；".join(parts)))
+        flags.append(_flag(ctx, "incomplete_records", "；".join(parts)))
     if no_plan_names:
-        flags.append(_flag("no_plan", f"没有帮扶措施：{'、'.join(no_plan_names)}"))
+        flags.append(_flag(ctx, "no_plan", f"没有帮扶措施：{'、'.join(no_plan_names)}"))
     if overdue_items:
-        flags.append(_flag("plan_overdue", "到期未完成：" + "；".join(overdue_items)))
+        flags.append(_flag(ctx, "plan_overdue", "到期未完成：" + "；".join(overdue_items)))
     return rules, flags, veto
 
 
-def _flag(code: str, evidence: str) -> Flag:
-    item, action, rule = sanctions.describe(code)
+def _flag(ctx: _Context, code: str, evidence: str) -> Flag:
+    item, action, rule = sanctions.describe(code, ctx.rules.sanction_choices)
     return Flag(code, rule, action, evidence, item)

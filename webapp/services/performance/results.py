@@ -48,7 +48,7 @@ def month_results(rules: ScoringRules, user: User, month: str, village_id: int |
         items = spot_check_items(p.key, scope)
         for r in results:
             r.spot_check = items.get(r.helper_id)
-        after_month(results, p, scope)
+        after_month(results, p, scope, rules)
     return rank_months(redact.month_results(user, results, p.start, p.end, scope))
 
 
@@ -76,7 +76,7 @@ def _helper_month(rules: ScoringRules, helper: User, p: Period, now: datetime | 
         result = found[0] if found else None
     if result is not None:
         result.spot_check = spot_check_items(p.key, scope).get(helper.id)
-        after_month([result], p, scope)
+        after_month([result], p, scope, rules)
     return result
 
 

@@ -23,6 +23,10 @@ class ScoringRules:
     rating_pass: float = 60  # RATING_PASS
     spot_check_ratio: float = 0.3  # SPOT_CHECK_RATIO
     late_entry_hours: float = 72  # LATE_ENTRY_HOURS
+    # what the township's own checks do (services/assessment, services/sanctions)
+    spot_check_effects: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    fake_rating_cap: str | None = "不合格"  # FAKE_RATING_CAP
+    sanction_choices: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # SANCTION_CHOICES
 
 
 def scoring_rules(config: Mapping[str, Any]) -> ScoringRules:
@@ -36,6 +40,10 @@ def scoring_rules(config: Mapping[str, Any]) -> ScoringRules:
         rating_pass=float(config["RATING_PASS"]),
         spot_check_ratio=float(config["SPOT_CHECK_RATIO"]),
         late_entry_hours=float(config["LATE_ENTRY_HOURS"]),
+        spot_check_effects=MappingProxyType({k: MappingProxyType(dict(v))
+                                             for k, v in (config.get("SPOT_CHECK_EFFECTS") or {}).items()}),
+        fake_rating_cap=config.get("FAKE_RATING_CAP", "不合格"),
+        sanction_choices=MappingProxyType(dict(config.get("SANCTION_CHOICES") or {})),
     )
 
 

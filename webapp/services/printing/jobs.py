@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import logging
 import multiprocessing
-import os
 import tempfile
 import time
 import uuid
@@ -25,15 +24,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
 from pypdf import PdfWriter
 from sqlalchemy import exists, or_, select, update
 
-from ..extensions import db
-from ..models import Household, Pairing, PrintJob, PrintJobStatus, User, Village, Visit
-from . import access, pdf, pdf_pool, pdf_render, permissions, storage
-from .calendar import month_days, month_label, month_utc_range, now_utc, parse_month
-from .errors import NotFound, ValidationFailed
+from ...extensions import db
+from ...models import Household, Pairing, PrintJob, PrintJobStatus, User, Village, Visit
+from .. import access, permissions, storage
+from ..calendar import month_days, month_label, month_utc_range, now_utc, parse_month
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..rules import PrintRules
+from . import diary, pool, render
+from .documents import read_thumb
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,6 @@ def helpers_for(user: User, month: str, village: Village | None) -> list[User]:
 def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
     """Record a batch job (queued). The caller commits, then enqueues tasks.print_diaries(job.id)."""
     if not permissions.can_batch_print(user):
-        from .errors import Forbidden
-
         raise Forbidden("只有扶贫办可以批量打印。")
     errors: dict[str, list[str]] = {}
     try:
@@ -108,19 +107,15 @@ class Part:
     path: Path
 
 
-def _workers() -> int:
-    return int(current_app.config.get("PDF_WORKERS") or 0) or os.cpu_count() or 1
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
+def _pool(workers: int, tasks_per_child: int) -> ProcessPoolExecutor:
     """Worker processes forked from a clean fork server (nothing inherited from the job process:
     no app, no database connections, no threads) that has imported WeasyPrint and rendered once
-    (pdf_worker_preload); each worker is replaced after PDF_TASKS_PER_CHILD documents, so
+    (printing/worker_preload.py); each worker is replaced after PDF_TASKS_PER_CHILD documents, so
     WeasyPrint's memory goes back to the system."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(pdf_pool.PRELOAD)  # the same fork server as single documents
+    ctx.set_forkserver_preload(pool.PRELOAD)  # the same fork server as single documents
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                               max_tasks_per_child=int(current_app.config.get("PDF_TASKS_PER_CHILD") or 20))
+                               max_tasks_per_child=tasks_per_child)
 
 
 def _progress(job_id: int, done: int) -> None:
@@ -128,7 +123,7 @@ def _progress(job_id: int, done: int) -> None:
     db.session.commit()
 
 
-def run(job_id: int) -> None:
+def run(job_id: int, rules: PrintRules) -> None:
     """Render a queued job. Safe to call twice: only a queued job is started."""
     claimed = db.session.execute(
         update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.QUEUED)
@@ -143,11 +138,11 @@ def run(job_id: int) -> None:
     key = None
     try:
         with tempfile.TemporaryDirectory(prefix="bangfu-print-") as tmp:
-            parts = _render_all(job_id, params, Path(tmp))
+            parts = _render_all(job_id, params, Path(tmp), rules)
             data = _merge(parts) if params["format"] == "pdf" else _zip(parts)
             key = storage.new_key("prints", uuid.uuid4().hex, params["format"])
             storage.get().put(key, data)
-        ttl = timedelta(hours=float(current_app.config["PRINT_RESULT_TTL_HOURS"]))
+        ttl = timedelta(hours=rules.result_ttl_hours)
         finished = now_utc()
         db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
             status=PrintJobStatus.DONE, done=len(parts), result_key=key, finished_at=finished, expires_at=finished + ttl))
@@ -166,7 +161,7 @@ def run(job_id: int) -> None:
         db.session.commit()
 
 
-def _render_all(job_id: int, params: dict, tmp: Path) -> list[Part]:
+def _render_all(job_id: int, params: dict, tmp: Path, rules: PrintRules) -> list[Part]:
     month = params["month"]
     ids = params["helper_ids"]
     found = set(db.session.scalars(select(User.id).where(User.id.in_(ids))))
@@ -177,19 +172,19 @@ def _render_all(job_id: int, params: dict, tmp: Path) -> list[Part]:
     parts: list[Part | None] = [None] * len(helper_ids)
     pending: dict[Future, Part] = {}
     done, last_report = 0, time.monotonic()
-    workers = _workers()
-    with _pool(workers) as pool:
+    workers = rules.batch_workers
+    with _pool(workers, rules.tasks_per_child) as processes:
         for i, helper_id in enumerate(helper_ids):
             helper = db.session.get(User, helper_id)
             viewer = db.session.get(User, viewer_id) if viewer_id is not None else None
             if viewer is None or not viewer.active:
                 raise NotFound("发起打印的账号已不存在或已停用。")
-            doc = pdf.diary_document(helper, month, viewer)
+            doc = diary.diary_document(helper, month, viewer)
             part = Part(i, helper.display_name, f"{i + 1:03d}-{doc.filename}", tmp / f"{i:05d}.pdf")
             # end the read transaction at once: on SQLite the job's transactions take the write lock
             db.session.commit()
-            thumbs = {k: b for k in doc.thumb_keys if (b := pdf.read_thumb(k)) is not None}
-            pending[pool.submit(pdf_render.render_in_worker, doc.html, thumbs)] = part
+            thumbs = {k: b for k in doc.thumb_keys if (b := read_thumb(k)) is not None}
+            pending[processes.submit(render.render_in_worker, doc.html, thumbs)] = part
             while len(pending) >= 2 * workers or (i == len(helper_ids) - 1 and pending):
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
@@ -242,20 +237,20 @@ def open_result(job: PrintJob) -> BinaryIO:
         raise NotFound("文件已不存在，请重新生成。") from None
 
 
-def mark_downloaded(job_id: int) -> None:
+def mark_downloaded(job_id: int, rules: PrintRules) -> None:
     """The result stays PRINT_DOWNLOAD_GRACE_MINUTES after the first download (for a retry), then goes."""
-    grace = now_utc() + timedelta(minutes=float(current_app.config["PRINT_DOWNLOAD_GRACE_MINUTES"]))
+    grace = now_utc() + timedelta(minutes=rules.download_grace_minutes)
     db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.DONE).values(
         status=PrintJobStatus.DOWNLOADED, expires_at=grace))
     db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.expires_at > grace).values(
         expires_at=grace))
 
 
-def fail_stale(now: datetime | None = None) -> int:
+def fail_stale(rules: PrintRules, now: datetime | None = None) -> int:
     """Mark jobs still 'running' long after they started as failed (their worker was stopped or
     killed mid-job; Huey does not run a task twice). Returns how many."""
     now = now or now_utc()
-    limit = now - timedelta(minutes=float(current_app.config["PRINT_JOB_STALE_MINUTES"]))
+    limit = now - timedelta(minutes=rules.job_stale_minutes)
     return db.session.execute(update(PrintJob).where(
         PrintJob.status == PrintJobStatus.RUNNING, PrintJob.created_at < limit).values(
         status=PrintJobStatus.FAILED, error="生成中断（后台进程已停止），请重新生成。", finished_at=now)).rowcount

@@ -11,7 +11,7 @@ bounds (issue 11: no single account can occupy the server).
   503). File locks are shared by every gunicorn worker of the machine and released by the
   kernel when their process dies, so a crashed worker never leaves a slot taken.
 - **Not in the request worker.** `render()` forks a fresh process from the warmed fork server
-  (services/pdf_worker_preload.py, the same as batch printing): the request thread only waits on
+  (services/printing/worker_preload.py, the same as batch printing): the request thread only waits on
   a pipe, holding no CPU and no GIL. The process runs at a lower priority (PDF_RENDER_NICE, +10), so pages of
   other users go first, and its memory goes back to the system when it ends.
 - **Bounded.** The process is killed after PDF_RENDER_TIMEOUT_SECONDS (and kills itself a few
@@ -34,13 +34,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DomainError
+from ..errors import DomainError
 
 log = logging.getLogger(__name__)
 
 # "__main__" first: the fork server imports the program's main module once (gunicorn's script), so
 # each forked process does not import it again before it starts (multiprocessing does, otherwise)
-PRELOAD = ["__main__", "webapp.services.pdf_worker_preload"]
+PRELOAD = ["__main__", "webapp.services.printing.worker_preload"]
 SLOT_POLL_SECONDS = 0.05
 
 
@@ -135,7 +135,7 @@ def _child(conn, html: str, thumbs: dict[str, bytes], timeout: float, max_pages:
     signal.alarm(int(timeout) + 5)  # bounded even if the parent is gone (SIGALRM ends the process)
     with contextlib.suppress(OSError):
         os.nice(nice)
-    from . import pdf_render
+    from . import render as pdf_render
 
     try:
         data = pdf_render.render_pdf(html, pdf_render.AppURLFetcher(thumbs.get), max_pages=max_pages)

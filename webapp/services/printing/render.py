@@ -1,7 +1,7 @@
 """WeasyPrint behind a restrictive URL fetcher: HTML from templates/pdf → PDF bytes.
 
 This module imports neither Flask nor the models, so worker processes start fast; the documents'
-data and templates are in services/pdf.py. WeasyPrint only ever sees two kinds of URL, both made
+data and templates are in services/printing/diary.py and sheet.py. WeasyPrint only ever sees two kinds of URL, both made
 by the templates through the `pdf_static` / `pdf_thumb` helpers:
 
     bangfu:static/<path>   a file of the app's own static folder
@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 SCHEME = "bangfu:"
 STATIC_PREFIX = SCHEME + "static/"
 THUMB_PREFIX = SCHEME + "thumb/"
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "pdf"
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+WEBAPP_DIR = Path(__file__).resolve().parent.parent.parent
+TEMPLATE_DIR = WEBAPP_DIR / "templates" / "pdf"
+STATIC_DIR = WEBAPP_DIR / "static"
 PHOTOS_PRINTED_PER_VISIT = 4  # thumbnails of one visit in the diary; the rest are counted ("另有 N 张")
 
 
@@ -137,6 +138,6 @@ WARM_UP_HTML = ('<html lang="zh-CN"><body><h1 data-title="帮扶日志" data-who
 
 def warm_up() -> None:
     """Render a tiny Chinese document: loads WeasyPrint, fontconfig, the CJK face and the stylesheet
-    once, so processes forked afterwards (pdf_worker_preload) start warm."""
+    once, so processes forked afterwards (printing/worker_preload.py) start warm."""
     render_pdf(WARM_UP_HTML, AppURLFetcher())
 

@@ -1,7 +1,7 @@
-"""Imported once by the batch jobs' fork server (services/printjobs.py): every worker process is
+"""Imported once by the batch jobs' fork server (services/printing/jobs.py): every worker process is
 forked from a process that has already imported WeasyPrint and rendered a Chinese page, so a fresh
 worker (a new one every PDF_TASKS_PER_CHILD documents) costs a fork, not seconds of start-up."""
-from .pdf_render import warm_up
+from .render import warm_up
 
 warm_up()
 
