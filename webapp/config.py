@@ -185,7 +185,7 @@ class Default:
     PDF_WORKERS = 0  # processes rendering a batch; 0 = one per CPU core
     PDF_TASKS_PER_CHILD = 20  # documents per process before it is replaced (returns WeasyPrint's memory)
     PRINT_JOB_STALE_MINUTES = 60  # a job still "running" after this long has lost its worker: failed
-    # one diary or attendance sheet for a web request (services/pdf_pool.py, issue 11)
+    # one diary or attendance sheet for a web request (services/printing/pool.py)
     PDF_RENDER_SLOTS = 0  # documents rendered at once on this machine, all workers together; 0 = half the cores, at least 2
     PDF_SLOT_WAIT_SECONDS = 3  # a request waits this long for a free slot, then 503
     PDF_RENDER_TIMEOUT_SECONDS = 55  # the render process is killed after this long: 503 (before nginx's 60 s proxy timeout)
