@@ -1,5 +1,5 @@
 """JSON API v1 (same session cookie as the pages; X-CSRFToken on writes): the CSRF token, visits and photos."""
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -72,9 +72,10 @@ def add_photo(client_uuid):
     upload = request.files.get("photo")
     if upload is None:
         raise ValidationFailed("请选择照片文件（表单字段 photo）。", field="photo")
-    data = upload.read(int(current_app.config["PHOTO_MAX_BYTES"]) + 1)
+    visit_rules = rules.visits()
+    data = upload.read(visit_rules.photo.max_bytes + 1)
     result = photos.add(current_user, str(client_uuid), str(fields["client_uuid"]), data, fields["captured_at"],
-                        rules.visits())
+                        visit_rules)
     return commit_upload(visit_schemas.photo_json(result.photo), result.created, lambda: photos.discard(result.photo))
 
 
