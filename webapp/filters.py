@@ -5,17 +5,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from .models import LeaveStatus, MeasureStatus, PrintJobStatus, ReviewStatus, Role
-from .services import permissions
-from .services.attendance.days import DayStatus
-from .services.verification import VerificationState
+from .services import template_names
 
 
 def init_app(app: Flask) -> None:
     tz = ZoneInfo(app.config["TIMEZONE"])
-    app.jinja_env.globals.update(permissions=permissions, Role=Role, ReviewStatus=ReviewStatus,
-                                 LeaveStatus=LeaveStatus, MeasureStatus=MeasureStatus, PrintJobStatus=PrintJobStatus,
-                                 VerificationState=VerificationState, DayStatus=DayStatus)
+    app.jinja_env.globals.update(template_names.names())
 
     @app.template_filter("local")
     def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

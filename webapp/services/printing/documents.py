@@ -21,7 +21,7 @@ from urllib.parse import quote
 import jinja2
 
 from ... import database
-from .. import storage
+from .. import storage, template_names
 from . import pool
 from .render import STATIC_PREFIX, THUMB_PREFIX, WEBAPP_DIR
 
@@ -70,6 +70,7 @@ def environment() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(["html"]), extensions=["jinja2.ext.i18n"],
                              undefined=jinja2.Undefined)
     env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
+    env.globals.update(template_names.names())  # Role, ReviewStatus…: the same words as the web pages
     return env
 
 
