@@ -4,10 +4,10 @@ from datetime import timezone
 from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
+from ..models.vocab import CHECKLIST_CODES, SUBSIDY_ANSWERS
 from ..services import access, amendments, verification, visit_flags
 from ..services.rules import VisitRules
 from ..services.visits import flag_labels, is_offline
-from ..vocab import CHECKLIST_CODES, SUBSIDY_ANSWERS
 from . import validators
 from .signatures import signature_json
 

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, select
 
 from ..extensions import db
 from ..models import Household, Measure, MeasureStatus, Member, Pairing, SubsidyAnswer, Visit
-from ..vocab import CHECKLIST
+from ..models.vocab import CHECKLIST
 from . import audit, permissions, subsidies
 from .calendar import local_date, tz
 from .rules import VisitRules

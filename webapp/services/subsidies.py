@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from flask import current_app, has_app_context
 
-from ..vocab import SUBSIDY_ANSWERS
+from ..models.vocab import SUBSIDY_ANSWERS
 
 ANSWERS = SUBSIDY_ANSWERS
 IN_PROVINCE = "限本省就读"  # 000: "对在本省就读的建档立卡贫困家庭…学生…发放国家助学金"

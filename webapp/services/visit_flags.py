@@ -23,9 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from .. import vocab
 from ..extensions import db
-from ..models import Household, Visit
+from ..models import Household, Visit, vocab
 from ..models.org import effective_geofence_m
 from . import geo
 from .calendar import tz

@@ -19,15 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import vocab
 from ..extensions import db
-from ..models import Household, Member, Pairing, ReviewStatus, SubsidyAnswer, User, Visit
+from ..models import Household, Member, Pairing, ReviewStatus, SubsidyAnswer, User, Visit, vocab
 from . import access, audit, geo, measures, policy_problems, subsidies, visit_caps, visit_flags
 from .calendar import month_utc_range, now_utc
 from .errors import Conflict, ValidationFailed
 from .rules import VisitRules
 
-# the vocabularies (webapp/vocab.py), under the names this module has always offered
+# the vocabularies (models/vocab.py), under the names this module has always offered
 CHECKLIST, CHECKLIST_CODES, FLAGS, OFFLINE_LABEL = vocab.CHECKLIST, vocab.CHECKLIST_CODES, vocab.FLAGS, vocab.OFFLINE_LABEL
 geofence_m = visit_flags.geofence_m
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
 from ...models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Visit
-from ...vocab import CHECKLIST
+from ...models.vocab import CHECKLIST
 from .. import access, redact, visit_flags
 from ..calendar import month_days, month_label, month_utc_range, now_utc, parse_month, tz
 from . import render
