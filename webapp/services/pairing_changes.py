@@ -16,6 +16,15 @@ from .county import needs_approval
 from .errors import Forbidden, NotFound, ValidationFailed
 from .rules import PairingRules
 
+TEXT_MAX = 500  # a reason or the county's note
+
+
+def _text(raw: str, field: str) -> str:
+    text = (raw or "").strip()
+    if len(text) > TEXT_MAX:
+        raise ValidationFailed(f"最多 {TEXT_MAX} 字。", field=field)
+    return text
+
 
 def pending_for(household_id: int) -> PairingChange | None:
     return db.session.scalar(select(PairingChange).where(PairingChange.household_id == household_id,
@@ -30,7 +39,7 @@ def _pending_to(helper_id: int) -> int:
 def request(household: Household, helper: User | None, by: User, reason: str,
             rules: PairingRules) -> PairingChange | Pairing | None:
     """The office's pairing form: a proposal to the county when one is needed, else the change itself."""
-    reason = (reason or "").strip()
+    reason = _text(reason, "reason")
     if not reason:
         raise ValidationFailed("请填写调整原因。", field="reason")
     if helper is not None:
@@ -70,7 +79,8 @@ def for_unit(unit_id: int) -> Select:
 
 
 def change(user: User, change_id: int) -> PairingChange:
-    found = db.session.scalar(for_county(user).where(PairingChange.id == change_id))
+    # locked till the commit: two decisions sent at once are taken one after the other (the second is refused)
+    found = db.session.scalar(for_county(user).where(PairingChange.id == change_id).with_for_update(of=PairingChange))
     if found is None:
         raise NotFound("没有这项结对调整，或您无权审批。")
     return found
@@ -82,7 +92,7 @@ def decide(item: PairingChange, by: User, approve: bool, note: str, rules: Pairi
         raise Forbidden("只有县扶贫攻坚指挥部可以审批结对调整。")
     if item.status != PairingChangeStatus.PENDING:
         raise ValidationFailed("这项调整已审批过。")
-    note = (note or "").strip()
+    note = _text(note, "note")
     if not approve and not note:
         raise ValidationFailed("请填写不同意的理由。", field="note")
     if approve:

@@ -11,6 +11,7 @@ parts VILLAGE_SCORE_PARTS (local choice). The year = the quarters at QUARTER_WEI
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -28,6 +29,8 @@ from .performance import ScoringRules, quarter_results
 REWARD = "奖励"
 NO_AWARDS = "取消评先评优资格"
 INTERVIEW = "约谈"
+SCORE_RE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")  # a score as typed: 90, 87.5
+NOTE_MAX = 2000
 
 
 def _cfg(name: str):
@@ -135,12 +138,13 @@ def year(scoring: ScoringRules, attendance: AttendanceRules, user: User, year_: 
 
 def enter_year_end(by: User, village: Village, year_: int, raw_score: str, note: str) -> VillageYearEnd:
     """The office's year-end assessment of one village (0–100), replacing an earlier entry."""
-    try:
-        score = float((raw_score or "").strip())
-    except ValueError:
-        score = -1.0
+    raw_score = (raw_score or "").strip()
+    score = float(raw_score) if SCORE_RE.fullmatch(raw_score) else -1.0  # ASCII digits only: not "９０", "1e1", "1_0"
     if not 0 <= score <= 100:
         raise ValidationFailed("年终考核得分应为 0–100 的数。", field="score")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationFailed(f"说明最多 {NOTE_MAX} 字。", field="note")
     if not 2000 <= year_ <= local_today().year + 1:
         raise ValidationFailed("年份无效。", field="year")
     row = db.session.scalar(select(VillageYearEnd).where(VillageYearEnd.village_id == village.id,
@@ -148,6 +152,6 @@ def enter_year_end(by: User, village: Village, year_: int, raw_score: str, note:
     if row is None:
         row = VillageYearEnd(village_id=village.id, year=year_, score=score)
         db.session.add(row)
-    row.score, row.note, row.entered_by_id = score, (note or "").strip() or None, by.id
+    row.score, row.note, row.entered_by_id = score, note or None, by.id
     db.session.flush()
     return row
