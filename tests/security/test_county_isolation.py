@@ -253,3 +253,25 @@ def test_ids_out_of_range_or_not_digits_name_nothing(app, make_client, two_count
         r = county.get(f"/assessments/villages?unit_id={raw}")
         assert r.status_code in (404, 422), raw
     assert county.post("/county/pairing-changes/99999999999999999999", data={"decision": "approve"}).status_code == 404
+
+
+def test_a_roster_file_cannot_re_pair_a_household_behind_the_county(app, make_client, two_counties):
+    """001 "不得私自更改": the roster import is no way round the county's approval — the row becomes a
+    proposal that waits for the county (a first pairing stays immediate)."""
+    from tests.support.roster_files import csv_bytes, household_row, upload
+
+    ids = two_counties
+    admin = client_of(make_client, app, "admin")
+    with app.app_context():
+        cid = db.session.get(Household, ids["hh4"]).citizen_id  # 李四 of 西村, paired with h3
+        db.session.remove()
+    _, result = upload(admin, csv_bytes([household_row(村名="西村", 户主姓名="李四", 身份证号=cid, 帮扶责任人="h1")]),
+                       "r.csv")
+    assert result is not None and result.status_code in (200, 302)
+    with app.app_context():
+        current = db.session.scalar(select(Pairing.helper_id).where(Pairing.household_id == ids["hh4"],
+                                                                    Pairing.end_date.is_(None)))
+        change = db.session.scalar(select(PairingChange).where(PairingChange.household_id == ids["hh4"]))
+        assert (change.status, change.from_helper_id, change.to_helper_id) == ("pending", ids["h3"], ids["h1"])
+        db.session.remove()
+    assert current == ids["h3"]
