@@ -275,3 +275,36 @@ def test_a_roster_file_cannot_re_pair_a_household_behind_the_county(app, make_cl
         assert (change.status, change.from_helper_id, change.to_helper_id) == ("pending", ids["h3"], ids["h1"])
         db.session.remove()
     assert current == ids["h3"]
+
+
+def test_approvals_sent_at_once_apply_once(app, make_client, two_counties):
+    """Six approvals (and refusals) of one change at the same moment: one decision, one new pairing."""
+    import threading
+
+    from webapp.models import AuditLog
+
+    ids = two_counties
+    clients = [client_of(make_client, app, "county") for _ in range(6)]
+    start = threading.Barrier(len(clients))
+    answers: list[int] = []
+
+    def decide(c, i):
+        start.wait(30)
+        data = {"decision": "approve"} if i % 2 else {"decision": "reject", "note": "不同意"}
+        answers.append(c.post(f"/county/pairing-changes/{ids['change_hh1']}", data=data).status_code)
+
+    threads = [threading.Thread(target=decide, args=(c, i)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(answers) == [302] + [422] * 5, answers
+    with app.app_context():
+        decisions = db.session.scalar(select(func.count()).select_from(AuditLog).where(
+            AuditLog.action.in_(("pairing.approve", "pairing.reject")), AuditLog.entity_id == ids["change_hh1"]))
+        current = db.session.scalars(select(Pairing.helper_id).where(Pairing.household_id == ids["hh1"],
+                                                                     Pairing.end_date.is_(None))).all()
+        status = db.session.get(PairingChange, ids["change_hh1"]).status
+        db.session.remove()
+    assert decisions == 1
+    assert current == ([ids["h2"]] if status == "approved" else [ids["h1"]])
