@@ -3,7 +3,7 @@ import sqlite3
 from contextvars import ContextVar, Token
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -108,6 +108,15 @@ def end_read_transaction(*keep: object) -> bool:
         if id(obj) not in kept:
             session.expire(obj)
     return True
+
+
+def lock(entity, row_id: int) -> None:
+    """Hold the row's lock till the commit, so that requests sent at once about one record (a double
+    tap, two tabs) run one after the other and the later ones see what the first stored. PostgreSQL;
+    on SQLite a write request holds the database's write lock already (BEGIN IMMEDIATE)."""
+    from .extensions import db
+
+    db.session.execute(select(entity.id).where(entity.id == row_id).with_for_update(key_share=True))
 
 
 def configure(app: Flask) -> None:

@@ -308,3 +308,45 @@ def test_approvals_sent_at_once_apply_once(app, make_client, two_counties):
         db.session.remove()
     assert decisions == 1
     assert current == ([ids["h2"]] if status == "approved" else [ids["h1"]])
+
+
+def _race(clients, send) -> list[int]:
+    import threading
+
+    start = threading.Barrier(len(clients))
+    answers: list[int] = []
+
+    def run(c, i):
+        start.wait(30)
+        answers.append(send(c, i).status_code)
+
+    threads = [threading.Thread(target=run, args=(c, i)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return sorted(answers)
+
+
+def test_double_submitted_office_forms_store_one_row_and_never_fail(app, make_client, two_counties):
+    """A double tap on a slow phone: the same proposal or entry sent several times at once."""
+    from webapp.models import OnsiteAssessment
+
+    ids = two_counties
+    year = local_today().year
+    clients = [client_of(make_client, app, "admin") for _ in range(4)]
+    answers = _race(clients, lambda c, i: c.post(f"/admin/households/{ids['hh6']}/pairing",
+                                                 data={"helper_id": ids["h2"], "reason": f"调整{i}"}))
+    assert answers == [302, 422, 422, 422], answers
+    answers = _race(clients, lambda c, i: c.post(f"/assessments/villages/{ids['v2']}/year-end",
+                                                 data={"year": year, "score": str(80 + i)}))
+    assert answers == [302] * 4, answers
+    answers = _race(clients, lambda c, i: c.post(f"/assessments/onsite/{ids['h2']}",
+                                                 data={"quarter": f"{year}-Q1", "result": "合格"}))
+    assert answers == [302] * 4, answers
+    with app.app_context():
+        pending = db.session.scalar(select(func.count()).select_from(PairingChange).where(
+            PairingChange.household_id == ids["hh6"], PairingChange.status == "pending"))
+        onsite = db.session.scalar(select(func.count()).select_from(OnsiteAssessment))
+        db.session.remove()
+    assert pending == 1 and onsite == 1 and _year_end_count(app) == 1

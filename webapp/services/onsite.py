@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from flask import current_app
 from sqlalchemy import select
 
+from .. import database
 from ..extensions import db
 from ..models import ONSITE_RESULTS, SATISFACTION_LEVELS, OnsiteAssessment, SpotCheckDraw, SpotCheckItem, User
 from . import audit, permissions
@@ -43,6 +44,7 @@ def record(by: User, helper: User, quarter: str, result: str, note: str, satisfa
         errors.setdefault("note", []).append("说明最多 2000 字。")
     if errors:
         raise ValidationFailed("；".join(m for msgs in errors.values() for m in msgs), errors=errors)
+    database.lock(User, helper.id)  # the same entry sent twice at once: one row
     row = db.session.scalar(select(OnsiteAssessment).where(OnsiteAssessment.helper_id == helper.id,
                                                            OnsiteAssessment.quarter == quarter))
     if row is None:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Select, func, select
 
+from .. import database
 from ..extensions import db
 from ..models import Household, Pairing, PairingChange, PairingChangeStatus, Unit, User
 from . import audit, pairings, permissions
@@ -44,6 +45,7 @@ def request(household: Household, helper: User | None, by: User, reason: str,
         raise ValidationFailed("请填写调整原因。", field="reason")
     if helper is not None:
         pairings.check_helper(helper)
+    database.lock(Household, household.id)  # one proposal at a time per household
     current = pairings.current(household.id)
     if current is None or not needs_approval(household.village.unit):
         if helper is None:

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from .. import database
 from ..extensions import db
 from ..models import User, Village, VillageYearEnd
 from . import access
@@ -147,6 +148,7 @@ def enter_year_end(by: User, village: Village, year_: int, raw_score: str, note:
         raise ValidationFailed(f"说明最多 {NOTE_MAX} 字。", field="note")
     if not 2000 <= year_ <= local_today().year + 1:
         raise ValidationFailed("年份无效。", field="year")
+    database.lock(Village, village.id)  # the same entry sent twice at once: one row
     row = db.session.scalar(select(VillageYearEnd).where(VillageYearEnd.village_id == village.id,
                                                          VillageYearEnd.year == year_))
     if row is None:
