@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import Household, Pairing, PairingChange, VillageYearEnd
 from webapp.services import pairing_changes
 from webapp.services.calendar import local_today, month_key
+from webapp.services.rules import PairingRules
 
 from .conftest import login, row_counts
 
@@ -55,7 +56,8 @@ def two_counties(app):
         db.session.flush()
         for hh, helper, by in (("hh1", "h2", "admin"), ("a2_hh", "a2_h2", "a2_admin"), ("hhx1", None, "admin_x"),
                                ("b2_hh", "b2_h2", "b2_admin")):
-            o[f"change_{hh}"] = pairing_changes.request(o[hh], o[helper] if helper else None, o[by], "调整：" + hh)
+            o[f"change_{hh}"] = pairing_changes.request(o[hh], o[helper] if helper else None, o[by], "调整：" + hh,
+                                                        PairingRules())
         db.session.commit()
         ids = w.ids()
         ids["cid_a2"] = o["a2_hh"].citizen_id
