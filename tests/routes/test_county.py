@@ -87,10 +87,10 @@ def test_ending_a_pairing_waits_too_but_a_first_pairing_does_not(app, make_clien
     with app.app_context():
         from webapp.models import Household
         from webapp.services import pairings
-        from webapp.services.rules import PairingRules
+        from webapp.web import rules as app_rules
 
         pairings.assign(db.session.get(Household, ids["hh3"]), db.session.get(User, ids["h3"]), None, "花名册导入",
-                        PairingRules())
+                        app_rules.pairings())
         db.session.commit()
         db.session.remove()
     stale = county.post(f"/county/pairing-changes/{change.id}", data={"decision": "approve"})

@@ -10,7 +10,7 @@ from webapp.web import rules as app_rules
 
 
 def test_demo_has_a_county_and_its_pairing_changes(ctx):
-    demo.seed(app_rules.scoring(), app_rules.attendance(), random.Random(3))
+    demo.seed(app_rules.current(), random.Random(3))
     db.session.commit()
     county = db.session.scalar(select(Unit).where(Unit.kind == "county"))
     township = db.session.scalar(select(Unit).where(Unit.kind == "township"))

@@ -10,7 +10,7 @@ from webapp.web import rules as app_rules
 
 
 def test_demo_office_assessments(ctx):
-    demo.seed(app_rules.scoring(), app_rules.attendance(), random.Random(3))
+    demo.seed(app_rules.current(), random.Random(3))
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(VillageYearEnd)) == 3
     rows = db.session.scalars(select(OnsiteAssessment)).all()
