@@ -2,10 +2,11 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import htmx
 from ..extensions import db
 from ..models import ROLE_LABELS, TOWNSHIP_ROLES
 from ..security import requires
-from ..services import access, auth, households, lookups, pairing_changes, permissions, users, villages
+from ..services import access, auth, households, lists, lookups, pairing_changes, permissions, users, villages
 from ..services.errors import ValidationFailed
 from ..web import params, rules
 from ..web.writes import attempt, done
@@ -55,10 +56,13 @@ def user_list():
     err = attempt(_create_user, only=ValidationFailed)[1] if request.method == "POST" else None
     if request.method == "POST" and err is None:
         return redirect(url_for("admin.user_list"))
-    return render_template("admin/users.html", people=lookups.people(current_user),
-                           loads=lookups.open_pairings_per_helper(current_user), villages=lookups.villages(current_user),
-                           roles=TOWNSHIP_ROLES, role_labels=ROLE_LABELS, errors=err.errors if err else {},
-                           form=request.form), 422 if err else 200
+    listed = lists.people(current_user, params.text_arg("q", lists.SEARCH_MAX, request.args),
+                          params.page_arg(source=request.args))
+    resp = htmx.render("admin/users.html", "admin/_people.html", listed=listed, people=listed.items,
+                       loads=lookups.open_pairings_per_helper(current_user), villages=lookups.villages(current_user),
+                       roles=TOWNSHIP_ROLES, role_labels=ROLE_LABELS, errors=err.errors if err else {}, form=request.form)
+    resp.status_code = 422 if err else 200
+    return resp
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -92,11 +96,20 @@ def pairing_list():
     village_id = params.id_arg("village_id", request.args)
     if village_id is not None:
         village_id = access.village(current_user, village_id).id  # another unit's village: 404
-    rows = households.listing(current_user, village_id=village_id)
-    return render_template("admin/pairings.html", rows=rows, helpers=lookups.active_helpers(current_user),
-                           villages=lookups.villages(current_user), village_id=village_id,
-                           limit=rules.pairings().household_limit, county=current_user.unit.parent_id is not None,
-                           changes=db.session.scalars(pairing_changes.for_unit(current_user.unit_id).limit(20)).all())
+    listed = lists.pairings(current_user, village_id, params.text_arg("q", lists.SEARCH_MAX, request.args),
+                            params.page_arg(source=request.args))
+    return htmx.render("admin/pairings.html", "admin/_pairings.html", listed=listed, rows=listed.items,
+                       villages=lookups.villages(current_user), village_id=village_id,
+                       limit=rules.pairings().household_limit, county=current_user.unit.parent_id is not None,
+                       changes=db.session.scalars(pairing_changes.for_unit(current_user.unit_id).limit(20)).all())
+
+
+@bp.get("/households/<int:household_id>/pairing")
+def pairing_form(household_id: int):
+    """One household's 调整 form (helpers to choose from): htmx puts it in the list's row."""
+    row = households.row(current_user, access.household(current_user, household_id))
+    return htmx.render("admin/pairing_form.html", "admin/_pairing_form.html", r=row,
+                       helpers=lookups.active_helpers(current_user), loads=lookups.open_pairings_per_helper(current_user))
 
 
 def _pair_or_end(hh, reason: str) -> None:

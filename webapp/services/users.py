@@ -73,3 +73,4 @@ def change_password(user: User, password: str, by: User) -> None:
 
 def end_sessions(user: User) -> None:
     user.session_version += 1
+
