@@ -8,7 +8,7 @@ from tests import factories
 from tests.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import Visit
-from webapp.services.timeutil import now_utc
+from webapp.services.calendar import now_utc
 
 from .conftest import login, no_horizontal_scroll
 

@@ -7,7 +7,7 @@ import pytest
 from tests import factories
 from webapp.extensions import db
 from webapp.models import Visit
-from webapp.services.timeutil import now_utc
+from webapp.services.calendar import now_utc
 
 HX = {"HX-Request": "true"}
 

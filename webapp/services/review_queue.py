@@ -16,8 +16,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..models import Household, ReviewStatus, User, Village, Visit
 from . import access, permissions
+from .calendar import local_today, month_utc_range
 from .performance.sql import json_nonempty
-from .timeutil import local_today, month_utc_range
 
 FILTERS = {"pending": "待审阅", "unverified": "待核实", "returned": "已退回", "fixed": "待复核", "all": "本月全部"}
 DEFAULT_FILTER = "pending"
