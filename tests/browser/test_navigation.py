@@ -22,3 +22,19 @@ def test_back_links_and_titles(app, world, phone):
     assert diary.bounding_box()["y"] < 640  # on the first screen: one tap
     assert diary.get_attribute("href").startswith(f"/reports/diary/{world['h1']}/")
     assert no_horizontal_scroll(phone)
+
+
+def test_the_household_page_links_to_navigation(app, world, phone):
+    from webapp.services import geo
+
+    login(phone, "h1", PASSWORD)
+    phone.goto(f"/households/{world['hh1']}")
+    links = phone.locator(".map-links a")
+    assert links.all_inner_texts() == ["手机地图", "高德地图", "百度地图"]
+    assert phone.locator("[data-map=geo]").get_attribute("href").startswith("geo:30.301000,109.501000?q=")
+    glat, glng = geo.wgs84_to_gcj02(30.301, 109.501)
+    assert f"position={glng:.6f}%2C{glat:.6f}" in phone.locator("[data-map=amap]").get_attribute("href")
+    blat, blng = geo.wgs84_to_bd09(30.301, 109.501)
+    assert f"location={blat:.6f}%2C{blng:.6f}" in phone.locator("[data-map=baidu]").get_attribute("href")
+    box = links.first.bounding_box()
+    assert box["height"] >= 44 and no_horizontal_scroll(phone)
