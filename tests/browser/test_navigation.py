@@ -38,3 +38,16 @@ def test_the_household_page_links_to_navigation(app, world, phone):
     assert f"location={blat:.6f}%2C{blng:.6f}" in phone.locator("[data-map=baidu]").get_attribute("href")
     box = links.first.bounding_box()
     assert box["height"] >= 44 and no_horizontal_scroll(phone)
+
+
+def test_the_visit_form_offers_camera_and_gallery(app, world, phone):
+    login(phone, "h1", PASSWORD)
+    phone.goto(f"/households/{world['hh1']}/visits/new")
+    camera, gallery = phone.locator("label.photo-pick").all()
+    assert camera.inner_text().strip() == "拍照" and gallery.inner_text().strip() == "从相册选择"
+    assert phone.locator("#photo-camera").get_attribute("capture") == "environment"
+    assert phone.locator("#photo-camera").get_attribute("multiple") is None
+    assert phone.locator("#photo-input").get_attribute("multiple") is not None
+    assert phone.locator("#photo-input").get_attribute("capture") is None
+    a, b = camera.bounding_box(), gallery.bounding_box()
+    assert a["y"] == b["y"] and a["height"] >= 44 and no_horizontal_scroll(phone)
