@@ -23,7 +23,8 @@ def _only_admins():
 @bp.get("/")
 def index():
     return render_template("admin/index.html", villages=lookups.villages(current_user),
-                           counts=lookups.households_per_village(current_user))
+                           counts=lookups.households_per_village(current_user),
+                           without_centre=villages.without_centre(current_user))
 
 
 def _save_village() -> None:
@@ -31,7 +32,9 @@ def _save_village() -> None:
     target = access.village(current_user, village_id) if village_id else None
     villages.save(current_user.unit, current_user, request.form.get("name", ""),
                   params.float_arg("latitude", request.form), params.float_arg("longitude", request.form),
-                  params.int_arg("geofence_m", source=request.form), target)
+                  params.int_arg("geofence_m", source=request.form), target,
+                  params.choice_arg("coord_system", villages.COORD_SYSTEMS, villages.COORD_MSG, "wgs84", request.form),
+                  rules.attendance())
 
 
 @bp.route("/villages", methods=["GET", "POST"])
@@ -39,8 +42,10 @@ def village_list():
     err = attempt(_save_village, only=ValidationFailed)[1] if request.method == "POST" else None
     if request.method == "POST" and err is None:
         return redirect(url_for("admin.village_list"))
-    return render_template("admin/villages.html", villages=lookups.villages(current_user),
-                           errors=err.errors if err else {}, form=request.form), 422 if err else 200
+    listed = lookups.villages(current_user)
+    return render_template("admin/villages.html", villages=listed, proposals={v.id: villages.proposed_centre(v) for v in listed},
+                           systems=villages.COORD_SYSTEMS, errors=err.errors if err else {}, form=request.form), \
+        422 if err else 200
 
 
 def _create_user() -> None:
