@@ -34,18 +34,18 @@ MORE: dict[Role, list[tuple[str, str]]] = {
                         ("printing.index", "批量打印")],
 }
 
-UP: dict[str, dict[str, str]] = {
-    "performance.my_year": {"helper": "performance.my_month"},
-    "performance.helper_month": {"first_secretary": "performance.village", "office_admin": "performance.unit"},
-    "performance.helper_year": {"first_secretary": "performance.village", "office_admin": "performance.unit"},
-    "performance.unit_quarter": {"office_admin": "performance.unit"},
-    "households.show": {"office_admin": "admin.pairing_list"},
-    "attendance.approvals": {"first_secretary": "village.team"},
-    "attendance.my_calendar": {"first_secretary": "village.team"},
+UP: dict[str, dict[Role, str]] = {
+    "performance.my_year": {Role.HELPER: "performance.my_month"},
+    "performance.helper_month": {Role.FIRST_SECRETARY: "performance.village", Role.OFFICE_ADMIN: "performance.unit"},
+    "performance.helper_year": {Role.FIRST_SECRETARY: "performance.village", Role.OFFICE_ADMIN: "performance.unit"},
+    "performance.unit_quarter": {Role.OFFICE_ADMIN: "performance.unit"},
+    "households.show": {Role.OFFICE_ADMIN: "admin.pairing_list"},
+    "attendance.approvals": {Role.FIRST_SECRETARY: "village.team"},
+    "attendance.my_calendar": {Role.FIRST_SECRETARY: "village.team"},
 }
 
 
-def back_endpoint(role: str, endpoint: str | None) -> str | None:
+def back_endpoint(role: Role | str, endpoint: str | None) -> str | None:
     """Where the back link of `endpoint` leads for `role` (None: a top-level page)."""
     if not endpoint or role not in NAV or endpoint in (e for e, _ in NAV[role]):
         return None

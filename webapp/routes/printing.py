@@ -138,7 +138,7 @@ def job_list():
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
-@role_required("office_admin")
+@requires(permissions.can_batch_print)
 def cancel_job(job_id: int):
     """Cancel a queued or running job (asked first on the page); htmx gets the job list again."""
     _, err = attempt(printjobs.cancel, current_user, access.print_job(current_user, job_id))

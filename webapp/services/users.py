@@ -73,4 +73,3 @@ def change_password(user: User, password: str, by: User) -> None:
 
 def end_sessions(user: User) -> None:
     user.session_version += 1
-

@@ -157,7 +157,8 @@ def run(job_id: int, rules: PrintRules) -> None:
         finished = now_utc()
         stored = db.session.execute(update(PrintJob).where(
             PrintJob.id == job_id, PrintJob.status == PrintJobStatus.RUNNING).values(
-            status=PrintJobStatus.DONE, done=len(parts), result_key=key, finished_at=finished, expires_at=finished + ttl)).rowcount
+            status=PrintJobStatus.DONE, done=len(parts), result_key=key, finished_at=finished,
+            expires_at=finished + ttl)).rowcount
         db.session.commit()
         if not stored:  # cancelled while it ran: the result is nobody's
             storage.get().delete(key)
