@@ -4,7 +4,7 @@ from datetime import timedelta
 from tests import factories
 from tests.factories import PASSWORD
 from webapp.extensions import db
-from webapp.services.timeutil import now_utc
+from webapp.services.calendar import now_utc
 
 from .conftest import login
 from .test_offline import go_offline, go_online, poll, ready_offline

@@ -10,7 +10,7 @@ from tests import factories
 from webapp.extensions import db
 from webapp.models import AuditLog, Checkin, Unit, Village
 from webapp.services import geo
-from webapp.services.timeutil import now_utc
+from webapp.services.calendar import now_utc
 
 
 @pytest.fixture
