@@ -2,7 +2,7 @@
 the helper; search the accounts with 新建账号 at the top (issue 16)."""
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import Household
 

@@ -2,8 +2,8 @@
 (issue 16): 停用, re-drawing a spot check, closing and reopening a month, cancelling a print job."""
 from playwright.sync_api import expect
 
-from tests import perf_factories
-from tests.factories import PASSWORD
+from tests.support import perf_factories
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import PrintJob, SpotCheckDraw, User
 

@@ -1,6 +1,6 @@
 """Getting around on a 360×640 phone with no browser back button (issue 16): back links, tab
 titles, the diary one tap from 本月."""
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 from .conftest import login, no_horizontal_scroll
 

@@ -1,8 +1,8 @@
 """Offline, a visit's thumbnail shows a placeholder instead of a broken image (issue 16)."""
 from datetime import timedelta
 
-from tests import factories
-from tests.factories import PASSWORD
+from tests.support import factories
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.services.calendar import now_utc
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from tests import factories
-from tests.factories import PASSWORD
+from tests.support import factories
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import Visit
 from webapp.services.calendar import now_utc

@@ -1,6 +1,6 @@
 """The office confirms a proposed village centre on a 360×640 phone (issue 16)."""
-from tests import factories
-from tests.factories import PASSWORD
+from tests.support import factories
+from tests.support.factories import PASSWORD
 from webapp.extensions import db
 from webapp.models import Village
 

@@ -2,7 +2,7 @@
 large roster (issue 16: no list page over 60 KB of HTML)."""
 import pytest
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import Household, Unit, Village
 

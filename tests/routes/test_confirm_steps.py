@@ -2,7 +2,7 @@
 the spot-check form's error inline with the input kept, the confirm step in each page's HTML."""
 from sqlalchemy import func, select
 
-from tests import perf_factories
+from tests.support import perf_factories
 from webapp.extensions import db
 from webapp.models import AuditLog, PrintJob, SpotCheckItem, User
 from webapp.services import printjobs
@@ -82,7 +82,7 @@ def test_a_flag_in_a_month_still_open_reads_provisional(app, client, world):
     """A visit entered late this month reads 本月暂计：…, not …候选; a finished month …候选."""
     from datetime import timedelta
 
-    from tests import factories
+    from tests.support import factories
     from webapp.services.calendar import local_today, month_utc_range
 
     with app.app_context():

@@ -3,7 +3,7 @@
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import Household, SubsidyAnswer, User
 from webapp.services import subsidies, visits

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import Visit
 from webapp.services.calendar import now_utc

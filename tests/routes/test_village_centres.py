@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests import factories
+from tests.support import factories
 from webapp.extensions import db
 from webapp.models import AuditLog, Checkin, Unit, Village
 from webapp.services import geo

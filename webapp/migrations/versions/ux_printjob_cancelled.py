@@ -1,19 +1,20 @@
 """print jobs: status 'cancelled' (the office cancels a queued or running job, issue 16)
 
 Revision ID: ux_printjob_cancelled
-Revises: vocab_check_constraints
+Revises: assess15_village_onsite
 Create Date: 2026-11-29 23:10:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'ux_printjob_cancelled'
-down_revision = 'vocab_check_constraints'
+down_revision = 'assess15_village_onsite'
 branch_labels = None
 depends_on = None
 
 BEFORE = ("queued", "running", "done", "failed", "downloaded", "expired")
 AFTER = BEFORE + ("cancelled",)
+CHECKS = (("print_job", "status", AFTER),)  # tests/test_vocab.py: the vocabulary's current values
 
 
 def _replace(values: tuple[str, ...]) -> None:
