@@ -13,7 +13,8 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 @login_required
 def show(household_id: int):
     hh = access.household(current_user, household_id)
-    links = geo.map_links(hh.latitude, hh.longitude, f"{hh.head_name}户") if hh.has_location else []
+    # a fixed label: the household's name is not sent to the map companies (and no user text in a URL)
+    links = geo.map_links(hh.latitude, hh.longitude, "帮扶户") if hh.has_location else []
     return render_template("households/show.html", hh=hh, map_links=links, **household_context(hh))
 
 
