@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 from tests.support import perf_factories
 from webapp.extensions import db
 from webapp.models import AuditLog, PrintJob, SpotCheckItem, User
-from webapp.services import printjobs
+from webapp.services.printing import jobs as printjobs
+from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
 PARAMS = {"month": MARCH, "format": "pdf", "village_id": None, "village_name": None, "unit_name": "测试乡",
@@ -30,10 +31,10 @@ def test_a_queued_print_job_is_cancelled_after_a_confirm_step(app, client, make_
     assert other.post(f"/reports/jobs/{job_id}/cancel").status_code == 404
     html = client.post(f"/reports/jobs/{job_id}/cancel", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "已取消" in html and "every 2s" not in html
-    with app.app_context():
+    with app.test_request_context():
         assert db.session.get(PrintJob, job_id).status == "cancelled"
         assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "printjob.cancel")) == 1
-        printjobs.run(job_id)  # the worker skips a cancelled job
+        printjobs.run(job_id, app_rules.printing())  # the worker skips a cancelled job
         assert db.session.get(PrintJob, job_id).status == "cancelled"
     again = client.post(f"/reports/jobs/{job_id}/cancel", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "这个任务已经结束，不能取消" in again

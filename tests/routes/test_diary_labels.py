@@ -41,7 +41,7 @@ def test_every_label_in_the_diary_is_the_web_pages(app, client, world):
     labels = _labels_on_page(page)
     assert set(labels) >= {"food", "water", "boarding_junior", "nutrition", "outside_geofence"}, labels
     with app.test_request_context():
-        from webapp.services import pdf
+        from webapp.services.printing import diary as pdf
 
         doc = pdf.diary_document(db.session.get(User, world["h1"]), "2026-03")
     text = re.sub(r"<[^>]+>", " ", doc.html)
