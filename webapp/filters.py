@@ -18,6 +18,12 @@ def init_app(app: Flask) -> None:
             return ""
         return value.astimezone(tz).strftime(fmt)
 
+    @app.template_filter("prev_month")
+    def prev_month(month: str) -> str:
+        """`YYYY-MM` → the month before it."""
+        year, mon = map(int, month.split("-"))
+        return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+
     @app.template_filter("ymd")
     def ymd(value: date | datetime | None) -> str:
         if value is None:

@@ -2,8 +2,11 @@
 
 NAV is the bottom bar: at most five entries, so it fits a 360 px phone on one line.
 MORE lists the rest on the 我的 (account) page. Add an entry when a feature gets a page.
+UP names the page a back link leads to (an installed app has no browser back button): a page in
+the bottom bar has none; a page listed in MORE goes back to 我的; any other page to UP's entry for
+the role, else to the role's first page. A template may give its own back link (block back).
 """
-from flask import Flask
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 from .models import Role
@@ -31,6 +34,25 @@ MORE: dict[Role, list[tuple[str, str]]] = {
                         ("printing.index", "批量打印")],
 }
 
+UP: dict[str, dict[Role, str]] = {
+    "performance.my_year": {Role.HELPER: "performance.my_month"},
+    "performance.helper_month": {Role.FIRST_SECRETARY: "performance.village", Role.OFFICE_ADMIN: "performance.unit"},
+    "performance.helper_year": {Role.FIRST_SECRETARY: "performance.village", Role.OFFICE_ADMIN: "performance.unit"},
+    "performance.unit_quarter": {Role.OFFICE_ADMIN: "performance.unit"},
+    "households.show": {Role.OFFICE_ADMIN: "admin.pairing_list"},
+    "attendance.approvals": {Role.FIRST_SECRETARY: "village.team"},
+    "attendance.my_calendar": {Role.FIRST_SECRETARY: "village.team"},
+}
+
+
+def back_endpoint(role: Role | str, endpoint: str | None) -> str | None:
+    """Where the back link of `endpoint` leads for `role` (None: a top-level page)."""
+    if not endpoint or role not in NAV or endpoint in (e for e, _ in NAV[role]):
+        return None
+    if endpoint in (e for e, _ in MORE.get(role, [])):
+        return "main.account"
+    return UP.get(endpoint, {}).get(role) or NAV[role][0][0]
+
 
 def init_app(app: Flask) -> None:
     @app.context_processor
@@ -45,4 +67,10 @@ def init_app(app: Flask) -> None:
                 return []
             return MORE.get(current_user.role, [])
 
-        return {"nav_items": nav_items, "more_items": more_items}
+        def back_url() -> str | None:
+            if not current_user.is_authenticated or request.endpoint in ("auth.login", None):
+                return None
+            up = back_endpoint(current_user.role, request.endpoint)
+            return url_for(up) if up else None
+
+        return {"nav_items": nav_items, "more_items": more_items, "back_url": back_url}

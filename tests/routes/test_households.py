@@ -66,3 +66,12 @@ def test_team_pages_are_closed_to_helpers_and_admin_pages_to_others(world, clien
     page = client.get("/village/").get_data(as_text=True)
     assert "张一" in page and "李四" not in page and "队员一" in page
     assert client.get("/admin/users").status_code == 403
+
+
+def test_navigation_links_only_for_a_located_household(make_client, world):
+    """issue 16: geo: / 高德 / 百度 links with each app's datum; none before the household is located."""
+    c = make_client()
+    c.login("h3")
+    located = c.get(f"/households/{world['hh4']}").get_data(as_text=True)
+    assert 'data-map="geo"' in located and 'data-map="amap"' in located and 'data-map="baidu"' in located
+    assert 'data-map=' not in c.get(f"/households/{world['hh5']}").get_data(as_text=True)

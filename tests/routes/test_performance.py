@@ -182,7 +182,7 @@ def test_spot_check_draw_result_and_helpers_month(client, make_client, app, marc
     client.login("admin")
     assert client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "公开种子"}).status_code == 302
     html = client.get(f"/performance/spot-checks?month={MARCH}").get_data(as_text=True)
-    assert "公开种子" in html and "由种子复现，结果一致" in html
+    assert "公开种子" in html and "用抽签码再抽一遍，结果一致" in html
     with app.app_context():
         item = db.session.scalar(select(SpotCheckItem))
         item_id, helper_id = item.id, item.helper_id

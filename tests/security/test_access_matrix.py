@@ -79,6 +79,7 @@ MATRIX = {
     # the village team
     "village.home": ("GET", "/village/", TEAM),
     "village.helpers_work": ("GET", "/village/helpers?village_id={v1}", {"sec1", "admin"}),
+    "village.review_queue_page": ("GET", "/village/helpers/queue?village_id={v1}", {"sec1", "admin"}),  # issue 16
     "village.team": ("GET", "/village/team?village_id={v1}", {"sec1", "admin"}),
     "village.member_calendar": ("GET", "/village/team/{team1}/calendar", {"sec1", "admin"}),
     # attendance
@@ -123,6 +124,7 @@ MATRIX = {
     "printing.batch": ("POST", "/reports/batch", ADMINS),
     "printing.job_list": ("GET", "/reports/jobs", ADMINS),
     "printing.download": ("GET", "/reports/jobs/{job}/download", ADMIN),
+    "printing.cancel_job": ("POST", "/reports/jobs/{job}/cancel", ADMIN),  # a finished job: 409, not refused
     # office admin
     "admin.index": ("GET", "/admin/", ADMINS),
     "admin.village_list": ("GET", "/admin/villages", ADMINS),
@@ -131,6 +133,7 @@ MATRIX = {
     "admin.user_password": ("POST", "/admin/users/{h2}/password", ADMIN),
     "admin.pairing_list": ("GET", "/admin/pairings", ADMINS),
     "admin.change_pairing": ("POST", "/admin/households/{hh6}/pairing", ADMIN),
+    "admin.pairing_form": ("GET", "/admin/households/{hh6}/pairing", ADMIN),
     "admin.roster": ("GET", "/admin/roster", ADMINS),
     "admin.roster_confirm": ("POST", "/admin/roster/confirm", ADMINS),  # no token: 400, nothing imported
     # the would-be flags before saving, the household's signature

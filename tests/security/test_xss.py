@@ -349,8 +349,11 @@ def test_payloads_are_escaped_on_every_page(app, poisoned):
     for url in ("/admin/", "/admin/villages", "/admin/pairings", "/performance/unit", "/performance/unit/quarter",
                 "/performance/spot-checks", "/attendance/approvals", "/reports/"):
         c.get("admin", url)
-    c.get("admin", "/admin/users", expected=names)
-    c.get("admin", "/admin/pairings", expected=PAYLOADS)
+    # the long lists come a page at a time (issue 16): every payload on one of the pages
+    for url, want in (("/admin/users", names), ("/admin/pairings", PAYLOADS)):
+        shown = " ".join(unescape(c.get("admin", f"{url}?page={n}").get_data(as_text=True)) for n in (1, 2, 3, 4))
+        c.problems += [f"admin {url}: payload not shown on any page: {p!r}" for p in want if p not in shown]
+    c.get("admin", "/admin/users?q=x", htmx=True)
     c.get("admin", "/admin/villages", expected=[PAYLOADS[i] for i in (1, 3, 5)])
     c.get("admin", "/performance/unit", expected=PAYLOADS[:1])
     c.get("admin", "/performance/unit", htmx=True, expected=PAYLOADS[:1])

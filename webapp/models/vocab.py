@@ -57,6 +57,7 @@ class PrintJobStatus(StrEnum):
     FAILED = "failed"
     DOWNLOADED = "downloaded"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # by the office while queued or running (ux_printjob_cancelled)
 
 
 class PairingChangeStatus(StrEnum):

@@ -2,10 +2,11 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import htmx
 from ..extensions import db
 from ..models import ROLE_LABELS, TOWNSHIP_ROLES
 from ..security import requires
-from ..services import access, auth, households, lookups, pairing_changes, permissions, users, villages
+from ..services import access, auth, households, lists, lookups, pairing_changes, permissions, users, villages
 from ..services.errors import ValidationFailed
 from ..web import params, rules
 from ..web.writes import attempt, done
@@ -22,7 +23,8 @@ def _only_admins():
 @bp.get("/")
 def index():
     return render_template("admin/index.html", villages=lookups.villages(current_user),
-                           counts=lookups.households_per_village(current_user))
+                           counts=lookups.households_per_village(current_user),
+                           without_centre=villages.without_centre(current_user))
 
 
 def _save_village() -> None:
@@ -30,7 +32,9 @@ def _save_village() -> None:
     target = access.village(current_user, village_id) if village_id else None
     villages.save(current_user.unit, current_user, request.form.get("name", ""),
                   params.float_arg("latitude", request.form), params.float_arg("longitude", request.form),
-                  params.int_arg("geofence_m", source=request.form), target)
+                  params.int_arg("geofence_m", source=request.form), target,
+                  params.choice_arg("coord_system", villages.COORD_SYSTEMS, villages.COORD_MSG, "wgs84", request.form),
+                  rules.attendance())
 
 
 @bp.route("/villages", methods=["GET", "POST"])
@@ -38,8 +42,10 @@ def village_list():
     err = attempt(_save_village, only=ValidationFailed)[1] if request.method == "POST" else None
     if request.method == "POST" and err is None:
         return redirect(url_for("admin.village_list"))
-    return render_template("admin/villages.html", villages=lookups.villages(current_user),
-                           errors=err.errors if err else {}, form=request.form), 422 if err else 200
+    listed = lookups.villages(current_user)
+    return render_template("admin/villages.html", villages=listed, proposals={v.id: villages.proposed_centre(v) for v in listed},
+                           systems=villages.COORD_SYSTEMS, errors=err.errors if err else {}, form=request.form), \
+        422 if err else 200
 
 
 def _create_user() -> None:
@@ -55,10 +61,13 @@ def user_list():
     err = attempt(_create_user, only=ValidationFailed)[1] if request.method == "POST" else None
     if request.method == "POST" and err is None:
         return redirect(url_for("admin.user_list"))
-    return render_template("admin/users.html", people=lookups.people(current_user),
-                           loads=lookups.open_pairings_per_helper(current_user), villages=lookups.villages(current_user),
-                           roles=TOWNSHIP_ROLES, role_labels=ROLE_LABELS, errors=err.errors if err else {},
-                           form=request.form), 422 if err else 200
+    listed = lists.people(current_user, params.text_arg("q", lists.SEARCH_MAX, request.args),
+                          params.page_arg(source=request.args))
+    resp = htmx.render("admin/users.html", "admin/_people.html", listed=listed, people=listed.items,
+                       loads=lookups.open_pairings_per_helper(current_user), villages=lookups.villages(current_user),
+                       roles=TOWNSHIP_ROLES, role_labels=ROLE_LABELS, errors=err.errors if err else {}, form=request.form)
+    resp.status_code = 422 if err else 200
+    return resp
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -92,11 +101,20 @@ def pairing_list():
     village_id = params.id_arg("village_id", request.args)
     if village_id is not None:
         village_id = access.village(current_user, village_id).id  # another unit's village: 404
-    rows = households.listing(current_user, village_id=village_id)
-    return render_template("admin/pairings.html", rows=rows, helpers=lookups.active_helpers(current_user),
-                           villages=lookups.villages(current_user), village_id=village_id,
-                           limit=rules.pairings().household_limit, county=current_user.unit.parent_id is not None,
-                           changes=db.session.scalars(pairing_changes.for_unit(current_user.unit_id).limit(20)).all())
+    listed = lists.pairings(current_user, village_id, params.text_arg("q", lists.SEARCH_MAX, request.args),
+                            params.page_arg(source=request.args))
+    return htmx.render("admin/pairings.html", "admin/_pairings.html", listed=listed, rows=listed.items,
+                       villages=lookups.villages(current_user), village_id=village_id,
+                       limit=rules.pairings().household_limit, county=current_user.unit.parent_id is not None,
+                       changes=db.session.scalars(pairing_changes.for_unit(current_user.unit_id).limit(20)).all())
+
+
+@bp.get("/households/<int:household_id>/pairing")
+def pairing_form(household_id: int):
+    """One household's 调整 form (helpers to choose from): htmx puts it in the list's row."""
+    row = households.row(current_user, access.household(current_user, household_id))
+    return htmx.render("admin/pairing_form.html", "admin/_pairing_form.html", r=row,
+                       helpers=lookups.active_helpers(current_user), loads=lookups.open_pairings_per_helper(current_user))
 
 
 def _pair_or_end(hh, reason: str) -> None:

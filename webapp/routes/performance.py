@@ -198,14 +198,18 @@ def recompute_month():
 @bp.get("/spot-checks")
 @requires(permissions.administers_unit)
 def spot_checks():
-    month = params.month_arg()
+    return _spot_checks_page(params.month_arg())
+
+
+def _spot_checks_page(month: str, failed=None, form=None, status: int = 200):
+    """The month's draw; `failed` (an item) is shown with its error and the input kept."""
     key = performance.period(month).key
     draws = performance.draws(current_user.unit_id, key, with_helpers=True)
     current = next((d for d in draws if not d.superseded), None)
     check = performance.reproduce(current) if current else None
     return render_template("performance/spot_checks.html", month=key, draws=draws, current=current, check=check,
-                           results=SPOT_RESULTS, levels=SATISFACTION_LEVELS,
-                           default_ratio=rules.scoring().spot_check_ratio)
+                           results=SPOT_RESULTS, levels=SATISFACTION_LEVELS, failed=failed, kept=form or {},
+                           default_ratio=rules.scoring().spot_check_ratio), status
 
 
 @bp.post("/spot-checks/draw")
@@ -219,12 +223,15 @@ def spot_check_draw():
 @bp.post("/spot-checks/items/<int:item_id>")
 @requires(permissions.administers_unit)
 def spot_check_result(item_id: int):
+    """One helper's check; a missing note or a wrong choice comes back inline, the input kept (422)."""
     item = access.spot_check_item(current_user, item_id)
-    back = url_for("performance.spot_checks", month=item.draw.month)
     form = request.form
     _, err = attempt(spot_effects.record_check, current_user, item, form.get("result", ""), form.get("note", ""),
-                     form.get("satisfaction", ""), form.get("satisfaction_note", ""), form.get("fake") == "1")
-    return done(err, back if err else back + f"#item-{item.id}")
+                     form.get("satisfaction", ""), form.get("satisfaction_note", ""), form.get("fake") == "1",
+                     only=ValidationFailed)
+    if err is not None:
+        return _spot_checks_page(item.draw.month, failed=(item.id, err), form=form, status=422)
+    return done(None, url_for("performance.spot_checks", month=item.draw.month) + f"#item-{item.id}")
 
 
 # ---------------------------------------------------------------- 弄虚作假 confirmed (issue 15)

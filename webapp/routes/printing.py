@@ -24,7 +24,7 @@ from ..services.printing import diary as diaries
 from ..services.printing import documents, sheet
 from ..services.printing import jobs as printjobs
 from ..web import params, rules
-from ..web.writes import attempt
+from ..web.writes import attempt, done
 
 bp = Blueprint("printing", __name__, url_prefix="/reports")
 
@@ -135,6 +135,16 @@ def _batch_form(month: str, err: ValidationFailed):
 @requires(permissions.can_batch_print)
 def job_list():
     return htmx.render("printing/_jobs.html", "printing/_jobs.html", **_batch_context(params.month_arg()))
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+@requires(permissions.can_batch_print)
+def cancel_job(job_id: int):
+    """Cancel a queued or running job (asked first on the page); htmx gets the job list again."""
+    _, err = attempt(printjobs.cancel, current_user, access.print_job(current_user, job_id))
+    if htmx.is_htmx():
+        return render_template("printing/_jobs.html", error=err and err.message, **_batch_context(params.month_arg()))
+    return done(err, url_for("printing.index"))
 
 
 @bp.route("/jobs/<int:job_id>/download", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..security import requires
-from ..services import access, attendance, households, lookups, permissions, reviews, verification
+from ..services import access, attendance, households, lookups, permissions, review_queue, reviews, verification
 from ..services.calendar import Period, local_today, parse_period
 from ..web import params, rules
 from ..web.writes import attempt, done, fragment_or_done
@@ -78,7 +78,41 @@ def helpers_work():
     """Helpers' work in the village this month: households not yet visited, recent and flagged visits."""
     village = access.attendance_village(current_user, _village_arg())
     work = reviews.helpers_work(current_user, village, rules.visits().recent_shown)
-    return render_template("village/helpers.html", work=work)
+    return render_template("village/helpers.html", work=work, queue_counts=review_queue.counts(current_user, village),
+                           queue_labels=review_queue.FILTERS,
+                           queue_args={} if current_user.village_id == village.id else {"village_id": village.id})
+
+
+def _queue(source, after: int | None = None, at: int | None = None) -> review_queue.Queue:
+    """The review queue for `?filter=&helper_id=&after=` (or the same fields of a decision's form)."""
+    village = access.attendance_village(current_user, params.id_arg("village_id", source))
+    return review_queue.build(current_user, village,
+                              params.choice_arg("filter", review_queue.FILTERS, review_queue.FILTER_MSG,
+                                                review_queue.DEFAULT_FILTER, source),
+                              params.id_arg("helper_id", source), after=after or params.id_arg("after", source), at=at)
+
+
+@bp.get("/helpers/queue")
+@requires(permissions.can_oversee_team)
+def review_queue_page():
+    """One visit at a time with 下一条; htmx gets the queue fragment alone (filters, counts, the visit)."""
+    return htmx.render("village/queue.html", "village/_queue.html", q=_queue(request.args))
+
+
+def _decided(visit_id: int, err, **context):
+    """After a decision taken in the queue (its form has `filter`): the next visit with fresh counts,
+    or the same visit with the error beside the form; None when the decision came from elsewhere."""
+    if "filter" not in request.form:
+        return None
+    if err is None:
+        q = _queue(request.form, after=visit_id)
+        if htmx.is_htmx():
+            return render_template("village/_queue.html", q=q)
+        return htmx.redirect_to(url_for("village.review_queue_page", **q.args(after=visit_id)))
+    q = _queue(request.form, at=visit_id)
+    if htmx.is_htmx():
+        return render_template("village/_queue.html", q=q, **context)
+    return done(err, url_for("village.review_queue_page", **q.args(at=visit_id)), status=422)
 
 
 @bp.post("/visits/<int:visit_id>/review")
@@ -86,8 +120,10 @@ def helpers_work():
 def review_visit(visit_id: int):
     visit, err = attempt(reviews.review, current_user, visit_id, request.form.get("action", ""),
                          request.form.get("comment"), reraise=(403, 404))
-    return fragment_or_done(err, url_for("village.helpers_work"), "village/_review_visit.html", status=422,
-                            visit=visit or access.review_visit(current_user, visit_id), comment=request.form.get("comment", ""))
+    comment = request.form.get("comment", "")
+    return _decided(visit_id, err, error=err and err.message, comment=comment) or fragment_or_done(
+        err, url_for("village.helpers_work"), "village/_review_visit.html", status=422,
+        visit=visit or access.review_visit(current_user, visit_id), comment=comment)
 
 
 @bp.post("/visits/<int:visit_id>/verify")
@@ -95,6 +131,9 @@ def review_visit(visit_id: int):
 def verify_visit(visit_id: int):
     """Accept a flagged visit (已核实, with a note): from then on it counts."""
     visit, err = attempt(verification.verify, current_user, visit_id, request.form.get("note"), reraise=(403, 404))
+    queued = _decided(visit_id, err, verify_error=err and err.message)
+    if queued is not None:
+        return queued
     if htmx.is_htmx():
         return render_template("village/_review_visit.html", visit=visit or access.review_visit(current_user, visit_id),
                                verify_error=err and err.message)

@@ -89,3 +89,45 @@ def to_wgs84(lat: float, lon: float, system: str) -> tuple[float, float]:
     if system == "wgs84":
         return lat, lon
     raise ValueError(f"unknown coordinate system {system!r}")
+
+
+# --- Baidu's BD-09 (a second shift on top of GCJ-02) and links to the navigation apps ----------
+
+_X_PI = math.pi * 3000.0 / 180.0
+
+
+def gcj02_to_bd09(lat: float, lon: float) -> tuple[float, float]:
+    """GCJ-02 → BD-09 (Baidu Maps), the published formula."""
+    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
+    return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
+
+
+def bd09_to_gcj02(lat: float, lon: float) -> tuple[float, float]:
+    x, y = lon - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
+    return z * math.sin(theta), z * math.cos(theta)
+
+
+def wgs84_to_bd09(lat: float, lon: float) -> tuple[float, float]:
+    if out_of_china(lat, lon):
+        return lat, lon
+    return gcj02_to_bd09(*wgs84_to_gcj02(lat, lon))
+
+
+def map_links(lat: float, lon: float, name: str) -> list[tuple[str, str, str]]:
+    """(key, label, URL) to navigate to a WGS-84 point: the phone's own map app (geo: URI, RFC 5870,
+    WGS-84), 高德 (GCJ-02) and 百度 (BD-09) web links, which open the app when it is installed."""
+    from urllib.parse import quote, urlencode
+
+    glat, glon = wgs84_to_gcj02(lat, lon)
+    blat, blon = wgs84_to_bd09(lat, lon)
+    return [
+        ("geo", "手机地图", f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(name)})"),
+        ("amap", "高德地图", "https://uri.amap.com/marker?" + urlencode(
+            {"position": f"{glon:.6f},{glat:.6f}", "name": name, "coordinate": "gaode", "callnative": 1})),
+        ("baidu", "百度地图", "https://api.map.baidu.com/marker?" + urlencode(
+            {"location": f"{blat:.6f},{blon:.6f}", "title": name, "content": name, "coord_type": "bd09ll",
+             "output": "html", "src": "bangfu"})),
+    ]

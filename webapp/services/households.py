@@ -19,14 +19,17 @@ class HouseholdRow:
     helper: User | None = None
 
 
-def listing(user: User, village_id: int | None = None) -> list[HouseholdRow]:
-    """The households the user may see, each with the last visit, this month's visits and the helper."""
+def listing(user: User, village_id: int | None = None, only=None) -> list[HouseholdRow]:
+    """The households the user may see, each with the last visit, this month's visits and the helper;
+    `only` (a select of household ids, e.g. one page of a search) narrows them."""
     today = local_today()
     start, end = month_utc_range(today.year, today.month)
     in_month = (Visit.checked_in_at >= start) & (Visit.checked_in_at < end)
     shown = access.households(user).with_only_columns(Household.id)
     if village_id is not None:
         shown = shown.where(Household.village_id == village_id)
+    if only is not None:
+        shown = shown.where(Household.id.in_(only))
     # only the listed households' visits: the database cannot push the join into the GROUP BY, so
     # without this every visit of the installation is aggregated (seconds at province size)
     visits = (
@@ -47,4 +50,11 @@ def listing(user: User, village_id: int | None = None) -> list[HouseholdRow]:
     )
     if village_id is not None:
         q = q.where(Household.village_id == village_id)
+    if only is not None:
+        q = q.where(Household.id.in_(only))
     return [HouseholdRow(hh, last, int(month or 0), helper) for hh, last, month, helper in db.session.execute(q).all()]
+
+
+def row(user: User, household: Household) -> HouseholdRow:
+    """One household's row of listing() (the office's 调整 form)."""
+    return listing(user, only=select(Household.id).where(Household.id == household.id))[0]

@@ -118,8 +118,9 @@ def helpers_work(user: User, village: Village, recent_shown: int, today: date | 
         .order_by(Visit.checked_in_at.desc(), Visit.id.desc())).unique())
     work.visits_this_month = len(month)
     work.pending = sum(1 for v in month if v.review_status == ReviewStatus.PENDING)
-    work.recent = month[:recent_shown]  # RECENT_VISITS_SHOWN
     work.flagged = [v for v in month if v.flags]
+    # a flagged visit is shown once, under 异常 (a second copy would go stale after a decision)
+    work.recent = [v for v in month if not v.flags][:recent_shown]  # RECENT_VISITS_SHOWN
     work.to_recheck = list(db.session.scalars(
         base.where(Visit.review_status == ReviewStatus.FIXED).order_by(Visit.checked_in_at.desc())).unique())
     return work

@@ -57,6 +57,16 @@ def int_arg(name: str, default: int | None = None, lo: int = 0, hi: int = MAX_ID
     return int(raw)
 
 
+def text_arg(name: str, max_len: int, source: Mapping | None = None) -> str:
+    """Free text typed into a search box: trimmed, cut to `max_len` characters (never an error)."""
+    return _raw(name, source)[:max_len]
+
+
+def page_arg(name: str = "page", source: Mapping | None = None) -> int:
+    """A list's page number (1 …); past the last page the list shows its last page."""
+    return int_arg(name, 1, lo=1, hi=MAX_ID, source=source)
+
+
 def float_arg(name: str, source: Mapping | None = None) -> float | None:
     """A decimal number typed in a form (a latitude): ASCII, finite; the service checks the range."""
     raw = _raw(name, source)

@@ -60,7 +60,7 @@ def draw(rules: ScoringRules, by: User, month: str, seed: str | None = None, rat
         raise ValidationFailed("抽查比例应在 0 到 1 之间。", field="ratio")
     seed = (seed or "").strip() or secrets.token_hex(16)
     if len(seed) > 64:
-        raise ValidationFailed("随机种子最多 64 个字符。", field="seed")
+        raise ValidationFailed("抽签码最多 64 个字符。", field="seed")
     population = _population(by, p.key)
     if not population:
         raise ValidationFailed("这个月没有可抽查的帮扶责任人。", field="month")
@@ -97,7 +97,7 @@ def record_result(by: User, item: SpotCheckItem, result: str, note: str) -> Spot
         raise ValidationFailed("抽查结果应为 符合、基本符合 或 不符合。", field="result")
     note = (note or "").strip()
     if result != "符合" and not note:
-        raise ValidationFailed("请写明不符合之处。", field="note")
+        raise ValidationFailed(f"选“{result}”时，请在说明中写明与记录不一致之处。", field="note")
     if item.draw.superseded:
         raise Conflict("这次抽样已被重新抽取替代，请在新的抽样中登记。")
     item.result, item.note, item.checked_by_id, item.checked_at = result, note or None, by.id, datetime.now(timezone.utc)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...extensions import db
 from ...models import Household, MonthClosure, MonthResult, Pairing, Photo, SubsidyAnswer, Unit, User, Visit
 from ...models.vocab import CHECKLIST
-from .. import access, redact, visit_flags
+from .. import access, redact, subsidies, visit_flags
 from ..calendar import month_days, month_label, month_utc_range, now_utc, parse_month, tz
 from . import render
 from .documents import WEEKDAYS, Document, allowed_thumbs, pdf_thumb, render_html
@@ -171,7 +171,8 @@ def diary_data(helper: User, month: str, viewer: User | None = None) -> Diary:
 
 def diary_document(helper: User, month: str, viewer: User | None = None) -> Document:
     d = diary_data(helper, month, viewer)
-    html = render_html("pdf/diary.html", diary=d, pdf_thumb=pdf_thumb, visit_flag_texts=visit_flags.details)
+    html = render_html("pdf/diary.html", diary=d, pdf_thumb=pdf_thumb, visit_flag_texts=visit_flags.details,
+                       subsidy_label=subsidies.label)  # the same words as the visit page (issue 16)
     return Document(
         html=html,
         title=f"{helper.display_name} {d.month_label}",

@@ -29,9 +29,9 @@ from sqlalchemy import exists, or_, select, update
 
 from ...extensions import db
 from ...models import Household, Pairing, PrintJob, PrintJobStatus, User, Village, Visit
-from .. import access, permissions, storage
+from .. import access, audit, permissions, storage
 from ..calendar import month_days, month_label, month_utc_range, now_utc, parse_month
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..rules import PrintRules
 from . import diary, pool, render
 from .documents import read_thumb
@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 
 FORMATS = {"pdf": "合并为一个 PDF（每人一个书签）", "zip": "压缩包（每人一个 PDF）"}
 STATUS_LABELS = {PrintJobStatus.QUEUED: "排队中", PrintJobStatus.RUNNING: "生成中", PrintJobStatus.DONE: "已完成",
-                 PrintJobStatus.FAILED: "失败", PrintJobStatus.DOWNLOADED: "已下载", PrintJobStatus.EXPIRED: "已过期"}
+                 PrintJobStatus.FAILED: "失败", PrintJobStatus.DOWNLOADED: "已下载", PrintJobStatus.EXPIRED: "已过期",
+                 PrintJobStatus.CANCELLED: "已取消"}
 ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
 
 
@@ -118,6 +119,16 @@ def _pool(workers: int, tasks_per_child: int) -> ProcessPoolExecutor:
                                max_tasks_per_child=tasks_per_child)
 
 
+def cancel(user: User, job: PrintJob) -> PrintJob:
+    """Cancel a job still queued or running (the worker drops its result); audit-logged."""
+    if job.status not in ACTIVE:
+        raise Conflict("这个任务已经结束，不能取消。")
+    job.status, job.finished_at = PrintJobStatus.CANCELLED, now_utc()
+    db.session.flush()
+    audit.record(user, "printjob.cancel", "print_job", job.id)
+    return job
+
+
 def _progress(job_id: int, done: int) -> None:
     db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(done=done))
     db.session.commit()
@@ -144,9 +155,15 @@ def run(job_id: int, rules: PrintRules) -> None:
             storage.get().put(key, data)
         ttl = timedelta(hours=rules.result_ttl_hours)
         finished = now_utc()
-        db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
-            status=PrintJobStatus.DONE, done=len(parts), result_key=key, finished_at=finished, expires_at=finished + ttl))
+        stored = db.session.execute(update(PrintJob).where(
+            PrintJob.id == job_id, PrintJob.status == PrintJobStatus.RUNNING).values(
+            status=PrintJobStatus.DONE, done=len(parts), result_key=key, finished_at=finished,
+            expires_at=finished + ttl)).rowcount
         db.session.commit()
+        if not stored:  # cancelled while it ran: the result is nobody's
+            storage.get().delete(key)
+            log.info("print job %s: cancelled while running, result deleted", job_id)
+            return
         log.info("print job %s: %s documents, %s bytes", job_id, len(parts), len(data))
     except Exception as err:  # the job records any failure for the page
         db.session.rollback()
@@ -156,7 +173,7 @@ def run(job_id: int, rules: PrintRules) -> None:
             except Exception:  # noqa: BLE001 — an orphan object is harmless
                 log.warning("print job %s: could not delete %s", job_id, key)
         log.exception("print job %s failed", job_id)
-        db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(
+        db.session.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.RUNNING).values(
             status=PrintJobStatus.FAILED, error=f"{type(err).__name__}: {err}"[:500], finished_at=now_utc()))
         db.session.commit()
 

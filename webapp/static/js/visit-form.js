@@ -507,6 +507,7 @@
 
   $('geo-retry').addEventListener('click', locate);
   $('photo-input').addEventListener('change', onFiles);
+  $('photo-camera').addEventListener('change', onFiles);
   form.addEventListener('submit', save);
   $('repeat-save').addEventListener('click', function () { repeatOk = true; save(); });
   $('confirm-save').addEventListener('click', function () {

@@ -12,6 +12,9 @@ var VERSION = {{ version|tojson }};
 var STATIC_CACHE = 'bangfu-static-' + VERSION;
 var PAGES_CACHE = 'bangfu-pages-' + VERSION;
 var PRECACHE = {{ precache|tojson }};
+// shown for a visit photo's thumbnail while offline
+var THUMB_OFFLINE = '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="120" viewBox="0 0 160 120">' +
+  '<rect width="160" height="120" fill="#e8e6ea"/><text x="80" y="66" font-size="16" text-anchor="middle" fill="#777">离线，照片稍后显示</text></svg>';
 var OFFLINE_URL = {{ offline_url|tojson }};
 // the ?v= of the pages' static URLs: those answers are immutable, so the precache may take them from
 // the browser's HTTP cache (the page has just loaded them) instead of downloading them again
@@ -109,6 +112,13 @@ self.addEventListener('fetch', function (event) {
   }
   if (url.pathname.indexOf('/static/') === 0) {
     event.respondWith(cacheFirst(request));
+    return;
+  }
+  if (request.destination === 'image' && /^\/api\/v1\/photos\/\d+\/thumb$/.test(url.pathname)) {
+    // a visit's thumbnail: from the network; offline, a grey placeholder instead of a broken image
+    event.respondWith(fetch(request).catch(function () {
+      return new Response(THUMB_OFFLINE, { headers: { 'Content-Type': 'image/svg+xml' } });
+    }));
     return;
   }
   if (request.mode !== 'navigate') return;  // API calls, images, htmx fragments: straight to the network
