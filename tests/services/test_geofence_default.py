@@ -30,11 +30,12 @@ def test_a_village_without_its_own_geofence_follows_the_setting(app, world, ctx)
 def test_a_unit_without_its_own_geofence_follows_the_setting(app, world, ctx):
     household = db.session.get(Household, world["hh1"])
     assert db.session.get(Unit, world["unit"]).geofence_m is None
-    assert visits.geofence_m(household) == 300
+    assert visits.geofence_m(household, rules.visits()) == 300
     app.config["VISIT_GEOFENCE_M"] = 800
-    assert visits.geofence_m(household) == 800
+    rules.install(app)  # the rules are built from the config once
+    assert visits.geofence_m(household, rules.visits()) == 800
     db.session.get(Unit, world["unit"]).geofence_m = 150
-    assert visits.geofence_m(household) == 150
+    assert visits.geofence_m(household, rules.visits()) == 150
 
 
 def test_a_village_saved_without_a_range_keeps_none_and_the_page_shows_the_default(app, world, client):
