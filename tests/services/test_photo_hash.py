@@ -90,7 +90,9 @@ def test_lookup_uses_the_unit_and_the_threshold(ctx):
 
 
 def test_a_rephotographed_screen_is_still_a_copy():
-    original = scene(21, (1200, 900))
-    rng = random.Random(4)
-    shot = rephotograph(original, rng)
-    assert _distance(_jpeg(original), _jpeg(shot)) <= 4
+    # ten photos of the screen (keystone, bezel, blur, colour cast, noise each drawn anew): nine in
+    # ten within the 4-bit threshold, as bench/photo_dupes.py measures (96 %), and none far off
+    original = _jpeg(scene(21, (1200, 900)))
+    distances = [_distance(original, _jpeg(rephotograph(Image.open(io.BytesIO(original)), random.Random(seed))))
+                 for seed in range(4, 14)]
+    assert sum(d <= 4 for d in distances) >= 9 and max(distances) <= 8, distances

@@ -69,6 +69,8 @@ def rephotograph(img: Image.Image, rng: random.Random) -> Image.Image:
     out = Image.merge("RGB", [ch.point(lambda v, c=c: min(255, int(v * c))) for ch, c in zip((r, g, b), cast)])
     gamma = rng.uniform(0.8, 1.25)
     out = out.point(lambda v: int(255 * (v / 255) ** gamma))
-    noise = Image.effect_noise(out.size, 25).convert("RGB")
+    # noise from rng, not Image.effect_noise (which draws from the C library's rand(): its result
+    # depended on what other tests had drawn before)
+    noise = Image.frombytes("L", out.size, rng.randbytes(out.width * out.height)).convert("RGB")
     out = Image.blend(out, noise, 0.05)
     return out.resize((int(out.width * rng.uniform(0.6, 0.9)), int(out.height * rng.uniform(0.6, 0.9))))

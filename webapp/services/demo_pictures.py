@@ -63,7 +63,11 @@ def scene(seed: int, size: tuple[int, int] = (1600, 1200), label: str | None = N
         d.rectangle([cx - 80 * k, h * 0.45 + 100 * k, cx + 80 * k, h], fill=tuple(rng.randrange(256) for _ in range(3)))
     if label:
         d.text((10, h - 22), label, fill=(255, 255, 255))  # ASCII: the default font has no CJK glyphs
-    noise = Image.effect_noise((max(1, w // 4), max(1, h // 4)), rng.uniform(8, 30)).resize((w, h)).convert("RGB")
+    # sensor noise drawn from rng (Image.effect_noise draws from the C library's rand(), so the same
+    # seed gave another picture after other code had drawn from it)
+    nw, nh, sigma = max(1, w // 4), max(1, h // 4), rng.uniform(8, 30)
+    grain = Image.frombytes("L", (nw, nh), rng.randbytes(nw * nh)).point(lambda v: int(128 + (v - 128) * sigma / 74))
+    noise = grain.resize((w, h)).convert("RGB")
     return Image.blend(img, noise, 0.06)
 
 
