@@ -46,6 +46,11 @@ def test_a_pairing_change_waits_for_the_county_and_a_refusal_needs_a_reason(app,
     assert _current(app, ids["hh1"]) == ids["h1"]  # not yet: the county has not approved
     change = _change(app, ids["hh1"])
     assert (change.status, change.from_helper_id, change.to_helper_id) == ("pending", ids["h1"], ids["h2"])
+    page = admin.get(f"/households/{ids['hh1']}").get_data(as_text=True)  # the household says what waits
+    assert "待县审批" in page and "教师调动" in page
+    helper = make_client()
+    helper.login("h1")
+    assert "待县审批" not in helper.get(f"/households/{ids['hh1']}").get_data(as_text=True)  # the office's business
     again = admin.post(url, data={"helper_id": ids["h3"], "reason": "再调"})
     assert again.status_code == 422 and "待县里审批" in again.get_data(as_text=True)
     assert "待县审批" in admin.get("/admin/pairings").get_data(as_text=True)
