@@ -48,7 +48,7 @@ STAGES = ["小学", "初中", "高中", "非在校生", "学前", "中职", "大
 
 
 def _id(rng: random.Random, n: int) -> str:
-    from webapp.schemas.validators import id_check_char
+    from webapp.models.identity import id_check_char
 
     born = date(1940, 1, 1) + timedelta(days=rng.randrange(25000))
     first17 = f"4228{n // 1000 % 100:02d}{born:%Y%m%d}{n % 1000:03d}"

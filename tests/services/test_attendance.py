@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Checkin, Leave, User, Village
-from webapp.schemas.attendance import leave_request_args, member_json
+from webapp.schemas.attendance import leave_request_args, load_checkin, member_json
 from webapp.services import access, attendance
 from webapp.services.calendar import local_today, now_utc
 from webapp.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -287,17 +287,22 @@ def _payload(**kw):
     return body
 
 
+def _record(user: User, body: dict):
+    """As the API does: the schema reads the body, the service stores it."""
+    return attendance.record_checkin(app_rules.attendance(), user, load_checkin(body))
+
+
 def test_record_checkin_is_idempotent(w):
     t = w["team1"]
     body = _payload()
-    first, created = attendance.record_checkin(app_rules.attendance(), t, body)
+    first, created = _record(t, body)
     assert created and first.within_geofence and 100 < first.distance_m < 200
-    again, created = attendance.record_checkin(app_rules.attendance(), t, dict(body))
+    again, created = _record(t, dict(body))
     assert not created and again.id == first.id
     with pytest.raises(Conflict):
-        attendance.record_checkin(app_rules.attendance(), t, {**body, "latitude": 30.31})
+        _record(t, {**body, "latitude": 30.31})
     with pytest.raises(Conflict):  # someone else replaying my uuid learns nothing
-        attendance.record_checkin(app_rules.attendance(), w["sec1"], dict(body))
+        _record(w["sec1"], dict(body))
     assert db.session.query(Checkin).count() == 1
 
 
@@ -311,22 +316,22 @@ def test_record_checkin_is_idempotent(w):
 def test_record_checkin_validation_stores_nothing(w, change, field):
     change = {k: (now_utc() + v).isoformat() if isinstance(v, timedelta) else v for k, v in change.items()}
     with pytest.raises(ValidationFailed) as err:
-        attendance.record_checkin(app_rules.attendance(), w["team1"], _payload(**change))
+        _record(w["team1"], _payload(**change))
     assert field in err.value.errors
     assert db.session.query(Checkin).count() == 0
 
 
 def test_only_team_roles_check_in(w):
     with pytest.raises(Forbidden):
-        attendance.record_checkin(app_rules.attendance(), w["h1"], _payload())
+        _record(w["h1"], _payload())
     with pytest.raises(Forbidden):
-        attendance.record_checkin(app_rules.attendance(), w["admin"], _payload())
+        _record(w["admin"], _payload())
 
 
 def test_an_offline_checkin_within_the_window_counts_on_its_own_day(w):
     t = w["team1"]
     when = now_utc() - timedelta(days=3)
-    c, _ = attendance.record_checkin(app_rules.attendance(), t, _payload(checked_in_at=when.astimezone(CST).isoformat()))
+    c, _ = _record(t, _payload(checked_in_at=when.astimezone(CST).isoformat()))
     assert c.checked_in_at == when
     day = when.astimezone(CST).date()
     s = attendance.member_summary(app_rules.attendance(), t, attendance.month_period(day.year, day.month))

@@ -4,7 +4,7 @@ from datetime import date
 
 from webapp.extensions import db
 from webapp.models import Household, Member, Pairing, Unit, User, Village
-from webapp.schemas.validators import id_check_char
+from webapp.models.identity import id_check_char
 
 PASSWORD = "password-123"
 _HASH: dict[str, str] = {}

@@ -15,8 +15,8 @@ import zipfile
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from webapp.schemas.roster import HOUSEHOLD_HEADERS, MEMBER_HEADERS
-from webapp.schemas.validators import id_check_char
+from webapp.models.identity import id_check_char
+from webapp.models.vocab import HOUSEHOLD_HEADERS, MEMBER_HEADERS
 
 from .factories import citizen_id
 

@@ -1,4 +1,5 @@
-"""The stored vocabulary: roles and statuses, one StrEnum each.
+"""The stored vocabulary: roles and statuses, one StrEnum each; below them the words of the visit
+record and of the roster (花名册), which the schemas and the services both use.
 
 A member is its stored string (`Role.HELPER == "helper"`), so columns keep plain strings and
 JSON keeps the same values. Each enum column also has a database CHECK constraint built by
@@ -113,3 +114,31 @@ FLAGS: dict[str, str] = {
 OFFLINE_LABEL = "离线补传"  # not a flag: received long after the check-in, from the phone's outbox
 
 SUBSIDY_ANSWERS = ("已享受", "未享受", "不适用")
+
+
+# --- the roster (花名册): the headers this app writes, and the values offices write for its fields,
+# mapped to the values stored (services/roster/values.py reads them) -------------------------------
+HOUSEHOLD_HEADERS = ("村名", "户主姓名", "身份证号", "家庭人口", "致贫原因", "脱贫状态", "联系电话", "家庭住址", "经度", "纬度",
+                     "帮扶责任人")
+MEMBER_HEADERS = ("户主身份证号", "姓名", "与户主关系", "出生日期", "在读学段", "就读学校")
+
+STATUS_ALIASES = {
+    "已脱贫": "已脱贫", "脱贫": "已脱贫", "脱贫户": "已脱贫", "稳定脱贫": "已脱贫", "稳定脱贫户": "已脱贫",
+    "已脱贫(享受政策)": "已脱贫", "已脱贫(不享受政策)": "已脱贫", "脱贫(享受政策)": "已脱贫",
+    "脱贫(不享受政策)": "已脱贫", "脱贫享受政策": "已脱贫", "脱贫不享受政策": "已脱贫", "已脱贫户": "已脱贫",
+    "未脱贫": "未脱贫", "未脱贫户": "未脱贫", "贫困户": "未脱贫", "建档立卡贫困户": "未脱贫",
+    "监测户": "监测户", "监测": "监测户", "监测对象": "监测户", "防止返贫监测对象": "监测户", "返贫": "监测户",
+    "返贫户": "监测户", "脱贫不稳定户": "监测户", "边缘易致贫户": "监测户", "突发严重困难户": "监测户",
+}
+CAUSE_ALIASES = {"缺劳动力": "缺劳力", "其它": "其他", "缺少劳动力": "缺劳力", "缺技能": "缺技术",
+                 "交通落后": "交通条件落后", "缺乏发展动力": "自身发展动力不足", "自身发展动力不足": "自身发展动力不足"}
+# 在读学段 as written → the stage stored; None: not in school
+STAGE_ALIASES = {
+    "学前": "学前教育", "学前教育": "学前教育", "学前班": "学前教育", "幼儿园": "学前教育",
+    "小学": "小学", "初中": "初中", "初一": "初中", "初二": "初中", "初三": "初中", "七年级": "初中",
+    "八年级": "初中", "九年级": "初中", "高中": "高中", "普高": "高中", "普通高中": "高中", "高一": "高中",
+    "高二": "高中", "高三": "高中", "中职": "中职", "中专": "中职", "职高": "中职", "技校": "中职",
+    "高职": "高职", "大专": "高职", "专科": "高职", "高职高专": "高职", "本科": "本科", "大学": "本科",
+    "大学本科": "本科", "硕士": "硕士", "研究生": "硕士", "硕士研究生": "硕士", "博士": "博士", "博士研究生": "博士",
+    "非在校生": None, "不在校": None, "无": None, "否": None, "毕业": None, "已毕业": None, "辍学": None,
+}

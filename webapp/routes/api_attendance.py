@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..jsonapi import json_body, login_required
-from ..schemas.attendance import checkin_json, team_summary_json
+from ..schemas.attendance import checkin_json, load_checkin, team_summary_json
 from ..services import access, attendance
 from ..services.calendar import parse_period
 from ..services.errors import ValidationFailed
@@ -17,7 +17,9 @@ bp = Blueprint("api_attendance", __name__, url_prefix="/api/v1")
 @login_required
 def create_checkin():
     """{client_uuid, checked_in_at, latitude, longitude, accuracy_m} → 201 new, 200 replay, 409 clash."""
-    checkin, created = attendance.record_checkin(rules.attendance(), current_user, json_body())
+    body = json_body()
+    attendance.check_may_check_in(current_user)
+    checkin, created = attendance.record_checkin(rules.attendance(), current_user, load_checkin(body))
     db.session.commit()
     return jsonify(checkin_json(checkin)), 201 if created else 200
 

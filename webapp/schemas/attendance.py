@@ -4,9 +4,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
+from ..services.attendance import CheckinIn
 from ..services.calendar import local_date
+from ..services.errors import ValidationFailed
 from . import validators
 
 REQUIRED_MSG = {"required": "必填。", "null": "必填。"}
@@ -29,6 +31,22 @@ class CheckinSchema(Schema):
     longitude = fields.Float(required=True, validate=validators.longitude, error_messages=NUMBER_MSG)
     accuracy_m = fields.Float(required=True, validate=validate.Range(min=0, error="精度不能为负数。"),
                               error_messages=NUMBER_MSG)
+
+    @post_load
+    def _typed(self, values: dict[str, Any], **kwargs) -> CheckinIn:
+        return CheckinIn(client_uuid=str(values["client_uuid"]), checked_in_at=values["checked_in_at"],
+                         latitude=values["latitude"], longitude=values["longitude"], accuracy_m=values["accuracy_m"])
+
+
+def load_checkin(data: Any) -> CheckinIn:
+    """The check-in the phone sent, as attendance.record_checkin's typed argument; a field that is
+    missing or wrong is the API's 422 with the fields named."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求应为 JSON 对象。")
+    try:
+        return CheckinSchema().load(data)
+    except ValidationError as err:
+        raise ValidationFailed("签到数据有误。", errors=err.messages) from None
 
 
 def _form_date(value: Any) -> date | None:

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from ..extensions import db
 from ..models import EDUCATION_STAGES, Household, Member, Pairing, Role, Unit, User, Village
-from ..schemas.validators import id_check_char
+from ..models.identity import id_check_char
 from .calendar import local_today
 from .rules import Rules
 

@@ -46,15 +46,15 @@ def _checkin(rng: random.Random, rules: attendance.AttendanceRules, user: User, 
         lat, lng = _spot(rng, village.latitude + 0.08, village.longitude + 0.02, 500)
     else:
         lat, lng = _spot(rng, village.latitude, village.longitude, 900)
-    values = {"client_uuid": _uuid(rng), "checked_in_at": at, "latitude": round(lat, 6), "longitude": round(lng, 6),
-              "accuracy_m": float(rng.choice((5, 8, 10, 12, 15, 20, 30, 45)))}
-    distance, within = attendance.locate(rules, village, values["latitude"], values["longitude"])
+    sent = attendance.CheckinIn(client_uuid=_uuid(rng), checked_in_at=at, latitude=round(lat, 6),
+                                longitude=round(lng, 6), accuracy_m=float(rng.choice((5, 8, 10, 12, 15, 20, 30, 45))))
+    distance, within = attendance.locate(rules, village, sent.latitude, sent.longitude)
     offline = rng.random() < 0.1  # sent later from the outbox
     return Checkin(
-        client_uuid=values["client_uuid"], user_id=user.id, village_id=village.id, checked_in_at=at,
+        client_uuid=sent.client_uuid, user_id=user.id, village_id=village.id, checked_in_at=at,
         received_at=at + (timedelta(hours=rng.randrange(2, 30)) if offline else timedelta(seconds=rng.randrange(1, 9))),
-        latitude=values["latitude"], longitude=values["longitude"], accuracy_m=values["accuracy_m"],
-        distance_m=distance, within_geofence=within, content_hash=attendance.content_hash(user.id, values),
+        latitude=sent.latitude, longitude=sent.longitude, accuracy_m=sent.accuracy_m,
+        distance_m=distance, within_geofence=within, content_hash=attendance.content_hash(user.id, sent),
     )
 
 

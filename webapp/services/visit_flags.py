@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
-from ..models import Household, Visit, vocab
+from ..models import Household, User, Visit, vocab
 from ..models.org import effective_geofence_m
-from . import geo
+from . import access, geo
 from .calendar import tz
 from .rules import VisitRules
 
@@ -283,8 +283,11 @@ def linked_ids(visit: Visit) -> set[int]:
     return ids
 
 
-def for_viewer(visit: Visit, visible: set[int]) -> list[dict[str, Any]]:
-    """details() with the other visits and photos kept only where the viewer may see them."""
+def for_viewer(visit: Visit, viewer: User | None) -> list[dict[str, Any]]:
+    """details() with the other visits and photos kept only where the viewer may see them (no
+    viewer: none of them)."""
+    ids = linked_ids(visit)
+    visible = access.visible_visit_ids(viewer, ids) if viewer is not None and ids else set()
     out = []
     for d in details(visit):
         d = dict(d)

@@ -18,7 +18,9 @@ month or quarter shown is a `services.calendar.Period`.
 """
 from ..calendar import Period, month_period, parse_period, period_containing, quarter_period
 from .checkins import (
+    CheckinIn,
     attach_photo,
+    check_may_check_in,
     checkins_on,
     content_hash,
     discard_photo,
@@ -56,9 +58,10 @@ from .summaries import (
 from .workdays import is_working_day, posting_start, working_days
 
 __all__ = [
-    "AttendanceRules", "DAY_STATUS_LABELS", "Day", "LEAVE_STATUS_LABELS", "MemberSummary",
+    "AttendanceRules", "CheckinIn", "DAY_STATUS_LABELS", "Day", "LEAVE_STATUS_LABELS", "MemberSummary",
     "PACE_LABELS", "Period", "Progress", "TeamSummary", "WorkCalendar", "attach_photo", "attendance_rules",
-    "calendar_weeks", "can_cancel", "can_decide", "can_return", "cancel", "checkins_on", "content_hash", "decide",
+    "calendar_weeks", "can_cancel", "can_decide", "can_return", "cancel", "check_may_check_in", "checkins_on",
+    "content_hash", "decide",
     "discard_photo", "geofence_m", "is_working_day", "leave_by_day", "leave_days", "locate", "member_summary",
     "month_period", "parse_period", "period_containing", "posting_start", "progress", "quarter_period",
     "record_checkin", "record_return", "request_leave", "summarize", "team", "team_summary", "thumb_key",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,12 +15,22 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ...extensions import db
 from ...models import TEAM_ROLES, Checkin, User, Village
 from ...models.org import effective_geofence_m
-from ...schemas.attendance import CheckinSchema
 from ..calendar import local_midnight, now_utc
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..geo import haversine_m
 from ..rules import PhotoRules
 from .rules import AttendanceRules
+
+
+@dataclass(frozen=True)
+class CheckinIn:
+    """A check-in as the phone sent it, its fields checked (schemas.attendance.load_checkin)."""
+
+    client_uuid: str
+    checked_in_at: datetime  # aware
+    latitude: float
+    longitude: float
+    accuracy_m: float
 
 
 def geofence_m(rules: AttendanceRules, village: Village) -> int:
@@ -37,15 +47,15 @@ def locate(rules: AttendanceRules, village: Village, latitude: float, longitude:
     return round(distance, 1), distance <= geofence_m(rules, village)
 
 
-def content_hash(user_id: int, values: dict[str, Any]) -> str:
+def content_hash(user_id: int, checkin: CheckinIn) -> str:
     """sha256 of the canonical check-in: a replay with other content (or by someone else) is a conflict."""
     canonical = {
         "user_id": user_id,
-        "client_uuid": str(values["client_uuid"]),
-        "checked_in_at": values["checked_in_at"].astimezone(timezone.utc).isoformat(),
-        "latitude": float(values["latitude"]),
-        "longitude": float(values["longitude"]),
-        "accuracy_m": float(values["accuracy_m"]),
+        "client_uuid": str(checkin.client_uuid),
+        "checked_in_at": checkin.checked_in_at.astimezone(timezone.utc).isoformat(),
+        "latitude": float(checkin.latitude),
+        "longitude": float(checkin.longitude),
+        "accuracy_m": float(checkin.accuracy_m),
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
@@ -70,32 +80,31 @@ def _replay(existing: Checkin, content_hash: str) -> tuple[Checkin, bool]:
     return existing, False
 
 
-def record_checkin(rules: AttendanceRules, user: User, data: dict[str, Any],
+def check_may_check_in(user: User) -> None:
+    """Only a work-team member posted to a village checks in (asked before the body is read)."""
+    if user.role not in TEAM_ROLES or user.village_id is None:
+        raise Forbidden("只有驻村工作队员和第一书记可以驻村签到。")
+
+
+def record_checkin(rules: AttendanceRules, user: User, checkin: CheckinIn,
                    photo_key: str | None = None) -> tuple[Checkin, bool]:
     """Store a check-in idempotently: (checkin, created).
 
     The same client_uuid with the same content returns the stored row (created False); with other
-    content it is a Conflict. Nothing is stored when validation fails."""
-    if user.role not in TEAM_ROLES or user.village_id is None:
-        raise Forbidden("只有驻村工作队员和第一书记可以驻村签到。")
-    if not isinstance(data, dict):
-        raise ValidationFailed("请求应为 JSON 对象。")
-    try:
-        values = CheckinSchema().load(data)
-    except ValidationError as err:
-        raise ValidationFailed("签到数据有误。", errors=err.messages) from None
-    client_uuid = str(values["client_uuid"])
-    digest = content_hash(user.id, values)
+    content it is a Conflict. Nothing is stored when it is refused."""
+    check_may_check_in(user)
+    client_uuid = str(checkin.client_uuid)
+    digest = content_hash(user.id, checkin)
     existing = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid))
     if existing is not None:
         return _replay(existing, digest)
-    _check_time(rules, values["checked_in_at"])
+    _check_time(rules, checkin.checked_in_at)
     village = db.session.get(Village, user.village_id)
-    distance, within = locate(rules, village, values["latitude"], values["longitude"])
+    distance, within = locate(rules, village, checkin.latitude, checkin.longitude)
     result = db.session.execute(_insert({
         "client_uuid": client_uuid, "user_id": user.id, "village_id": village.id,
-        "checked_in_at": values["checked_in_at"].astimezone(timezone.utc), "received_at": now_utc(),
-        "latitude": values["latitude"], "longitude": values["longitude"], "accuracy_m": values["accuracy_m"],
+        "checked_in_at": checkin.checked_in_at.astimezone(timezone.utc), "received_at": now_utc(),
+        "latitude": checkin.latitude, "longitude": checkin.longitude, "accuracy_m": checkin.accuracy_m,
         "distance_m": distance, "within_geofence": within, "content_hash": digest, "photo_key": photo_key,
     }))
     row = db.session.scalar(select(Checkin).where(Checkin.client_uuid == client_uuid))

@@ -8,9 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from marshmallow import ValidationError
-
-from ...schemas.validators import citizen_id as check_citizen_id
+from ...models.identity import citizen_id_problem
 
 EXCEL_CUT = "Excel 只保留 15 位有效数字，请把该列设为文本后重新录入"
 # every kind of space a copied cell may hold: ordinary, no-break, full-width, zero-width, BOM
@@ -54,10 +52,7 @@ def read(value) -> IdValue:
         return IdValue(None, None)
     if _SCIENTIFIC.match(text):
         return IdValue(text, f"身份证号是科学计数法（{text}），已丢失后几位：{EXCEL_CUT}。", cut=True)
-    try:
-        check_citizen_id(text)
-    except ValidationError as err:
-        message = err.messages[0] if isinstance(err.messages, list) else str(err.messages)
+    if message := citizen_id_problem(text):
         if len(text) == 18 and text.endswith("000"):
             return IdValue(text, f"身份证号以 000 结尾且校验不符，很可能被 Excel 截断：{EXCEL_CUT}。", cut=True)
         return IdValue(text, message)

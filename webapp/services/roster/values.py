@@ -10,8 +10,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 from ...models import EDUCATION_STAGES, POVERTY_CAUSES
-from ...schemas.roster import CAUSE_ALIASES, STAGE_ALIASES, STATUS_ALIASES
-from ...schemas.validators import PHONE_RE
+from ...models.identity import PHONE_RE
+from ...models.vocab import CAUSE_ALIASES, STAGE_ALIASES, STATUS_ALIASES
 from . import ids
 
 _SPACES = re.compile(r"[\s\u00a0\u3000\u200b\u200c\u200d\u2060\ufeff]+")
