@@ -60,8 +60,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import babel, csrf, db, login_manager, migrate
     from .routes import register_blueprints
 
-    database.configure(app)
+    database.configure(app.config)
     db.init_app(app)
+    with app.app_context():
+        database.init_engine(db.engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", database.BUSY_TIMEOUT_MS))
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh", timezone_selector=lambda: app.config["TIMEZONE"])

@@ -1,8 +1,8 @@
 """Engine settings per backend: SQLite pragmas and immediate write transactions."""
 import sqlite3
+from collections.abc import MutableMapping
 from contextvars import ContextVar, Token
 
-from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -39,9 +39,9 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     # how long a write waits for the lock before "database is locked". SQLite's busy handler polls
     # (every 100 ms after the first few tries), so under a burst an early waiter can keep losing
     # to newcomers: 5 s was not enough for 200 helpers arriving at once on 4 workers × 4 threads
-    # (bench/load.py), 20 s is, and stays below gunicorn's 30 s worker timeout.
-    busy = current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS) if has_app_context() else BUSY_TIMEOUT_MS
-    cur.execute(f"PRAGMA busy_timeout={int(busy)}")
+    # (bench/load.py), 20 s is, and stays below gunicorn's 30 s worker timeout. The app's engine
+    # sets its configured value after this (init_engine).
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
@@ -119,9 +119,25 @@ def lock(entity, row_id: int) -> None:
     db.session.execute(select(entity.id).where(entity.id == row_id).with_for_update(key_share=True))
 
 
-def configure(app: Flask) -> None:
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+def configure(config: MutableMapping) -> None:
+    """The engine options in the app's config, before the engine is made."""
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    opts = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("postgresql"):
         opts.setdefault("pool_pre_ping", True)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+
+
+def init_engine(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """The app's engine, once made: its SQLite connections wait `busy_timeout_ms` for the write lock
+    (SQLITE_BUSY_TIMEOUT_MS). Runs after the pragmas every connection gets (an engine's own listeners
+    follow those of its class)."""
+    if engine.dialect.name != "sqlite":
+        return
+    busy = int(busy_timeout_ms)
+
+    @event.listens_for(engine, "connect")
+    def _busy_timeout(dbapi_connection, connection_record):
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout={busy}")
+        cur.close()

@@ -17,6 +17,6 @@ def test_demo_office_assessments(ctx):
     assert len(rows) == 30 and [r.result for r in rows].count("不合格") == 1
     assert all(r.satisfaction for r in rows) and "不满意" in [r.satisfaction for r in rows]
     admin = db.session.scalar(select(User).where(User.username == "admin"))
-    checks = team_checks.for_office(app_rules.attendance(), admin)
+    checks = team_checks.for_office(app_rules.attendance(), app_rules.assessment(), admin)
     assert [len(c.flags) for c in checks] == [0, 1, 0]
     assert [p.username for c in checks for p, _ in c.recall] == ["team12"]

@@ -7,15 +7,16 @@ from webapp.extensions import db
 from webapp.models import OnsiteAssessment, SpotCheckDraw, SpotCheckItem
 from webapp.services import onsite
 from webapp.services.errors import Forbidden, ValidationFailed
+from webapp.web import rules as app_rules
 
 
 def test_the_worst_on_site_result_caps_the_year(ctx, app, monkeypatch):
-    assert onsite.year_end_rating("优秀", ["合格", "优秀"]) == "合格"
-    assert onsite.year_end_rating("合格", []) == "合格"  # no on-site result: the computed rating stands
-    assert onsite.year_end_rating(None, ["不合格"]) == "不合格"
-    assert onsite.year_end_rating("不合格", ["优秀"]) == "不合格"  # never raises the computed rating
+    assert onsite.year_end_rating(app_rules.assessment(), "优秀", ["合格", "优秀"]) == "合格"
+    assert onsite.year_end_rating(app_rules.assessment(), "合格", []) == "合格"  # no on-site result: the computed rating stands
+    assert onsite.year_end_rating(app_rules.assessment(), None, ["不合格"]) == "不合格"
+    assert onsite.year_end_rating(app_rules.assessment(), "不合格", ["优秀"]) == "不合格"  # never raises the computed rating
     monkeypatch.setitem(app.config, "ONSITE_CAPS_YEAR", False)
-    assert onsite.year_end_rating("优秀", ["不合格"]) == "优秀"
+    assert onsite.year_end_rating(app_rules.assessment(), "优秀", ["不合格"]) == "优秀"
 
 
 def test_record_checks_its_input_and_replaces_the_quarters_entry(ctx):
@@ -47,6 +48,6 @@ def test_satisfaction_per_helper_and_village_from_on_site_and_spot_checks(ctx):
     assert per_helper[o["h1"].id] == {"满意": 1, "基本满意": 0, "不满意": 1}
     assert per_village == {o["v1"].id: {"满意": 1, "基本满意": 0, "不满意": 1},
                            o["v2"].id: {"满意": 0, "基本满意": 1, "不满意": 0}}
-    basis = onsite.year_basis(o["h1"], 2026, "优秀")
+    basis = onsite.year_basis(app_rules.assessment(), o["h1"], 2026, "优秀")
     assert basis["rating"] == "合格" and basis["onsite"]["2026-Q1"].result == "合格"
     assert [m for m, _ in basis["spots"]] == ["2026-02", "2026-04"]

@@ -1,9 +1,10 @@
 """The education-subsidy list completed from 000 (issue 15)."""
 from webapp.services import subsidies
+from webapp.web import rules as app_rules
 
 
 def _items(stage):
-    return {i.code: i for i in subsidies.items_for(stage)}
+    return {i.code: i for i in subsidies.items_for(stage, app_rules.visits().new_student_allowance)}
 
 
 def test_compulsory_education_has_the_two_frees(ctx):

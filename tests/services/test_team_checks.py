@@ -22,6 +22,10 @@ def test_longest_absence_skips_rest_days_and_stops_at_presence_or_leave(ctx):
     assert (run.days, run.first, run.last) == (3, date(2026, 3, 5), date(2026, 3, 9))  # 5, 6, (weekend), 9
 
 
+def _checks(admin, today):
+    return team_checks.for_office(app_rules.attendance(), app_rules.assessment(), admin, today)
+
+
 def test_team_flags_and_recall_candidates_from_hand_built_check_ins(ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "TEAM_RECALL_ABSENT_DAYS", 10)
     monkeypatch.setitem(app.config, "TEAM_RECALL_LOOKBACK_DAYS", 90)
@@ -42,7 +46,7 @@ def test_team_flags_and_recall_candidates_from_hand_built_check_ins(ctx, app, mo
         if d not in workdays[40:49]:  # sec1: 9 in a row — not yet
             factories.checkin_row(o["sec1"].id, o["v1"].id, at)
     db.session.flush()
-    checks = {c.village.name: c for c in team_checks.for_office(app_rules.attendance(), o["admin"], today)}
+    checks = {c.village.name: c for c in _checks(o["admin"], today)}
     assert checks["东村"].flags == []
     assert [(p.username, r.days, r.first, r.last) for p, r in checks["东村"].recall] == [
         ("team1", 10, workdays[20], workdays[29])]
@@ -51,4 +55,4 @@ def test_team_flags_and_recall_candidates_from_hand_built_check_ins(ctx, app, mo
     # 南村's members were created today: before their posting nothing is an absence
     assert checks["南村"].recall == []
     monkeypatch.setitem(app.config, "TEAM_RECALL_LOOKBACK_DAYS", 30)  # the run is older than the last 30 days
-    assert [c.recall for c in team_checks.for_office(app_rules.attendance(), o["admin"], today)] == [[], [], []]
+    assert [c.recall for c in _checks(o["admin"], today)] == [[], [], []]

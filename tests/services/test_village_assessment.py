@@ -18,13 +18,14 @@ def test_a_quarter_is_the_helpers_and_the_teams_parts(ctx):
     assert va.quarter_score([80, 90], [0.5, 1.0], {"helpers": 60, "team": 40}) == 81.0
     assert va.quarter_score([], [1.0], {"helpers": 60, "team": 40}) == 40.0  # no helpers: that part is 0
     # 002's targets: 25 days of 50 and 40 counted check-ins of 50 → (0.5 + 0.8) / 2; above target counts as the target
-    assert va.team_ratio(25, 40) == 0.65 and va.team_ratio(70, 60) == 1.0
+    assert va.team_ratio(app_rules.attendance(), 25, 40) == 0.65 and va.team_ratio(app_rules.attendance(), 70, 60) == 1.0
 
 
 def test_the_year_is_twenty_twenty_twenty_forty_with_the_year_end(ctx):
-    assert va.year_score([80, 70, 90, 60], None) == (72.0, 72.0)  # 16 + 14 + 18 + 24
-    assert va.year_score([80, 70, 90, 60], 90) == (72.0, 81.0)  # half quarters, half year-end (local choice)
-    assert va.year_score([80, 70, None, None], None) == (75.0, 75.0)  # (16 + 14) / 0.4: quarters not ended left out
+    rules = app_rules.assessment()
+    assert va.year_score(rules, [80, 70, 90, 60], None) == (72.0, 72.0)  # 16 + 14 + 18 + 24
+    assert va.year_score(rules, [80, 70, 90, 60], 90) == (72.0, 81.0)  # half quarters, half year-end (local choice)
+    assert va.year_score(rules, [80, 70, None, None], None) == (75.0, 75.0)  # (16 + 14) / 0.4: quarters not ended left out
 
 
 def _rows(*finals):
@@ -32,14 +33,18 @@ def _rows(*finals):
 
 
 def test_top_three_are_rewarded_and_the_bottom_two_lose_awards(ctx):
-    rows = va.standings(_rows(65, 95, 50, 85, 75))
+    rows = va.standings(app_rules.assessment(), _rows(65, 95, 50, 85, 75))
     assert [(r.final, r.rank, r.standing) for r in rows] == [
         (95, 1, ["奖励"]), (85, 2, ["奖励"]), (75, 3, ["奖励"]),
         (65, 4, ["取消评先评优资格"]), (50, 5, ["取消评先评优资格", "约谈"])]  # 约谈: also below the pass line
-    three = va.standings(_rows(90, 80, 50))  # the bottom two first; the rest rewarded
+    three = va.standings(app_rules.assessment(), _rows(90, 80, 50))  # the bottom two first; the rest rewarded
     assert [r.standing for r in three] == [["奖励"], ["取消评先评优资格"], ["取消评先评优资格", "约谈"]]
-    failing = va.standings(_rows(55, 50, 40, 30, 20))  # 001: only villages that pass (合格) are rewarded
+    failing = va.standings(app_rules.assessment(), _rows(55, 50, 40, 30, 20))  # 001: only villages that pass (合格) are rewarded
     assert [r.standing for r in failing][:3] == [[], [], []]
+
+
+def _year(admin, now):
+    return va.year(app_rules.scoring(), app_rules.attendance(), app_rules.assessment(), admin, 2026, now)
 
 
 def test_a_village_quarter_from_hand_built_check_ins(ctx, app, monkeypatch):
@@ -57,12 +62,12 @@ def test_a_village_quarter_from_hand_built_check_ins(ctx, app, monkeypatch):
                               inside=False)
     db.session.flush()
     now = datetime(2026, 4, 15, 10, tzinfo=CST)
-    rows = {r.village.name: r for r in va.year(app_rules.scoring(), app_rules.attendance(), o["admin"], 2026, now)}
+    rows = {r.village.name: r for r in _year(o["admin"], now)}
     # team1 (25/50 + 25/50) / 2 = 0.5, sec1 0 → 25 % of 100; 西村's team did not check in
     assert rows["东村"].quarters[0] == 25.0 and rows["东村"].team[0] == 25.0 and rows["西村"].quarters[0] == 0.0
     assert rows["东村"].quarters[1] == 0.0 and rows["东村"].weighted == 25.0  # Q2 under way: shown, not yet weighted
     va.enter_year_end(o["admin"], o["v1"], 2026, "85", "年终检查")
-    rows = {r.village.name: r for r in va.year(app_rules.scoring(), app_rules.attendance(), o["admin"], 2026, now)}
+    rows = {r.village.name: r for r in _year(o["admin"], now)}
     assert rows["东村"].year_end == 85 and rows["东村"].final == 55.0 and rows["东村"].rank == 1
 
 

@@ -19,7 +19,11 @@ from ..web import params, rules
 from ..web.writes import attempt, done
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
-bp.add_app_template_global(onsite.year_basis, "onsite_year_basis")
+
+
+@bp.app_template_global("onsite_year_basis")
+def _onsite_year_basis(helper, year: int, computed: str | None) -> dict:
+    return onsite.year_basis(rules.assessment(), helper, year, computed)
 
 
 def _reader():
@@ -30,7 +34,7 @@ def _reader():
 @requires(permissions.can_read_office_assessments)
 def villages():
     viewer, year = _reader(), params.year_arg(source=request.args)
-    rows = village_assessment.year(rules.scoring(), rules.attendance(), viewer, year)
+    rows = village_assessment.year(rules.scoring(), rules.attendance(), rules.assessment(), viewer, year)
     return render_template("assessments/villages.html", year=year, rows=rows,
                            unit_id=viewer.unit_id if viewer is not current_user else None,
                            editable=permissions.administers_unit(current_user))
@@ -76,4 +80,6 @@ def onsite_record(helper_id: int):
 @bp.get("/teams")
 @requires(permissions.can_read_office_assessments)
 def teams():
-    return render_template("assessments/teams.html", checks=team_checks.for_office(rules.attendance(), _reader()))
+    assessment = rules.assessment()
+    checks = team_checks.for_office(rules.attendance(), assessment, _reader())
+    return render_template("assessments/teams.html", checks=checks, recall_days=assessment.recall_absent_days)

@@ -60,7 +60,7 @@ def new(household_id: int):
     hh = access.visitable_household(current_user, household_id)
     cfg, visit_rules = current_app.config, rules.visits()
     return render_template(
-        "visits/new.html", hh=hh, planned=measures.planned(hh.id), students=visits.students(hh),
+        "visits/new.html", hh=hh, planned=measures.planned(hh.id), students=visits.students(hh, visit_rules),
         answers=subsidies.ANSWERS, geofence_m=visits.geofence_m(hh, visit_rules), accuracy_flag_m=cfg["GPS_ACCURACY_FLAG_M"],
         max_photos=cfg["MAX_PHOTOS_PER_VISIT"], long_edge=cfg["PHOTO_LONG_EDGE"], max_bytes=cfg["PHOTO_MAX_BYTES"],
     )

@@ -153,7 +153,7 @@ def seed(rules: VisitRules, rng: random.Random | None = None) -> dict[str, int]:
                     m = rng.choice(open_measures)
                     m.status, m.done_visit_id, m.done_at = MeasureStatus.DONE, v.id, at
                 if student is not None:
-                    for item in subsidies.items_for(student.education_stage):
+                    for item in subsidies.items_for(student.education_stage, rules.new_student_allowance):
                         db.session.add(SubsidyAnswer(visit_id=v.id, member_id=student.id, item=item.code,
                                                      answer=rng.choices(subsidies.ANSWERS, (8, 1, 1))[0]))
                 for k in range(rng.choices((1, 2), (3, 1))[0]):

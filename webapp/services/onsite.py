@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from flask import current_app
 from sqlalchemy import select
 
 from .. import database
@@ -22,6 +21,7 @@ from . import audit, permissions
 from .assessment.spot_effects import RATING_ORDER
 from .calendar import parse_quarter, quarter_months
 from .errors import Forbidden, ValidationFailed
+from .rules import AssessmentRules
 
 
 def record(by: User, helper: User, quarter: str, result: str, note: str, satisfaction: str,
@@ -64,10 +64,10 @@ def for_quarter(unit_id: int, quarter: str) -> dict[int, OnsiteAssessment]:
     return {r.helper_id: r for r in rows}
 
 
-def year_end_rating(computed: str | None, onsite_results: Iterable[str]) -> str | None:
-    """The computed year rating capped at the worst on-site result (when ONSITE_CAPS_YEAR)."""
+def year_end_rating(rules: AssessmentRules, computed: str | None, onsite_results: Iterable[str]) -> str | None:
+    """The computed year rating capped at the worst on-site result (when rules.onsite_caps_year)."""
     results = [r for r in onsite_results if r in RATING_ORDER]
-    if not results or not current_app.config.get("ONSITE_CAPS_YEAR", True):
+    if not results or not rules.onsite_caps_year:
         return computed
     worst = min(results, key=RATING_ORDER.get)
     if computed is None or RATING_ORDER[computed] > RATING_ORDER[worst]:
@@ -84,7 +84,7 @@ def _spot_items(helper_ids: list[int], months: list[str]) -> list[SpotCheckItem]
                SpotCheckItem.helper_id.in_(helper_ids))))
 
 
-def year_basis(helper: User, year: int, computed: str | None) -> dict:
+def year_basis(rules: AssessmentRules, helper: User, year: int, computed: str | None) -> dict:
     """What the helper's year-end rating rests on: the four on-site results, the year's spot checks."""
     quarters = [f"{year}-Q{q}" for q in range(1, 5)]
     onsite = {r.quarter: r for r in db.session.scalars(select(OnsiteAssessment).where(
@@ -92,7 +92,7 @@ def year_basis(helper: User, year: int, computed: str | None) -> dict:
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     spots = sorted(((i.draw.month, i) for i in _spot_items([helper.id], months) if i.result), key=lambda x: x[0])
     return {"quarters": quarters, "onsite": onsite, "spots": spots,
-            "rating": year_end_rating(computed, [r.result for r in onsite.values()])}
+            "rating": year_end_rating(rules, computed, [r.result for r in onsite.values()])}
 
 
 def satisfaction(quarter: str, village_of: dict[int, int | None]) -> tuple[dict, dict]:

@@ -2,8 +2,9 @@
 
 Services take the rule object they need as an argument (`VisitRules` for recording and flagging
 visits, `PhotoRules` for decoding a photo, `ScoringRules` (services/performance/rules.py) for the
-month's score, `AttendanceRules` (services/attendance/rules.py) for check-ins and leave…) and never read
-the config themselves; the web layer (webapp/web/rules.py) hands them over to routes, the CLI and
+month's score, `AttendanceRules` (services/attendance/rules.py) for check-ins and leave,
+`AssessmentRules` for the township's checks of work teams, helpers on site and villages…) and never
+read the config themselves; the web layer (webapp/web/rules.py) hands them over to routes, the CLI and
 the Huey jobs. Every number's default and source is in webapp/config.py.
 """
 from __future__ import annotations
@@ -57,12 +58,30 @@ class VisitRules:
     same_spot_min_households: float = 2
     policy_problem_days: int = 30  # a 未享受 / 否 answer opens a problem due this many days later
     recent_shown: int = 20  # the first secretary's list of recent visits
+    new_student_allowance: str = "按当地标准"  # NEW_STUDENT_ALLOWANCE, shown beside the subsidy item
     photo: PhotoRules = field(default_factory=PhotoRules)
 
 
 @dataclass(frozen=True)
 class PairingRules:
     household_limit: int = 5
+
+
+@dataclass(frozen=True)
+class AssessmentRules:
+    """The township's own assessments: work teams, the helpers' on-site results, the villages."""
+    team_min_size: int = 3  # TEAM_MIN_SIZE
+    recall_absent_days: int = 10  # TEAM_RECALL_ABSENT_DAYS in a row make a 召回 candidate…
+    recall_lookback_days: int = 30  # …within the last TEAM_RECALL_LOOKBACK_DAYS
+    onsite_caps_year: bool = True  # ONSITE_CAPS_YEAR
+    village_score_parts: Mapping[str, float] = field(  # VILLAGE_SCORE_PARTS
+        default_factory=lambda: MappingProxyType({"helpers": 60, "team": 40}))
+    village_quarter_weights: tuple[float, ...] = (0.2, 0.2, 0.2, 0.4)  # QUARTER_WEIGHTS
+    village_year_split: Mapping[str, float] = field(  # VILLAGE_YEAR_SPLIT
+        default_factory=lambda: MappingProxyType({"quarters": 0.5, "year_end": 0.5}))
+    village_reward_top: int = 3  # VILLAGE_REWARD_TOP
+    village_penalty_bottom: int = 2  # VILLAGE_PENALTY_BOTTOM
+    village_pass_score: float = 60  # VILLAGE_PASS_SCORE
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,7 @@ class Rules:
     scoring: ScoringRules
     attendance: AttendanceRules
     printing: PrintRules
+    assessment: AssessmentRules
     storage: Location
 
 
@@ -111,7 +131,7 @@ def build_rules(config: Mapping, instance_path: str | os.PathLike = "instance") 
         same_spot_households_apart_m=float(c["SAME_SPOT_HOUSEHOLDS_APART_M"]),
         same_spot_min_households=float(c["SAME_SPOT_MIN_HOUSEHOLDS"]),
         policy_problem_days=int(c.get("POLICY_PROBLEM_DAYS", 30)), recent_shown=int(c.get("RECENT_VISITS_SHOWN", 20)),
-        photo=photo,
+        new_student_allowance=str(c.get("NEW_STUDENT_ALLOWANCE") or VisitRules.new_student_allowance), photo=photo,
     )
     # imported here: the scoring and attendance packages import the services that import this module
     from .attendance.rules import attendance_rules
@@ -124,4 +144,15 @@ def build_rules(config: Mapping, instance_path: str | os.PathLike = "instance") 
     )
     return Rules(visits=visits, photos=photo, pairings=PairingRules(int(c["HOUSEHOLD_LIMIT"])),
                  scoring=scoring_rules(c), attendance=attendance_rules(c), printing=printing,
+                 assessment=assessment_rules(c),
                  storage=Location(str(c["UPLOAD_DIR"]), c.get("STORAGE_URL") or None, c.get("S3_ENDPOINT_URL") or None))
+
+
+def assessment_rules(c: Mapping) -> AssessmentRules:
+    return AssessmentRules(
+        team_min_size=int(c["TEAM_MIN_SIZE"]), recall_absent_days=int(c["TEAM_RECALL_ABSENT_DAYS"]),
+        recall_lookback_days=int(c["TEAM_RECALL_LOOKBACK_DAYS"]), onsite_caps_year=bool(c.get("ONSITE_CAPS_YEAR", True)),
+        village_score_parts=_frozen(c["VILLAGE_SCORE_PARTS"]), village_quarter_weights=tuple(c["QUARTER_WEIGHTS"]),
+        village_year_split=_frozen(c["VILLAGE_YEAR_SPLIT"]), village_reward_top=int(c["VILLAGE_REWARD_TOP"]),
+        village_penalty_bottom=int(c["VILLAGE_PENALTY_BOTTOM"]), village_pass_score=float(c["VILLAGE_PASS_SCORE"]),
+    )

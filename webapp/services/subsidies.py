@@ -2,13 +2,11 @@
 
 The catalogue lives here and only here: the visit form, the API validation, the demo data and
 the printed diary all read it. Item codes are stable (stored in SubsidyAnswer.item). Amounts are
-000's; the new students' one-time allowance is read from NEW_STUDENT_ALLOWANCE (config). A
+000's; the new students' one-time allowance is the local standard (NEW_STUDENT_ALLOWANCE, VisitRules). A
 condition (本省就读 for the higher-education national grants) shows beside the item: a student it
 does not apply to is answered 不适用 (not entitled), which opens no problem.
 """
 from dataclasses import dataclass, replace
-
-from flask import current_app, has_app_context
 
 from ..models.vocab import SUBSIDY_ANSWERS
 
@@ -63,14 +61,9 @@ CATALOGUE: dict[str, tuple[Item, ...]] = {
 }
 
 
-def _new_student_amount() -> str:
-    if has_app_context():
-        return str(current_app.config.get("NEW_STUDENT_ALLOWANCE") or "按当地标准")
-    return "按当地标准"
-
-
-def items_for(stage: str | None) -> tuple[Item, ...]:
-    return tuple(replace(i, amount=_new_student_amount()) if i.code == _NEW_STUDENT.code else i
+def items_for(stage: str | None, new_student_allowance: str) -> tuple[Item, ...]:
+    """The stage's items; the new students' allowance as the local standard says (VisitRules)."""
+    return tuple(replace(i, amount=new_student_allowance) if i.code == _NEW_STUDENT.code else i
                  for i in CATALOGUE.get(stage or "", ()))
 
 

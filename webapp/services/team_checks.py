@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
-
 from ..extensions import db
 from ..models import Role, User, Village
 from . import access
 from .attendance import AttendanceRules, Day, Period, summarize, team
 from .attendance.days import DayStatus
 from .calendar import local_today
+from .rules import AssessmentRules
 
 
 @dataclass
@@ -52,8 +51,8 @@ class TeamCheck:
     recall: list[tuple[User, AbsenceRun]] = field(default_factory=list)
 
 
-def check_team(village: Village, people: list[User]) -> list[str]:
-    minimum = int(current_app.config["TEAM_MIN_SIZE"])
+def check_team(rules: AssessmentRules, village: Village, people: list[User]) -> list[str]:
+    minimum = rules.team_min_size
     flags = []
     if len(people) < minimum:
         flags.append(f"工作队只有 {len(people)} 人，少于 {minimum} 人（001：一般不少于 3 人）")
@@ -62,19 +61,18 @@ def check_team(village: Village, people: list[User]) -> list[str]:
     return flags
 
 
-def for_office(rules: AttendanceRules, user: User, today: date | None = None) -> list[TeamCheck]:
+def for_office(attendance: AttendanceRules, rules: AssessmentRules, user: User,
+               today: date | None = None) -> list[TeamCheck]:
     """Every village the user may see: its team, the team's flags and its 召回 candidates."""
     today = today or local_today()
-    cfg = current_app.config
-    threshold = int(cfg["TEAM_RECALL_ABSENT_DAYS"])
-    window = Period("range", "", today - timedelta(days=int(cfg["TEAM_RECALL_LOOKBACK_DAYS"])), today)
+    window = Period("range", "", today - timedelta(days=rules.recall_lookback_days), today)
     out = []
     for village in db.session.scalars(access.villages(user)).all():
         people = team(village)
-        check = TeamCheck(village, people, check_team(village, people))
-        for summary in summarize(rules, people, window, today):
+        check = TeamCheck(village, people, check_team(rules, village, people))
+        for summary in summarize(attendance, people, window, today):
             run = longest_absence(summary.days)
-            if run.days >= threshold:
+            if run.days >= rules.recall_absent_days:
                 check.recall.append((summary.user, run))
         out.append(check)
     return out

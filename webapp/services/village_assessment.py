@@ -12,10 +12,10 @@ parts VILLAGE_SCORE_PARTS (local choice). The year = the quarters at QUARTER_WEI
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from flask import current_app
 from sqlalchemy import select
 
 from .. import database
@@ -26,6 +26,7 @@ from .attendance import AttendanceRules, quarter_period, team_summary
 from .calendar import local_today, tz
 from .errors import ValidationFailed
 from .performance import ScoringRules, quarter_results
+from .rules import AssessmentRules
 
 REWARD = "奖励"
 NO_AWARDS = "取消评先评优资格"
@@ -34,41 +35,37 @@ SCORE_RE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,2})?")  # a score as typed: 90, 87.
 NOTE_MAX = 2000
 
 
-def _cfg(name: str):
-    return current_app.config[name]
-
-
 def _pts(x: float) -> float:
     return round(x + 1e-9, 1)
 
 
-def quarter_score(helper_scores: list[float], team_ratios: list[float], parts: dict[str, float] | None = None) -> float:
-    """Out of 100: the helpers' mean score (0–100) and the team's mean attainment (0–1) in their parts.
-    A village without helpers or without a team gets nothing for that part."""
-    parts = parts or _cfg("VILLAGE_SCORE_PARTS")
+def quarter_score(helper_scores: list[float], team_ratios: list[float], parts: Mapping[str, float]) -> float:
+    """Out of 100: the helpers' mean score (0–100) and the team's mean attainment (0–1) in their parts
+    (AssessmentRules.village_score_parts). A village without helpers or without a team gets nothing for that part."""
     total = sum(parts.values()) or 1
     helpers = sum(helper_scores) / len(helper_scores) / 100 if helper_scores else 0.0
     team = sum(team_ratios) / len(team_ratios) if team_ratios else 0.0
     return _pts(100 * (parts.get("helpers", 0) * helpers + parts.get("team", 0) * team) / total)
 
 
-def team_ratio(days_in_village: int, checkins_counted: int) -> float:
+def team_ratio(rules: AttendanceRules, days_in_village: int, checkins_counted: int) -> float:
     """One team person's quarter against 002's two targets (each capped at the target), 0–1."""
-    days, checkins = _cfg("QUARTER_DAYS_TARGET"), _cfg("QUARTER_CHECKINS_TARGET")
+    days, checkins = rules.quarter_days_target, rules.quarter_checkins_target
     return (min(days_in_village / days, 1.0) + min(checkins_counted / checkins, 1.0)) / 2
 
 
-def year_score(quarters: list[float | None], year_end: float | None) -> tuple[float | None, float | None]:
+def year_score(rules: AssessmentRules, quarters: list[float | None],
+               year_end: float | None) -> tuple[float | None, float | None]:
     """(the quarters weighted 20/20/20/40, the final score). Quarters without a score are left out and
     the weights renormalised; without a year-end assessment the final is the weighted quarters."""
-    weights = _cfg("QUARTER_WEIGHTS")
+    weights = rules.village_quarter_weights
     pairs = [(w, s) for w, s in zip(weights, quarters) if s is not None]
     if not pairs:
         return None, year_end
     weighted = _pts(sum(w * s for w, s in pairs) / sum(w for w, _ in pairs))
     if year_end is None:
         return weighted, weighted
-    split = _cfg("VILLAGE_YEAR_SPLIT")
+    split = rules.village_year_split
     q, y = split.get("quarters", 0.5), split.get("year_end", 0.5)
     return weighted, _pts((q * weighted + y * year_end) / ((q + y) or 1))
 
@@ -86,7 +83,7 @@ class VillageYear:
     standing: list[str] = field(default_factory=list)
 
 
-def standings(rows: list[VillageYear]) -> list[VillageYear]:
+def standings(rules: AssessmentRules, rows: list[VillageYear]) -> list[VillageYear]:
     """Rank by the final score; the bottom two lose award eligibility (约谈 when also below the pass
     line), then the top three of the rest that passed are rewarded."""
     scored = sorted((r for r in rows if r.final is not None), key=lambda r: (-r.final, r.village.id))
@@ -95,16 +92,16 @@ def standings(rows: list[VillageYear]) -> list[VillageYear]:
         if r.final != prev:
             rank, prev = i, r.final
         r.rank = rank
-    bottom = scored[::-1][:_cfg("VILLAGE_PENALTY_BOTTOM")] if len(scored) > 1 else []
+    bottom = scored[::-1][:rules.village_penalty_bottom] if len(scored) > 1 else []
     for r in bottom:
-        r.standing = [NO_AWARDS] + ([INTERVIEW] if r.final < _cfg("VILLAGE_PASS_SCORE") else [])
-    rest = [r for r in scored if r not in bottom and r.final >= _cfg("VILLAGE_PASS_SCORE")]
-    for r in rest[:_cfg("VILLAGE_REWARD_TOP")]:
+        r.standing = [NO_AWARDS] + ([INTERVIEW] if r.final < rules.village_pass_score else [])
+    rest = [r for r in scored if r not in bottom and r.final >= rules.village_pass_score]
+    for r in rest[:rules.village_reward_top]:
         r.standing = [REWARD]
     return scored + [r for r in rows if r.final is None]
 
 
-def year(scoring: ScoringRules, attendance: AttendanceRules, user: User, year_: int,
+def year(scoring: ScoringRules, attendance: AttendanceRules, rules: AssessmentRules, user: User, year_: int,
          now: datetime | None = None) -> list[VillageYear]:
     """Every village the user may see, its four quarters, year-end and standing."""
     now = now or datetime.now(timezone.utc)
@@ -122,19 +119,19 @@ def year(scoring: ScoringRules, attendance: AttendanceRules, user: User, year_: 
                 by_village.setdefault(h.village_id, []).append(h.score)
         for v in villages:
             members = team_summary(attendance, v, period, min(today, period.end)).members
-            ratios = [team_ratio(m.days_in_village, m.checkins_counted) for m in members]
+            ratios = [team_ratio(attendance, m.days_in_village, m.checkins_counted) for m in members]
             row = rows[v.id]
             scores = by_village.get(v.id, [])
             row.helpers[q - 1] = _pts(sum(scores) / len(scores)) if scores else None
             row.team[q - 1] = _pts(100 * sum(ratios) / len(ratios)) if ratios else None
-            row.quarters[q - 1] = quarter_score(scores, ratios)
+            row.quarters[q - 1] = quarter_score(scores, ratios, rules.village_score_parts)
     entered = {e.village_id: e.score for e in db.session.scalars(
         select(VillageYearEnd).where(VillageYearEnd.year == year_, VillageYearEnd.village_id.in_(list(rows))))}
     for row in rows.values():
         row.year_end = entered.get(row.village.id)
         ended = [s if quarter_period(year_, q + 1).end < today else None for q, s in enumerate(row.quarters)]
-        row.weighted, row.final = year_score(ended, row.year_end)  # a quarter counts once it has ended
-    return standings(list(rows.values()))
+        row.weighted, row.final = year_score(rules, ended, row.year_end)  # a quarter counts once it has ended
+    return standings(rules, list(rows.values()))
 
 
 def enter_year_end(by: User, village: Village, year_: int, raw_score: str, note: str) -> VillageYearEnd:

@@ -258,5 +258,6 @@ def last_visits(helper_id: int) -> dict[int, datetime]:
     ).all())
 
 
-def students(household: Household) -> list[tuple[Member, tuple[subsidies.Item, ...]]]:
-    return [(m, subsidies.items_for(m.education_stage)) for m in household.members if m.education_stage]
+def students(household: Household, rules: VisitRules) -> list[tuple[Member, tuple[subsidies.Item, ...]]]:
+    return [(m, subsidies.items_for(m.education_stage, rules.new_student_allowance))
+            for m in household.members if m.education_stage]

@@ -1,4 +1,4 @@
-"""The rule objects (services/rules.py: visits, photos, pairings, printing; the scoring rules of
+"""The rule objects (services/rules.py: visits, photos, pairings, printing, assessments; the scoring rules of
 services/performance/rules.py, the attendance rules of services/attendance/rules.py) for routes,
 the CLI and the Huey jobs.
 
@@ -16,7 +16,7 @@ from flask.config import Config
 
 from ..services import storage
 from ..services.calendar import set_zone
-from ..services.rules import PairingRules, PhotoRules, PrintRules, Rules, VisitRules, build_rules
+from ..services.rules import AssessmentRules, PairingRules, PhotoRules, PrintRules, Rules, VisitRules, build_rules
 from ..services.storage import Location
 
 if TYPE_CHECKING:
@@ -111,3 +111,7 @@ def attendance() -> AttendanceRules:
 
 def printing() -> PrintRules:
     return current().printing
+
+
+def assessment() -> AssessmentRules:
+    return current().assessment
