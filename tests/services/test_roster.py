@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 from tests.support import factories
 from tests.support.roster_files import citizen_id, csv_bytes, household_row, xlsx_bytes
 from webapp.extensions import db
-from webapp.models import AuditLog, Household, Member, Pairing, PairingChange, Unit, Village
+from webapp.models import AuditLog, Household, Member, Pairing, PairingChange, Unit, User, Village
+from webapp.services import pairing_changes
 from webapp.services.roster import RosterFormatError, Settings, import_roster, record_refusals
 from webapp.services.roster.importing import FOREIGN
+from webapp.web import rules as app_rules
 
 
 def _unit(name: str = "测试乡"):
@@ -251,3 +253,20 @@ def test_under_a_county_a_roster_that_moves_a_paired_household_proposes_it_to_th
     assert db.session.scalar(select(Pairing).where(Pairing.household_id == qian.id)).helper.username == "h2"
     again = import_roster([("r.csv", csv_bytes([moved, new]))], _unit(), None)  # the same file again
     assert again.ok and again.result.pairings_proposed == 0 and _count(PairingChange) == 1
+
+
+def test_under_a_county_changes_waiting_for_approval_count_against_the_helper_limit(world, ctx):
+    county = Unit(name="测试县", kind="county")
+    db.session.add(county)
+    db.session.flush()
+    _unit().parent_id = county.id
+    h1 = db.session.scalar(select(User).where(User.username == "h1"))  # holds 张一 and 张二
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    for head in ("张三", "李四", "李五"):  # three more proposed to h1: 2 held + 3 waiting = the limit of 5
+        hh = db.session.scalar(select(Household).where(Household.head_name == head))
+        pairing_changes.request(hh, h1, admin, "就近帮扶", app_rules.pairings())
+    before = (_count(Household), _count(Pairing), _count(PairingChange))
+    plan = import_roster([("r.csv", csv_bytes([household_row()]))], _unit(), admin)  # a new household for h1
+    assert not plan.ok and plan.result is None
+    assert [(e.line, e.messages) for e in plan.errors] == [(2, ["帮扶责任人「h1」将超过 5 户的上限。"])]
+    assert (_count(Household), _count(Pairing), _count(PairingChange)) == before

@@ -3,16 +3,22 @@ refuses with a reason (001: "所有干部结对帮扶的调整必须镇上报县
 
 A township without a county in the installation (Unit.parent_id empty) changes pairings at once, as
 before. A first pairing of an unpaired household is not an adjustment (调整) and takes effect at once;
-changing or ending a current pairing waits for the county.
+changing or ending a current pairing waits for the county. A change waiting for the county counts
+against the household limit of the helper it would give the household to (`counted`), on the
+office's pairing form and in a roster import alike; both propose through `propose`.
 """
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 
 from .. import database
 from ..extensions import db
-from ..models import Household, Pairing, PairingChange, PairingChangeStatus, Unit, User
+from ..models import AuditLog, Household, Pairing, PairingChange, PairingChangeStatus, Unit, User
 from . import audit, pairings, permissions
+from .batches import chunks
 from .county import needs_approval
 from .errors import Forbidden, NotFound, ValidationFailed
 from .rules import PairingRules
@@ -32,9 +38,67 @@ def pending_for(household_id: int) -> PairingChange | None:
                                                          PairingChange.status == PairingChangeStatus.PENDING))
 
 
-def _pending_to(helper_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(PairingChange).where(
-        PairingChange.to_helper_id == helper_id, PairingChange.status == PairingChangeStatus.PENDING)) or 0
+def pending_households(household_ids: Iterable[int]) -> set[int]:
+    """Those of the households with a change waiting for the county."""
+    waiting: set[int] = set()
+    for chunk in chunks(sorted(set(household_ids))):
+        waiting.update(db.session.scalars(select(PairingChange.household_id).where(
+            PairingChange.household_id.in_(chunk), PairingChange.status == PairingChangeStatus.PENDING)))
+    return waiting
+
+
+def counted(helper_ids: Iterable[int]) -> dict[int, int]:
+    """helper id → the households that count against the helper's limit (PairingRules.household_limit):
+    those the helper holds now and those a change waiting for the county would give them."""
+    ids = sorted(set(helper_ids))
+    held = pairings.loads(ids)
+    for chunk in chunks(ids):
+        for helper_id, n in db.session.execute(select(PairingChange.to_helper_id, func.count()).where(
+                PairingChange.to_helper_id.in_(chunk), PairingChange.status == PairingChangeStatus.PENDING)
+                .group_by(PairingChange.to_helper_id)):
+            held[helper_id] = held.get(helper_id, 0) + n
+    return held
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A current pairing to change: the household from its helper to another (None: to end it)."""
+    household_id: int
+    from_helper_id: int
+    to_helper_id: int | None
+
+
+def propose(unit_id: int, proposals: list[Proposal], by: User | None, reason: str, rules: PairingRules,
+            now: datetime | None = None) -> list[int]:
+    """Send the changes to the county, with their audit entries (a few statements for any number). A
+    household with a change already waiting keeps that one: its proposal is left out. A helper they
+    would take over the limit, counting the changes waiting: ValidationFailed, nothing stored.
+    Returns the ids of the changes made."""
+    now = now or datetime.now(timezone.utc)
+    waiting = pending_households(p.household_id for p in proposals)
+    proposals = [p for p in proposals if p.household_id not in waiting]
+    gaining = Counter(p.to_helper_id for p in proposals if p.to_helper_id is not None)
+    held = counted(gaining)
+    for helper_id, n in gaining.items():
+        if held.get(helper_id, 0) + n > rules.household_limit:
+            name = db.session.get(User, helper_id).display_name
+            raise ValidationFailed(f"{name} 已帮扶（含待审批）{rules.household_limit} 户，达到上限。", field="helper")
+    by_id = by.id if by else None
+    rows = [{"unit_id": unit_id, "household_id": p.household_id, "from_helper_id": p.from_helper_id,
+             "to_helper_id": p.to_helper_id, "reason": reason, "status": PairingChangeStatus.PENDING,
+             "proposed_by_id": by_id, "proposed_at": now} for p in proposals]
+    table = PairingChange.__table__
+    made, logs = [], []
+    for chunk in chunks(rows, 2000):
+        for change_id, household_id, to_helper_id in db.session.execute(
+                insert(table).returning(table.c.id, table.c.household_id, table.c.to_helper_id), chunk):
+            made.append(change_id)
+            logs.append({"user_id": by_id, "at": now, "action": "pairing.propose", "entity": "pairing_change",
+                         "entity_id": change_id,
+                         "details": {"household_id": household_id, "to_helper_id": to_helper_id, "reason": reason}})
+    for chunk in chunks(logs, 2000):
+        db.session.execute(insert(AuditLog.__table__), chunk)
+    return made
 
 
 def request(household: Household, helper: User | None, by: User, reason: str,
@@ -53,17 +117,11 @@ def request(household: Household, helper: User | None, by: User, reason: str,
         return pairings.assign(household, helper, by, reason, rules)
     if helper is not None and current.helper_id == helper.id:
         raise ValidationFailed(f"这户现由 {helper.display_name} 帮扶，无需调整。", field="helper")
-    if pending_for(household.id) is not None:
+    made = propose(household.village.unit_id, [Proposal(household.id, current.helper_id, helper.id if helper else None)],
+                   by, reason, rules)
+    if not made:
         raise ValidationFailed("这户已有一项待县里审批的结对调整，请等县里审批后再提。", field="helper")
-    if helper is not None and pairings.load(helper.id) + _pending_to(helper.id) >= rules.household_limit:
-        raise ValidationFailed(f"{helper.display_name} 已帮扶（含待审批）{rules.household_limit} 户，达到上限。", field="helper")
-    change = PairingChange(unit_id=household.village.unit_id, household_id=household.id, from_helper_id=current.helper_id,
-                           to_helper_id=helper.id if helper else None, reason=reason, proposed_by_id=by.id)
-    db.session.add(change)
-    db.session.flush()
-    audit.record(by, "pairing.propose", "pairing_change", change.id, household_id=household.id,
-                 to_helper_id=change.to_helper_id, reason=reason)
-    return change
+    return db.session.get(PairingChange, made[0])
 
 
 def for_county(user: User) -> Select:

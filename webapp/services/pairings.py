@@ -1,4 +1,5 @@
 """Pairing helpers with households. A change ends the old pairing and starts a new one."""
+from collections.abc import Iterable
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
@@ -6,6 +7,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Household, Pairing, User
 from . import audit, permissions
+from .batches import chunks
 from .calendar import local_today
 from .errors import ValidationFailed
 from .rules import PairingRules
@@ -17,11 +19,18 @@ def current(household_id: int) -> Pairing | None:
     )
 
 
+def loads(helper_ids: Iterable[int]) -> dict[int, int]:
+    """helper id → how many households the helper holds now (helpers without any left out)."""
+    ids, held = sorted(set(helper_ids)), {}
+    for chunk in chunks(ids):
+        held.update(db.session.execute(select(Pairing.helper_id, func.count()).where(
+            Pairing.end_date.is_(None), Pairing.helper_id.in_(chunk)).group_by(Pairing.helper_id)).all())
+    return held
+
+
 def load(helper_id: int) -> int:
     """How many households the helper holds now."""
-    return db.session.scalar(
-        select(func.count()).select_from(Pairing).where(Pairing.helper_id == helper_id, Pairing.end_date.is_(None))
-    ) or 0
+    return loads([helper_id]).get(helper_id, 0)
 
 
 def check_helper(helper: User | None) -> User:

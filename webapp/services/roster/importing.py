@@ -10,16 +10,18 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 
 from ...extensions import db
-from ...models import AuditLog, Household, Member, Pairing, PairingChange, Role, Unit, User, Village, mask_citizen_id
-from ...models.vocab import PairingChangeStatus
+from ...models import AuditLog, Household, Member, Pairing, Role, Unit, User, Village, mask_citizen_id
+from .. import pairing_changes
+from ..batches import chunks
 from ..county import needs_approval
+from ..pairing_changes import Proposal
+from ..rules import PairingRules
 from .analysis import Options, Parsed
 from .errors import RowError
 
-CHUNK = 500
 FOREIGN = "该身份证号已在其他单位登记，不能在本单位导入。如确属本单位，请与县级管理员核实。"
 HOUSEHOLD_FIELDS = ("head_name", "size", "poverty_cause", "status", "phone", "address")
 MEMBER_FIELDS = ("relation", "birth_date", "education_stage", "school")
@@ -41,6 +43,7 @@ class Plan:
     members_updates: list[dict] = field(default_factory=list)
     members_unchanged: int = 0
     foreign: list[dict] = field(default_factory=list)
+    rules: PairingRules = field(default_factory=PairingRules, repr=False)
     _existing: dict[str, dict] = field(default_factory=dict, repr=False)
     _villages: dict[str, int] = field(default_factory=dict, repr=False)
     _helpers: dict[str, int] = field(default_factory=dict, repr=False)
@@ -63,11 +66,6 @@ class Plan:
         return h.hexdigest()[:32]
 
 
-def _chunks(items: list, size: int = CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _refuse(plan: Plan, row: dict, message: str) -> None:
     plan.errors.append(RowError(row["_sheet"], row["_line"], [message]))
     row["_refused"] = True
@@ -79,10 +77,10 @@ def _refuse(plan: Plan, row: dict, message: str) -> None:
 
 def plan(parsed: Parsed, unit: Unit, options: Options, helper_limit: int) -> Plan:
     """What importing would write, and the rows refused against the unit's data (reads only)."""
-    p = Plan(parsed, unit.id, options, errors=list(parsed.errors))
+    p = Plan(parsed, unit.id, options, errors=list(parsed.errors), rules=PairingRules(household_limit=helper_limit))
     p._villages = dict(db.session.execute(select(Village.name, Village.id).where(Village.unit_id == unit.id)).all())
     _plan_households(p, unit)
-    _plan_helpers(p, unit, helper_limit)
+    _plan_helpers(p, unit)
     _plan_members(p)
     p.errors.sort(key=lambda e: (e.sheet, e.line))
     return p
@@ -93,7 +91,7 @@ def _plan_households(p: Plan, unit: Unit) -> None:
     cols = (Household.id, Household.citizen_id, Village.unit_id, Household.village_id, Household.latitude,
             Household.longitude, *(getattr(Household, f) for f in HOUSEHOLD_FIELDS))
     found: dict[str, dict] = {}
-    for chunk in _chunks([r["citizen_id"] for r in rows]):
+    for chunk in chunks([r["citizen_id"] for r in rows]):
         for rec in db.session.execute(select(*cols).join(Village, Household.village_id == Village.id)
                                       .where(Household.citizen_id.in_(chunk))).mappings():
             found[rec["citizen_id"]] = dict(rec)
@@ -129,12 +127,17 @@ def _plan_households(p: Plan, unit: Unit) -> None:
         setattr(row["_report"], row["_counted"], getattr(row["_report"], row["_counted"]) + 1)
 
 
-def _plan_helpers(p: Plan, unit: Unit, limit: int) -> None:
+def _plan_helpers(p: Plan, unit: Unit) -> None:
+    """The helper of each row; a row that would take a helper over the limit is refused. What counts:
+    the households held now, those a change waiting for the county would give (pairing_changes.counted)
+    and this file's. Under a county a row that moves a paired household is only proposed: its helper
+    keeps it until the county approves, and a household with a change already waiting keeps that one
+    (the row changes nothing)."""
     rows = [r for r in p.parsed.households if r.get("helper") and not r.get("_refused")]
     names = sorted({r["helper"] for r in rows})
     helpers: dict[str, User] = {}
     by_name: dict[str, list[User]] = {}
-    for chunk in _chunks(names):
+    for chunk in chunks(names):
         for u in db.session.scalars(select(User).where(User.unit_id == unit.id, User.role == Role.HELPER,
                                                        User.active.is_(True),
                                                        or_(User.username.in_(chunk), User.display_name.in_(chunk)))):
@@ -143,17 +146,16 @@ def _plan_helpers(p: Plan, unit: Unit, limit: int) -> None:
     for name in names:  # a username first; else a display name that only one helper of the unit has
         if name not in helpers and len(by_name.get(name, [])) == 1:
             helpers[name] = by_name[name][0]
-    ids = sorted({u.id for u in helpers.values()})
-    loads: dict[int, int] = {}
-    for chunk in _chunks(ids):
-        loads.update(db.session.execute(select(Pairing.helper_id, func.count()).where(
-            Pairing.end_date.is_(None), Pairing.helper_id.in_(chunk)).group_by(Pairing.helper_id)).all())
+    loads = pairing_changes.counted(u.id for u in helpers.values())
     current: dict[int, tuple[int, int]] = {}
     household_ids = [p._existing[r["citizen_id"]]["id"] for r in rows if r["citizen_id"] in p._existing]
-    for chunk in _chunks(household_ids):
+    for chunk in chunks(household_ids):
         for pid, hid, helper_id in db.session.execute(select(Pairing.id, Pairing.household_id, Pairing.helper_id)
                                                       .where(Pairing.end_date.is_(None), Pairing.household_id.in_(chunk))):
             current[hid] = (pid, helper_id)
+    county = needs_approval(unit)
+    waiting = pairing_changes.pending_households(current) if county else set()
+    limit = p.rules.household_limit
     for row in rows:
         helper = helpers.get(row["helper"])
         if helper is None:
@@ -161,10 +163,10 @@ def _plan_helpers(p: Plan, unit: Unit, limit: int) -> None:
             continue
         old = p._existing.get(row["citizen_id"])
         pid, old_helper = current.get(old["id"], (None, None)) if old else (None, None)
-        if old_helper == helper.id:
+        if old_helper == helper.id or (old_helper is not None and old["id"] in waiting):
             continue
         loads[helper.id] = loads.get(helper.id, 0) + 1
-        if old_helper is not None:
+        if old_helper is not None and not county:
             loads[old_helper] = loads.get(old_helper, 0) - 1
         if loads[helper.id] > limit:
             _refuse(p, row, f"帮扶责任人「{row['helper']}」将超过 {limit} 户的上限。")
@@ -179,13 +181,13 @@ def _plan_members(p: Plan) -> None:
         return
     in_file = {r["citizen_id"] for r in p.parsed.households}
     wanted = sorted({m["head_citizen_id"] for m in members} - in_file)
-    for chunk in _chunks(wanted):  # heads registered earlier, in this unit only
+    for chunk in chunks(wanted):  # heads registered earlier, in this unit only
         for rec in db.session.execute(select(Household.id, Household.citizen_id).join(Village)
                                       .where(Village.unit_id == p.unit_id, Household.citizen_id.in_(chunk))).mappings():
             p._existing.setdefault(rec["citizen_id"], {"id": rec["id"]})
     household_ids = sorted({p._existing[m["head_citizen_id"]]["id"] for m in members if m["head_citizen_id"] in p._existing})
     old: dict[tuple[int, str], dict] = {}
-    for chunk in _chunks(household_ids):
+    for chunk in chunks(household_ids):
         for rec in db.session.execute(select(Member.id, Member.household_id, Member.name,
                                              *(getattr(Member, f) for f in MEMBER_FIELDS))
                                       .where(Member.household_id.in_(chunk)).order_by(Member.id)).mappings():
@@ -239,7 +241,7 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
                  "location_source": "roster" if r["latitude"] is not None else None,
                  "created_at": now, "updated_at": now} for r in p.new]
         table = Household.__table__
-        for chunk in _chunks(rows, 2000):  # Core executemany: one multi-row INSERT … RETURNING per page
+        for chunk in chunks(rows, 2000):  # Core executemany: one multi-row INSERT … RETURNING per page
             ids.update({c: i for i, c in db.session.execute(
                 insert(table).returning(table.c.id, table.c.citizen_id), chunk)})
     if p.updates:
@@ -250,7 +252,7 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
                 u["village_id"] = p._villages[u.pop("village")]
             rows.append(u)
         _bulk_update(Household, rows)
-    proposed = _propose_to_county(p, unit, by_id, now) if needs_approval(unit) else 0
+    proposed = _propose_to_county(p, unit, by, now) if needs_approval(unit) else 0
     if p.pairings:
         today = _today()
         ended = [(old, ids[r["citizen_id"]], old_helper) for r, old, old_helper, _ in p.pairings if old]
@@ -262,17 +264,17 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
         started = [{"helper_id": helper, "household_id": ids[r["citizen_id"]], "start_date": today, "reason": REASON,
                     "created_by_id": by_id, "created_at": now} for r, _, _, helper in p.pairings]
         table = Pairing.__table__
-        for chunk in _chunks(started, 2000):
+        for chunk in chunks(started, 2000):
             for pid, hid, helper in db.session.execute(
                     insert(table).returning(table.c.id, table.c.household_id, table.c.helper_id), chunk):
                 logs.append({"user_id": by_id, "at": now, "action": "pairing.start", "entity": "pairing", "entity_id": pid,
                              "details": {"household_id": hid, "helper_id": helper, "reason": REASON}})
-        for chunk in _chunks(logs, 2000):
+        for chunk in chunks(logs, 2000):
             db.session.execute(insert(AuditLog.__table__), chunk)
     if p.members_new:
         rows = [{"household_id": ids[m["head_citizen_id"]], "name": m["name"], **{f: m[f] for f in MEMBER_FIELDS}}
                 for m in p.members_new]
-        for chunk in _chunks(rows, 2000):
+        for chunk in chunks(rows, 2000):
             db.session.execute(insert(Member.__table__), chunk)
     if p.members_updates:
         _bulk_update(Member, p.members_updates)
@@ -295,7 +297,7 @@ def _bulk_update(model, rows: list[dict]) -> None:
         groups.setdefault(tuple(sorted(k for k in r if k != "id")), []).append(r)
     for columns, group in groups.items():
         stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
-        for chunk in _chunks(group, 2000):
+        for chunk in chunks(group, 2000):
             db.session.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in columns}} for r in chunk])
 
 
@@ -312,7 +314,7 @@ def record_refusals(p: Plan, unit: Unit, by: User | None) -> None:
                                 entity_id=unit.id, details={"rows": p.foreign[:200], "count": len(p.foreign)}))
 
 
-def _propose_to_county(p: Plan, unit: Unit, by_id: int | None, now: datetime) -> int:
+def _propose_to_county(p: Plan, unit: Unit, by: User | None, now: datetime) -> int:
     """Under a county, a row that moves a paired household to another helper is an adjustment
     (调整): it becomes a proposal waiting for the county, not a change (001 "必须镇上报县扶贫攻坚指挥部
     同意后方可调整"). A household with a proposal already pending keeps that one. A first pairing of an
@@ -320,24 +322,5 @@ def _propose_to_county(p: Plan, unit: Unit, by_id: int | None, now: datetime) ->
     proposals were made."""
     adjustments = [x for x in p.pairings if x[1] is not None]
     p.pairings = [x for x in p.pairings if x[1] is None]
-    if not adjustments:
-        return 0
-    household_ids = [p._existing[r["citizen_id"]]["id"] for r, _, _, _ in adjustments]
-    pending: set[int] = set()
-    for chunk in _chunks(household_ids):
-        pending.update(db.session.scalars(select(PairingChange.household_id).where(
-            PairingChange.household_id.in_(chunk), PairingChange.status == PairingChangeStatus.PENDING)))
-    rows = [{"unit_id": unit.id, "household_id": p._existing[r["citizen_id"]]["id"], "from_helper_id": old_helper,
-             "to_helper_id": helper, "reason": REASON, "status": PairingChangeStatus.PENDING, "proposed_by_id": by_id,
-             "proposed_at": now} for r, _, old_helper, helper in adjustments
-            if p._existing[r["citizen_id"]]["id"] not in pending]
-    table = PairingChange.__table__
-    logs = []
-    for chunk in _chunks(rows, 2000):
-        for cid, hid, helper in db.session.execute(
-                insert(table).returning(table.c.id, table.c.household_id, table.c.to_helper_id), chunk):
-            logs.append({"user_id": by_id, "at": now, "action": "pairing.propose", "entity": "pairing_change",
-                         "entity_id": cid, "details": {"household_id": hid, "to_helper_id": helper, "reason": REASON}})
-    for chunk in _chunks(logs, 2000):
-        db.session.execute(insert(AuditLog.__table__), chunk)
-    return len(rows)
+    proposals = [Proposal(p._existing[r["citizen_id"]]["id"], old_helper, helper) for r, _, old_helper, helper in adjustments]
+    return len(pairing_changes.propose(unit.id, proposals, by, REASON, p.rules, now)) if proposals else 0
