@@ -1,4 +1,4 @@
-"""Diary rendering under load (issue 11): while 8 requests for the largest diary the caps allow
+"""Diary rendering under load: while 8 requests for the largest diary the caps allow
 run, does another user's ordinary page stay fast?
 
 A scratch instance (SQLite by default, `--db postgresql` for a scratch PostgreSQL database) gets

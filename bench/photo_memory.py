@@ -1,4 +1,4 @@
-"""Photo memory (issue 11): the peak memory one upload costs while services/photos.process() checks
+"""Photo memory: the peak memory one upload costs while services/photos.process() checks
 and re-encodes it, each case in a fresh process.
 
 The files are made first (in this process, the 6320×6320 PNG row by row), then each is processed in

@@ -1,4 +1,4 @@
-"""Province size on PostgreSQL (issue 17): 100,000 helpers, 400,000 households, a year of visits.
+"""Province size on PostgreSQL: 100,000 helpers, 400,000 households, a year of visits.
 
 Builds in a scratch PostgreSQL database, with set-based SQL only (generate_series, INSERT …
 SELECT; no ORM, no Python loop per row), a province of `--scale` × 100 townships (units), ten

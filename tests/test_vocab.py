@@ -82,7 +82,7 @@ EXPECTED = {
                         "can_decide_leave", "can_assess", "can_sanction", "can_see_full_id",
                         "can_handle_policy_problems", "can_print_diaries", "can_print_attendance_sheets",
                         "can_batch_print", "can_read_office_assessments"},
-    # issue 15: the county office reads its townships and approves pairing changes
+    # the county office reads its townships and approves pairing changes
     Role.COUNTY_ADMIN: {"administers_county", "can_read_office_assessments"},
 }
 PREDICATES = sorted(name for name in vars(permissions) if name.startswith(("can_", "in_", "records_", "administers_")))

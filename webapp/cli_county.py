@@ -1,4 +1,4 @@
-"""flask county add: a county above townships (issue 15), whose office approves pairing changes."""
+"""flask county add: a county above townships, whose office approves pairing changes."""
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select

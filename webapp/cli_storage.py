@@ -1,4 +1,4 @@
-"""flask storage: moving an installation's photos and print results to another store (issue 17)."""
+"""flask storage: moving an installation's photos and print results to another store."""
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext

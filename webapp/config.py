@@ -10,7 +10,7 @@ class Default:
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: sqlite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     UPLOAD_DIR = None  # set in create_app: instance/uploads
-    # photos and print results: file:///path (default: UPLOAD_DIR) or s3://bucket/prefix (issue 17);
+    # photos and print results: file:///path (default: UPLOAD_DIR) or s3://bucket/prefix;
     # S3_ENDPOINT_URL for MinIO/OSS/COS/OBS, credentials from the standard AWS_* variables
     STORAGE_URL = None
     S3_ENDPOINT_URL = None
@@ -105,7 +105,7 @@ class Default:
     VILLAGE_GEOFENCE_M = 2000
     QUARTER_DAYS_TARGET = 50  # from source: 002 "每季度驻村50天以上"
     QUARTER_CHECKINS_TARGET = 50  # from source: 002 "每季度在手机APP上签到50次以上"
-    # which check-ins count towards QUARTER_CHECKINS_TARGET (LOCAL CHOICE, configurable; issue 15):
+    # which check-ins count towards QUARTER_CHECKINS_TARGET (LOCAL CHOICE, configurable):
     # only those inside the village geofence, and at most this many per local (Asia/Shanghai) day
     # (0 = no daily cap). Every check-in is still stored and shown.
     CHECKINS_COUNT_INSIDE_ONLY = True
@@ -122,7 +122,7 @@ class Default:
 
     # performance. The sources (004, 001) say WHAT is checked; no source gives helper score parts,
     # weights, thresholds or deadlines: every number below marked LOCAL CHOICE is the product's own
-    # (issue 15; the README table "Where every number comes from" lists them all).
+    # (the README table "Where every number comes from" lists them all).
     SCORE_WEIGHTS = {"coverage": 50, "diary": 20, "measures": 20, "timeliness": 10}  # LOCAL CHOICE
     SCORE_FLAG_DEDUCTION = 2  # LOCAL CHOICE
     SCORE_FLAG_DEDUCTION_MAX = 20  # LOCAL CHOICE

@@ -1,5 +1,5 @@
 """The office's lists on a 360×640 phone: search the pairings, open one row's 调整 form and change
-the helper; search the accounts with 新建账号 at the top (issue 16)."""
+the helper; search the accounts with 新建账号 at the top."""
 from playwright.sync_api import expect
 
 from tests.support.factories import PASSWORD

@@ -1,5 +1,5 @@
-"""Each costly action asks first on a 360×640 phone, and the spot-check form's error is inline
-(issue 16): 停用, re-drawing a spot check, closing and reopening a month, cancelling a print job."""
+"""Each costly action asks first on a 360×640 phone, and the spot-check form's error is inline:
+停用, re-drawing a spot check, closing and reopening a month, cancelling a print job."""
 from playwright.sync_api import expect
 
 from tests.support import perf_factories

@@ -1,4 +1,4 @@
-"""Issue 15 pages on a 360×640 phone: the county approves a pairing change and reads a township;
+"""The county and the office's own assessments on a 360×640 phone: the county approves a pairing change and reads a township;
 the office's village ranking, on-site assessment and work teams."""
 from playwright.sync_api import expect
 

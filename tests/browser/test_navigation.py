@@ -1,4 +1,4 @@
-"""Getting around on a 360×640 phone with no browser back button (issue 16): back links, tab
+"""Getting around on a 360×640 phone with no browser back button: back links, tab
 titles, the diary one tap from 本月."""
 from tests.support.factories import PASSWORD
 

@@ -1,4 +1,4 @@
-"""Offline, a visit's thumbnail shows a placeholder instead of a broken image (issue 16)."""
+"""Offline, a visit's thumbnail shows a placeholder instead of a broken image."""
 from datetime import timedelta
 
 from tests.support import factories

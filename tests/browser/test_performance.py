@@ -46,7 +46,7 @@ def test_office_filters_the_ranking_closes_the_month_and_draws_a_spot_check(app,
     assert "帮扶三" in phone.locator("#ranking").inner_text()
     assert f"village_id={world['v2']}" in phone.url  # htmx pushed the filtered address
     phone.goto(f"/performance/unit?month={MARCH}")
-    phone.click("text=关账（保存本月结果）")  # issue 16: asks first
+    phone.click("text=关账（保存本月结果）")  # asks first
     phone.get_by_role("button", name="确认关账").click()
     phone.wait_for_selector("text=已关账")
     assert phone.locator("text=按现有记录重新计算").count() == 1

@@ -1,5 +1,5 @@
 """The first secretary's review queue on a 360×640 phone: a filter, one visit at a time, a decision
-that brings the next visit with fresh counts, and 下一条 (issue 16)."""
+that brings the next visit with fresh counts, and 下一条."""
 from datetime import timedelta
 
 from playwright.sync_api import expect

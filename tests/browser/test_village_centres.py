@@ -1,4 +1,4 @@
-"""The office confirms a proposed village centre on a 360×640 phone (issue 16)."""
+"""The office confirms a proposed village centre on a 360×640 phone."""
 from tests.support import factories
 from tests.support.factories import PASSWORD
 from webapp.extensions import db

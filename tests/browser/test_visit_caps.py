@@ -1,4 +1,4 @@
-"""The visit form on a phone when the helper's daily cap is reached (issue 11): the server's
+"""The visit form on a phone when the helper's daily cap is reached: the server's
 Chinese message is shown, the form stays, nothing is stored or left queued."""
 from datetime import datetime, timedelta, timezone
 

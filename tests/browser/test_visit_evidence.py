@@ -1,4 +1,4 @@
-"""Issue 13 on a 360×640 phone: what will be flagged is said before saving, the confirm step with
+"""A visit's evidence on a 360×640 phone: what will be flagged is said before saving, the confirm step with
 a reason, "刚才已保存过一次", the household's signature, the saved confirmation (已上传/待上传), and
 correcting a returned visit."""
 import io

@@ -1,4 +1,4 @@
-"""One installation on two "servers" (issue 17), all on 127.0.0.1:
+"""One installation on two "servers", all on 127.0.0.1:
 
 - one PostgreSQL database (a scratch one beside the given server's, dropped at the end);
 - one Redis (the machine's, 127.0.0.1:6379) holding the Huey queue under a name of its own;

@@ -1,4 +1,4 @@
-"""Two app servers, one installation (issue 17): gunicorn A and B with no shared disk over one
+"""Two app servers, one installation: gunicorn A and B with no shared disk over one
 PostgreSQL database, one Redis (Huey) and one S3 server (tests/multiserver/cluster.py).
 
 Skipped unless BANGFU_MULTI=1 (`.ci/run` sets it); needs PostgreSQL (DATABASE_URL or

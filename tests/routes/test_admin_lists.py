@@ -1,5 +1,5 @@
 """The office's long lists (/admin/pairings, /admin/users): search, pages, and light pages at a
-large roster (issue 16: no list page over 60 KB of HTML)."""
+large roster (no list page over 60 KB of HTML)."""
 import pytest
 
 from tests.support import factories

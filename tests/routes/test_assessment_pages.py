@@ -1,4 +1,4 @@
-"""The office's assessment pages (issue 15): the village ranking and year-end entry; the county reads them."""
+"""The office's assessment pages: the village ranking and year-end entry; the county reads them."""
 from tests.support import factories
 from webapp.extensions import db
 

@@ -110,7 +110,7 @@ def test_summary_for_a_month(client, world, may):
     t = members["team1"]
     assert {k: t[k] for k in ("username", "days_in_village", "checkins", "leave_days", "absent_days")} == {
         "username": "team1", "days_in_village": 3, "checkins": 5, "leave_days": 2, "absent_days": 19 - 3 - 2}
-    # issue 15: 5 check-ins, of which one is 11 km away and one a second on 6 May → 3 count
+    # 5 check-ins, of which one is 11 km away and one a second on 6 May → 3 count
     assert t["checkins_counted"] == 3
 
 
@@ -237,7 +237,7 @@ def test_my_calendar(client, world, may):
     client.login("team1")
     html = client.get("/attendance/calendar?month=2026-05").get_data(as_text=True)
     assert 'data-date="2026-05-07" data-status="in"' in html and 'data-total="leave_days">2<' in html
-    # issue 15: every check-in and those counted, with the rule (a local choice)
+    # every check-in and those counted, with the rule (a local choice)
     assert 'data-total="checkins">5' in html and 'data-total="checkins_counted">3<' in html
     assert "每天最多计 1 次" in html and "本地设置，可配置" in html
 
@@ -275,7 +275,7 @@ def test_helpers_work_and_review_flow(app, make_client, world, visits):
     assert "走访记录 flagged" in html and "走访记录 plain" in html and "走访记录 other_village" not in html
     assert 'data-flag="outside_geofence"' in html and "超出范围" in html
     assert "张二" in html  # h1 has not visited 张二 this month
-    # issue 15: the reviewer can confirm a fake visit (004 第九条(四)2)
+    # the reviewer can confirm a fake visit (004 第九条(四)2)
     assert f"/performance/visits/{visits['plain']}/fake" in html
     assert sec2.post(f"/performance/visits/{visits['plain']}/fake", data={"fake_note": "假"}).status_code == 404
     assert sec.post(f"/performance/visits/{visits['plain']}/fake", data={"fake_note": "户主称无人来过"}).status_code == 302

@@ -1,4 +1,4 @@
-"""Costly actions ask first and refuse what cannot be undone (issue 16): cancelling a print job,
+"""Costly actions ask first and refuse what cannot be undone: cancelling a print job,
 the spot-check form's error inline with the input kept, the confirm step in each page's HTML."""
 from sqlalchemy import func, select
 

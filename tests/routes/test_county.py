@@ -1,4 +1,4 @@
-"""The county above the townships (issue 15): pairing changes wait for its approval (001), it reads
+"""The county above the townships: pairing changes wait for its approval (001), it reads
 its townships only, and a township office cannot make county accounts."""
 from datetime import datetime, timedelta, timezone
 

@@ -1,5 +1,5 @@
 """The printed diary and the web page name things with the same words, from one vocabulary
-(services/visits.CHECKLIST, services/subsidies, services/visit_flags): no raw code in print (issue 16)."""
+(services/visits.CHECKLIST, services/subsidies, services/visit_flags): no raw code in print."""
 import re
 from datetime import date, datetime, timedelta, timezone
 

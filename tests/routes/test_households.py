@@ -69,7 +69,7 @@ def test_team_pages_are_closed_to_helpers_and_admin_pages_to_others(world, clien
 
 
 def test_navigation_links_only_for_a_located_household(make_client, world):
-    """issue 16: geo: / 高德 / 百度 links with each app's datum; none before the household is located."""
+    """geo: / 高德 / 百度 links with each app's datum; none before the household is located."""
     c = make_client()
     c.login("h3")
     located = c.get(f"/households/{world['hh4']}").get_data(as_text=True)

@@ -1,5 +1,5 @@
 """Every page has its own tab title, and every page below the bottom bar a back link (an installed
-app has no browser back button); the diary is one tap from 本月 and 考核 (issue 16)."""
+app has no browser back button); the diary is one tap from 本月 and 考核."""
 import re
 
 import pytest

@@ -279,7 +279,7 @@ def _matrix(w):
         # after the result: a redraw supersedes the item (a result on it would then be 409)
         ("POST", "performance.spot_check_draw", "/performance/spot-checks/draw"): dict(office_post, admin_x=422),
         ("GET", "api_performance.month", f"/api/v1/performance?month={MARCH}"): dict.fromkeys(ROLES, 200) | {"anonymous": 401},
-        # issue 15: a reviewer confirms a fake visit (here without the required note: 422)
+        # a reviewer confirms a fake visit (here without the required note: 422)
         ("POST", "performance.confirm_fake_visit", "/performance/visits/VISIT/fake"): dict(
             one_helper, sec1=422, admin=422),
     }
@@ -324,7 +324,7 @@ def test_odd_parameters_are_4xx_not_5xx(client, march):
 
 
 def test_spot_check_result_and_satisfaction_move_the_month_on_the_pages(client, march):
-    """Issue 15: 不符合 on a drawn helper shows on their month and in the ranking; satisfaction per village."""
+    """不符合 on a drawn helper shows on their month and in the ranking; satisfaction per village."""
     client.application.config["SPOT_CHECK_RATIO"] = 1.0
     app_rules.install(client.application)  # the rules are built from the config once
     client.login("admin")
@@ -357,7 +357,7 @@ def test_first_secretary_confirms_a_fake_visit_and_the_helper_gets_four_two(clie
 
 
 def test_the_helper_reads_which_numbers_are_local_choices(client, march):
-    """Issue 15: the score explanation marks every number as from a source or a local choice."""
+    """The score explanation marks every number as from a source or a local choice."""
     client.login("h1")
     html = client.get(f"/performance/me?month={MARCH}").get_data(as_text=True)
     assert "评分规则的来源" in html

@@ -1,4 +1,4 @@
-"""Issue 15: a policy answer opens a problem on the household (a measure with a due date, in its
+"""A policy answer opens a problem on the household (a measure with a due date, in its
 task list), shown to the first secretary and the office, and if still open at its due date it is
 004 第九条(三)1 扶贫政策兑现打折扣 for the helper — not also "plan overdue" (one fact, one sanction)."""
 from datetime import date, datetime, timedelta, timezone
@@ -97,7 +97,7 @@ def test_open_at_its_due_date_is_policy_short_for_the_helper(app, world):
 
 
 def test_new_items_of_the_completed_list_open_problems_and_out_of_province_is_not_applicable(app, client, world):
-    """Issue 15, 000: 免费教科书 未享受 opens a problem; a grant 限本省就读 answered 不适用 (studies outside
+    """000: 免费教科书 未享受 opens a problem; a grant 限本省就读 answered 不适用 (studies outside
     the province) opens nothing; the new students' allowance 未享受 opens one."""
     with app.app_context():
         hh = db.session.get(Household, world["hh1"])

@@ -1,4 +1,4 @@
-"""The office's ranking in pages (a township has ~1,000 helpers: issue 17's 300 ms goal), and the
+"""The office's ranking in pages (a township has ~1,000 helpers: within 300 ms), and the
 same month whether a unit's scope is aggregated wide (one unit) or probed (many units)."""
 import re
 

@@ -1,5 +1,5 @@
 """The first secretary's review queue (/village/helpers/queue): filters with counts, one visit at a
-time, 下一条, and a decision that answers with the next visit and fresh counts (issue 16)."""
+time, 下一条, and a decision that answers with the next visit and fresh counts."""
 from datetime import timedelta
 
 import pytest

@@ -1,4 +1,4 @@
-"""Village centres (issue 16): a village without one gets the middle of its located households as a
+"""Village centres: a village without one gets the middle of its located households as a
 proposal and is listed on the office home; the office edits centre and radius in WGS-84 or GCJ-02;
 a change recounts this month's check-ins and is in the audit log."""
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Daily caps per helper (issue 11): VISIT_DAILY_MAX visits and VISIT_DAILY_TEXT_MAX characters a
+"""Daily caps per helper: VISIT_DAILY_MAX visits and VISIT_DAILY_TEXT_MAX characters a
 local (Asia/Shanghai) day, refused with 422 naming the field; replays of stored visits still 200."""
 from datetime import datetime, timedelta, timezone
 

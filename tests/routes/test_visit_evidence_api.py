@@ -1,4 +1,4 @@
-"""Issue 13 through the API: a visit's `reason`, the would-be flags before saving
+"""A visit's evidence through the API: its `reason`, the would-be flags before saving
 (POST /api/v1/visits/preview) and the household's signature (POST …/signature)."""
 import io
 import uuid
@@ -311,7 +311,7 @@ def test_the_diary_prints_the_signature_beside_the_visit_or_未签字(app, clien
         assert sig.thumb_key in doc.thumb_keys and "未签字" not in doc.html
         assert "户主已签字：户主本人签字" in doc.html
         db.session.remove()
-    from tests.services.test_pdf import images_of, text_of
+    from tests.services.test_printing import images_of, text_of
 
     assert images_of(data) == 1 and "户主已签字" in text_of(data)
 

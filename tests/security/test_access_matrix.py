@@ -33,7 +33,7 @@ ADMIN = {"admin"}
 ADMINS = {"admin", "admin_x"}
 # the other unit's people (factories.second_unit)
 OUTSIDERS = ("admin_x", "sec_x", "h_x", "county_x")
-# the county over unit 1 (issue 15) reads its townships: visits read-only, rankings, printing
+# the county over unit 1 reads its townships: visits read-only, rankings, printing
 COUNTIES = {"county", "county_x"}
 READS_VISIT = {"h1", "team1", "sec1", "admin", "county"}
 # what unit 1's records are called: none of it may reach an outsider (not "管理员": a role label)
@@ -79,7 +79,7 @@ MATRIX = {
     # the village team
     "village.home": ("GET", "/village/", TEAM),
     "village.helpers_work": ("GET", "/village/helpers?village_id={v1}", {"sec1", "admin"}),
-    "village.review_queue_page": ("GET", "/village/helpers/queue?village_id={v1}", {"sec1", "admin"}),  # issue 16
+    "village.review_queue_page": ("GET", "/village/helpers/queue?village_id={v1}", {"sec1", "admin"}),
     "village.team": ("GET", "/village/team?village_id={v1}", {"sec1", "admin"}),
     "village.member_calendar": ("GET", "/village/team/{team1}/calendar", {"sec1", "admin"}),
     # attendance
@@ -114,7 +114,7 @@ MATRIX = {
     "performance.spot_checks": ("GET", "/performance/spot-checks", ADMINS),
     "performance.spot_check_draw": ("POST", "/performance/spot-checks/draw", ADMINS),
     "performance.spot_check_result": ("POST", "/performance/spot-checks/items/{spot_item}", ADMIN),
-    # issue 15: a reviewer confirms a fake visit (the village's first secretary, the unit's office)
+    # a reviewer confirms a fake visit (the village's first secretary, the unit's office)
     "performance.confirm_fake_visit": ("POST", "/performance/visits/{visit}/fake", {"sec1", "admin"}),
     "api_performance.month": ("GET", "/api/v1/performance?month={month}", ALL),  # scoped rows
     # printed documents
@@ -141,11 +141,11 @@ MATRIX = {
     "api_visit_checks.add_signature": ("POST", "/api/v1/visits/{visit_uuid}/signature", {"h1"}),
     "api_visit_checks.signature_image": ("GET", "/api/v1/visits/{signed_visit}/signature", READS_VISIT),
     "api_visit_checks.signature_thumb": ("GET", "/api/v1/visits/{signed_visit}/signature/thumb", READS_VISIT),
-    # the county (issue 15): its townships, and the pairing changes they propose
+    # the county: its townships, and the pairing changes they propose
     "county.index": ("GET", "/county/", COUNTIES),
     "county.decide": ("POST", "/county/pairing-changes/{pairing_change}", {"county"}),
     "county.township": ("GET", "/county/units/{unit}", {"county"}),
-    # the office's assessments (issue 15); the county reads them per township
+    # the office's assessments; the county reads them per township
     "assessments.villages": ("GET", "/assessments/villages?unit_id={unit}", ADMINS | {"county"}),
     "assessments.village_year_end": ("POST", "/assessments/villages/{v1}/year-end", ADMIN),
     "assessments.onsite_list": ("GET", "/assessments/onsite?unit_id={unit}", ADMINS | {"county"}),

@@ -1,4 +1,4 @@
-"""The county office (issue 15) attacked from outside: two counties, each over two townships.
+"""The county office attacked from outside: two counties, each over two townships.
 
 测试县 (county) holds 测试乡 (unit, factories.world) and 南乡 (unit_a2); 别的县 (county_x) holds 别的乡
 (unit_x, factories.second_unit) and 北乡 (unit_b2). Each township has a pending pairing change. A county

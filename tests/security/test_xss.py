@@ -349,7 +349,7 @@ def test_payloads_are_escaped_on_every_page(app, poisoned):
     for url in ("/admin/", "/admin/villages", "/admin/pairings", "/performance/unit", "/performance/unit/quarter",
                 "/performance/spot-checks", "/attendance/approvals", "/reports/"):
         c.get("admin", url)
-    # the long lists come a page at a time (issue 16): every payload on one of the pages
+    # the long lists come a page at a time: every payload on one of the pages
     for url, want in (("/admin/users", names), ("/admin/pairings", PAYLOADS)):
         shown = " ".join(unescape(c.get("admin", f"{url}?page={n}").get_data(as_text=True)) for n in (1, 2, 3, 4))
         c.problems += [f"admin {url}: payload not shown on any page: {p!r}" for p in want if p not in shown]

@@ -1,4 +1,4 @@
-"""Issue 15: a spot-check result moves the month's score and rating (SPOT_CHECK_EFFECTS, a local
+"""A spot-check result moves the month's score and rating (SPOT_CHECK_EFFECTS, a local
 choice), on live and closed months, in rankings, quarter and year; household satisfaction recorded
 on spot checks and summed per village. Hand-built months, numbers computed by hand."""
 from datetime import UTC, date, datetime

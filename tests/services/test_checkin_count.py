@@ -1,4 +1,4 @@
-"""Issue 15: check-ins counted towards the quarter's 50 (002) — inside the village geofence, at most
+"""Check-ins counted towards the quarter's 50 (002) — inside the village geofence, at most
 CHECKINS_COUNTED_PER_DAY per Asia/Shanghai day (local choice, configurable). Hand-built quarters."""
 from datetime import date, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""seed-demo (issue 15): policy problems, a spot check whose results move scores, a confirmed fake."""
+"""seed-demo: policy problems, a spot check whose results move scores, a confirmed fake."""
 import random
 
 from sqlalchemy import func, select

@@ -1,4 +1,4 @@
-"""seed-demo (issue 15): the county over the township, one pairing change waiting, one refused."""
+"""seed-demo: the county over the township, one pairing change waiting, one refused."""
 import random
 
 from sqlalchemy import select

@@ -1,4 +1,4 @@
-"""seed-demo (issue 15): the office's own assessments show on their pages."""
+"""seed-demo: the office's own assessments show on their pages."""
 import random
 
 from sqlalchemy import func, select

@@ -36,7 +36,7 @@ def test_to_wgs84_by_source_system():
         geo.to_wgs84(30.0, 109.0, "bd09")
 
 
-# --- BD-09 and the navigation links (issue 16) -------------------------------------------------
+# --- BD-09 and the navigation links -------------------------------------------------
 
 def test_reference_values_of_the_published_conversions():
     """The values of the widely used coordtransform library for (39.915, 116.404)."""

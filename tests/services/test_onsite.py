@@ -1,4 +1,4 @@
-"""The quarterly on-site assessment of helpers (004 第六条(二)) and household satisfaction (issue 15),
+"""The quarterly on-site assessment of helpers (004 第六条(二)) and household satisfaction,
 computed by hand."""
 import pytest
 

@@ -224,7 +224,7 @@ def test_a_running_month_is_provisional_and_raises_month_end_flags_only_when_ove
     r = month_of(h1, h1, now=before_deadline)
     assert r.provisional and [x.code for x in r.flags] == ["not_visited"]
     r = month_of(h1, h1)
-    # issue 15: one sanction per fact — the unvisited household is not counted again as "no diary"
+    # one sanction per fact — the unvisited household is not counted again as "no diary"
     assert not r.provisional and [x.code for x in r.flags] == ["not_visited"]
 
 
@@ -254,7 +254,7 @@ def test_quarter_is_the_mean_of_its_months_and_year_weights_quarters(w, app):
     assert row.score == 73.3 and row.rating == "合格"
     y = performance.helper_year(app_rules.scoring(), h2, h2, 2026, now=end_of_year)
     assert [q[2] for q in y.quarters] == [73.3, 20.0, 20.0, 20.0]
-    # issue 15: a helper's year weights quarters equally (HELPER_QUARTER_WEIGHTS, a local choice);
+    # a helper's year weights quarters equally (HELPER_QUARTER_WEIGHTS, a local choice);
     # 001's 20/20/20/40 is for villages
     assert y.score == round((73.3 + 20 + 20 + 20) / 4, 1) == 33.3 and y.weights == [0.25] * 4
     app.config["HELPER_QUARTER_WEIGHTS"] = [0.2, 0.2, 0.2, 0.4]

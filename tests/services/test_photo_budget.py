@@ -1,4 +1,4 @@
-"""Photo memory (issue 11): one upload never needs more than PHOTO_MEMORY_BUDGET_MB (100) while it
+"""Photo memory: one upload never needs more than PHOTO_MEMORY_BUDGET_MB (100) while it
 is processed. The budget is checked from the header, before anything is decoded; a JPEG is decoded
 at a reduced DCT scale. Peak memory itself is measured by bench/photo_memory.py, not here."""
 import io

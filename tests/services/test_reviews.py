@@ -74,7 +74,7 @@ def test_helpers_work_this_month(w):
     old = visit(w["h1"], w["hh2"], days_ago=40)
     old.review_status = "fixed"
     work = reviews.helpers_work(sec1, w["v1"], app_rules.visits().recent_shown)
-    assert {x.id for x in work.recent} == {fresh.id}  # issue 16: a flagged visit is listed once, under 异常
+    assert {x.id for x in work.recent} == {fresh.id}  # a flagged visit is listed once, under 异常
     assert [x.id for x in work.flagged] == [flagged.id]
     assert [x.id for x in work.to_recheck] == [old.id]
     assert work.visits_this_month == 2 and work.pending == 2

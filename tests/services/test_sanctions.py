@@ -1,4 +1,4 @@
-"""Issue 15: one sanction per fact, each automatic flag on its exact 004 第九条 item with the item's
+"""One sanction per fact, each automatic flag on its exact 004 第九条 item with the item's
 text, the configurable choice where two items apply, and 弄虚作假 (reviewer or spot check) → (四)2."""
 from datetime import date, datetime, timezone
 

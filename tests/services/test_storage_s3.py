@@ -1,4 +1,4 @@
-"""Photos and print results in an S3-compatible object store (issue 17), against moto's S3 server
+"""Photos and print results in an S3-compatible object store, against moto's S3 server
 on 127.0.0.1 (tests/support/s3_server.py): private objects, rows and objects kept in step, the move of an
 existing installation's files, and backup/restore of the store."""
 import io

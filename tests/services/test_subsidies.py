@@ -1,4 +1,4 @@
-"""The education-subsidy list completed from 000 (issue 15)."""
+"""The education-subsidy list completed from 000."""
 from webapp.services import subsidies
 from webapp.web import rules as app_rules
 

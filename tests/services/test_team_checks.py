@@ -1,4 +1,4 @@
-"""Work-team checks (issue 15), computed by hand: a team below 3 or without its first secretary is
+"""Work-team checks, computed by hand: a team below 3 or without its first secretary is
 flagged (001); N working days in a row away from the village make a 召回 candidate (000, 003)."""
 from datetime import date, datetime, time, timedelta, timezone
 

@@ -1,4 +1,4 @@
-"""The village assessment of 001 六(一)3 (issue 15), computed by hand: a quarter out of 100 from the
+"""The village assessment of 001 六(一)3, computed by hand: a quarter out of 100 from the
 helpers' and the team's results, the year at 20/20/20/40 with the year-end assessment, top three and
 bottom two."""
 from datetime import datetime, timedelta, timezone

@@ -131,7 +131,7 @@ def second_unit(w: World) -> World:
 
 
 def counties(w: World) -> World:
-    """Counties above world()'s townships (issue 15): 测试县 over 测试乡 with its county admin 'county',
+    """Counties above world()'s townships: 测试县 over 测试乡 with its county admin 'county',
     别的县 over 别的乡 with 'county_x' (another county: sees nothing of 测试乡)."""
     o = w.objects
     for key, name, township in (("county", "测试县", "unit"), ("county_x", "别的县", "unit_x")):

@@ -1,5 +1,5 @@
-"""What the office enters for the village assessment and the helpers' quarterly on-site assessment
-(issue 15): the village's year-end assessment (001 六(一)3), a helper's quarter on-site result
+"""What the office enters for the village assessment and the helpers' quarterly on-site assessment:
+the village's year-end assessment (001 六(一)3), a helper's quarter on-site result
 (004 第六条(二)) with the household's satisfaction (000, 002)."""
 from datetime import datetime
 from typing import Optional

@@ -47,7 +47,7 @@ class Visit(db.Model):
     verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     verify_note: Mapped[Optional[str]] = mapped_column(Text)
-    # 弄虚作假 confirmed by a reviewer (issue 15: 004 第九条(四)2 for the helper)
+    # 弄虚作假 confirmed by a reviewer (004 第九条(四)2 for the helper)
     fake_confirmed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     fake_confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     fake_note: Mapped[Optional[str]] = mapped_column(Text)
@@ -95,7 +95,7 @@ class Measure(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_visit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("visit.id"), index=True)
     done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # a problem opened from a policy answer (issue 15): source "policy", source_ref what it rests on
+    # a problem opened from a policy answer: source "policy", source_ref what it rests on
     # ("subsidy:<member id>:<item>" or "checklist:<code>"), the visit that found it
     source: Mapped[Optional[str]] = mapped_column(String(16))
     source_ref: Mapped[Optional[str]] = mapped_column(String(80))

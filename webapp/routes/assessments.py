@@ -1,4 +1,4 @@
-"""The office's own assessments (issue 15): villages by quarter and year (001), the helpers' quarterly
+"""The office's own assessments: villages by quarter and year (001), the helpers' quarterly
 on-site assessment (004 第六条(二)), work-team checks (001, 000). The county reads them per township
 (?unit_id=, services/county.py).
 

@@ -234,7 +234,7 @@ def spot_check_result(item_id: int):
     return done(None, url_for("performance.spot_checks", month=item.draw.month) + f"#item-{item.id}")
 
 
-# ---------------------------------------------------------------- 弄虚作假 confirmed (issue 15)
+# ---------------------------------------------------------------- 弄虚作假 confirmed
 
 @bp.post("/visits/<int:visit_id>/fake")
 @requires(permissions.can_sanction)

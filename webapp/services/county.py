@@ -1,4 +1,4 @@
-"""The county level above the townships (issue 15; 001 "镇上报县扶贫攻坚指挥部").
+"""The county level above the townships (001 "镇上报县扶贫攻坚指挥部").
 
 A county is a Unit of kind "county"; its townships are the units whose parent_id names it. A county
 admin (role county_admin, unit_id = the county) sees every township of the county and only those:

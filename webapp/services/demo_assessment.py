@@ -1,4 +1,4 @@
-"""seed-demo, issue 15: what the township's own checks found, so each new thing shows.
+"""seed-demo: what the township's own checks found, so each new thing shows.
 
 - policy problems opened from the demo visits' answers (未享受 subsidies, 两不愁三保障 answered 否),
   exactly as a real visit opens them;

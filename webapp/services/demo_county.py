@@ -1,4 +1,4 @@
-"""seed-demo, issue 15: the county above the demo township, and pairing changes waiting for it.
+"""seed-demo: the county above the demo township, and pairing changes waiting for it.
 
 - the county 长阳县 (a Unit of kind county) over the township, with its office account `county`;
 - one pairing change the township proposed and the county has still to approve (待县审批), and one

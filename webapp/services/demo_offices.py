@@ -1,4 +1,4 @@
-"""seed-demo, issue 15: what the office enters for its own assessments, so each page shows something.
+"""seed-demo: what the office enters for its own assessments, so each page shows something.
 
 - the year-end assessment of every village this year (the village ranking then shows 奖励 and
   取消评先评优资格 / 约谈);

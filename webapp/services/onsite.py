@@ -1,5 +1,5 @@
 """The office's quarterly on-site assessment of every helper (004 第六条(二) 季度考核: "采取实地查看、
-查阅资料、与帮扶对象见面谈话等方式进行，对所有帮扶责任人统一评估"), issue 15.
+查阅资料、与帮扶对象见面谈话等方式进行，对所有帮扶责任人统一评估").
 
 The office records one result per helper per quarter (优秀 / 合格 / 不合格, with a note) and the
 household's satisfaction found (满意 / 基本满意 / 不满意, 不满意 with a note). With the monthly spot

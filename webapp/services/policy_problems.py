@@ -1,4 +1,4 @@
-"""Policy answers that open a problem on the household (issue 15).
+"""Policy answers that open a problem on the household.
 
 A subsidy the student is entitled to answered 未享受 (the catalogue lists, per stage, the items a
 student of that stage is entitled to; 不适用 is how a helper says "not entitled"), or a 两不愁三保障

@@ -1,4 +1,4 @@
-"""Work-team checks for the office (issue 15).
+"""Work-team checks for the office.
 
 - A team below TEAM_MIN_SIZE people or without its first secretary is flagged (001: "第一书记和驻村
   工作队一般不少于 3 人，队长 1 人，队员不少于 2 人，队长由第一书记兼任").

@@ -1,4 +1,4 @@
-"""The town's assessment of villages (001 六(一)3, issue 15).
+"""The town's assessment of villages (001 六(一)3).
 
 "对各村脱贫攻坚工作每季度考核一次，采取百分制计分，考核结果由四次季度考核结果组成，分值比例分布为 20%、20%、
 20%、40%。各季度考核成绩和年终考核成绩构成最终考核得分，最后两名的村取消年终评先评优资格。" Rewards and

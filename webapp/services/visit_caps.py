@@ -1,4 +1,4 @@
-"""Daily caps on what one helper may record (issue 11): the diary prints every visit, so these
+"""Daily caps on what one helper may record: the diary prints every visit, so these
 caps bound the work one account can cause.
 
 A helper has at most HOUSEHOLD_LIMIT (5) households; VISIT_DAILY_MAX (10) visits a day leaves

@@ -187,7 +187,7 @@ def record(user: User, data: dict[str, Any], rules: VisitRules, now: datetime | 
     answers = [SubsidyAnswer(visit_id=visit.id, member_id=a["member_id"], item=a["item"], answer=a["answer"])
                for a in data.get("subsidies") or []]
     db.session.add_all(answers)
-    policy_problems.open_from_visit(visit, answers, checklist, rules)  # issue 15: 未享受 / 否 open a problem
+    policy_problems.open_from_visit(visit, answers, checklist, rules)  # 未享受 / 否 open a problem
     # a new visit has no photos, and these collections are exactly what was just written:
     # no need to ask the database for them again
     set_committed_value(visit, "photos", [])

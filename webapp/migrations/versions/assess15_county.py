@@ -1,4 +1,4 @@
-"""county level above townships; pairing changes waiting for the county (issue 15)
+"""county level above townships; pairing changes waiting for the county
 
 Revision ID: assess15_county
 Revises: jsdead_geofence_nullable

@@ -1,4 +1,4 @@
-"""village year-end assessment; helpers' quarterly on-site assessment with satisfaction (issue 15)
+"""village year-end assessment; helpers' quarterly on-site assessment with satisfaction
 
 Revision ID: assess15_village_onsite
 Revises: assess15_county

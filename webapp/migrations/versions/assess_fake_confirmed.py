@@ -1,4 +1,4 @@
-"""弄虚作假 confirmed on a visit (reviewer) or a spot check (issue 15)
+"""弄虚作假 confirmed on a visit (reviewer) or a spot check
 
 Revision ID: assess_15b
 Revises: assess_15a

@@ -1,4 +1,4 @@
-"""measures opened from policy answers (issue 15)
+"""measures opened from policy answers
 
 Revision ID: assess_15c
 Revises: assess_15b

@@ -1,4 +1,4 @@
-"""spot check: household satisfaction (issue 15)
+"""spot check: household satisfaction
 
 Revision ID: assess_15a
 Revises: evapi_visit_evidence

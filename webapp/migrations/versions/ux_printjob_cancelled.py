@@ -1,4 +1,4 @@
-"""print jobs: status 'cancelled' (the office cancels a queued or running job, issue 16)
+"""print jobs: status 'cancelled' (the office cancels a queued or running job)
 
 Revision ID: ux_printjob_cancelled
 Revises: assess15_village_onsite

@@ -18,7 +18,7 @@ def visits(user: User) -> Select:
         return q.where(Visit.helper_id == user.id)
     if user.role in TEAM_ROLES and user.village_id is not None:
         return q.join(Household, Household.id == Visit.household_id).where(Household.village_id == user.village_id)
-    if user.role in (Role.OFFICE_ADMIN, Role.COUNTY_ADMIN):  # the county: its townships', read only (issue 15)
+    if user.role in (Role.OFFICE_ADMIN, Role.COUNTY_ADMIN):  # the county: its townships', read only
         units = select(Unit.id).where(Unit.parent_id == user.unit_id) if user.role == Role.COUNTY_ADMIN else [user.unit_id]
         return (q.join(Household, Household.id == Visit.household_id)
                 .join(Village, Village.id == Household.village_id).where(Village.unit_id.in_(units)))

@@ -1,4 +1,4 @@
-"""Assessment rules from the source documents (issue 15), kept out of services/performance/.
+"""Assessment rules from the source documents, kept out of services/performance/.
 
 after_month() is the one hook performance.py calls on every month it shows (live or closed):
 the spot-check result moves the score and rating (spot_effects), and 弄虚作假 confirmed by a

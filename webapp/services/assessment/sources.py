@@ -1,5 +1,5 @@
 """Every number the assessment uses, with where it comes from: a source document (file and quote)
-or "local choice, configurable". Shown to the helper under their score (issue 15) and mirrored by
+or "local choice, configurable". Shown to the helper under their score and mirrored by
 the README table; the values are read from config, so the page never disagrees with the settings."""
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """The numbers of the attendance rules, read from the configuration once at start-up (webapp/web/rules.py)
-and passed to every function that counts days or takes a check-in or a leave request.
-
-The field names are those of `AttendanceRules` in services/rules.py on the `rules` branch, so the
-two can become one type when both are in main.
+and passed to every function that counts days or takes a check-in or a leave request; part of the
+`Rules` bundle of services/rules.py.
 """
 from __future__ import annotations
 

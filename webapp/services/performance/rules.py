@@ -1,8 +1,6 @@
 """The numbers of the scoring rules, read from the configuration once at start-up (webapp/web/rules.py)
-and passed to every function that scores: nothing in this package reads the configuration itself.
-
-The field names are those of `ScoringRules` in services/rules.py on the `rules` branch, so the two
-can become one type when both are in main.
+and passed to every function that scores: nothing in this package reads the configuration itself;
+part of the `Rules` bundle of services/rules.py.
 """
 from __future__ import annotations
 

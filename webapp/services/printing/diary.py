@@ -172,7 +172,7 @@ def diary_data(helper: User, month: str, viewer: User | None = None) -> Diary:
 def diary_document(helper: User, month: str, viewer: User | None = None) -> Document:
     d = diary_data(helper, month, viewer)
     html = render_html("pdf/diary.html", diary=d, pdf_thumb=pdf_thumb, visit_flag_texts=visit_flags.details,
-                       subsidy_label=subsidies.label)  # the same words as the visit page (issue 16)
+                       subsidy_label=subsidies.label)  # the same words as the visit page
     return Document(
         html=html,
         title=f"{helper.display_name} {d.month_label}",

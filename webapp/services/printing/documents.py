@@ -84,7 +84,7 @@ def allowed_thumbs(doc: Document):
     return lambda key: read_thumb(key) if key in allowed else None
 
 
-# --- one document for a web request (issue 11) --------------------------------------------------
+# --- one document for a web request --------------------------------------------------
 
 def bounded(requester_id: int, limits: pool.Limits, make: Callable[[], Document]) -> tuple[Document, bytes]:
     """Make a document for a request without occupying the request worker: under the requester's

@@ -1,5 +1,5 @@
 """Single printed documents (a diary, an attendance sheet) made outside the request workers, with
-bounds (issue 11: no single account can occupy the server).
+bounds (no single account can occupy the server).
 
     with pdf_pool.reserved(limits, user_id):      # one document per user, N server-wide
         ...build the HTML...

@@ -1,4 +1,4 @@
-"""A printed document for a web request is bounded (issue 11): rendered in a separate process, one
+"""A printed document for a web request is bounded: rendered in a separate process, one
 per user at a time, N per server, within a time and a page limit, with Chinese answers otherwise."""
 import io
 import os
