@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from tests.support import perf_factories
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, diary_batch
 from webapp.extensions import db
 from webapp.models import PrintJob, SpotCheckDraw, User
 
@@ -68,13 +68,7 @@ def test_redraw_close_and_reopen_ask_first_and_the_spot_check_error_is_inline(ap
 
 
 def test_cancelling_a_print_job_asks_first(app, world, phone):
-    with app.app_context():
-        job = PrintJob(kind="diaries", requested_by_id=world["admin"], status="queued", done=0, total=3,
-                       params={"month": MARCH, "format": "pdf", "village_id": None, "village_name": None,
-                               "unit_name": "测试乡", "helper_ids": []})
-        db.session.add(job)
-        db.session.commit()
-        job_id = job.id
+    job_id = diary_batch(app, world["admin"], MARCH)
     login(phone, "admin", PASSWORD)
     phone.goto("/reports/")
     step = phone.locator(f"#cancel-job-{job_id}")

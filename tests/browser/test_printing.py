@@ -30,12 +30,8 @@ def test_helper_downloads_the_diary_with_its_chinese_name(app, world, phone):
 def test_admin_sees_progress_by_polling_and_starts_a_batch(app, world, phone):
     with app.app_context():
         f.visit_row(world["h1"], world["hh1"], datetime(2026, 3, 5, 10, tzinfo=CST))
-        job = PrintJob(kind="diaries", requested_by_id=world["admin"], status="running", done=1, total=3,
-                       params={"month": "2026-03", "format": "pdf", "village_id": None, "village_name": None,
-                               "unit_name": "测试乡", "helper_ids": []})
-        db.session.add(job)
         db.session.commit()
-        job_id = job.id
+    job_id = f.diary_batch(app, world["admin"], "2026-03", "running", done=1)
     app.config["PDF_WORKERS"] = 1
     login(phone, "admin", f.PASSWORD)
     phone.goto("/reports/?month=2026-03")

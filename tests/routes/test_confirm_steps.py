@@ -2,23 +2,17 @@
 the spot-check form's error inline with the input kept, the confirm step in each page's HTML."""
 from sqlalchemy import func, select
 
-from tests.support import perf_factories
+from tests.support import factories, perf_factories
 from webapp.extensions import db
 from webapp.models import AuditLog, PrintJob, SpotCheckItem, User
 from webapp.services.printing import jobs as printjobs
 from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
-PARAMS = {"month": MARCH, "format": "pdf", "village_id": None, "village_name": None, "unit_name": "测试乡",
-          "helper_ids": []}
 
 
 def _job(app, world, status: str) -> int:
-    with app.app_context():
-        job = PrintJob(kind="diaries", requested_by_id=world["admin"], status=status, done=0, total=3, params=PARAMS)
-        db.session.add(job)
-        db.session.commit()
-        return job.id
+    return factories.diary_batch(app, world["admin"], MARCH, status)
 
 
 def test_a_queued_print_job_is_cancelled_after_a_confirm_step(app, client, make_client, world):

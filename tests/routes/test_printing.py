@@ -191,13 +191,7 @@ def test_only_office_admins_run_batches(client, month_world, who):
 
 
 def test_the_jobs_list_polls_while_a_job_is_running_and_other_units_cannot_see_it(client, make_client, month_world, app):
-    with app.app_context():
-        job = PrintJob(kind="diaries", requested_by_id=month_world["admin"], status="running", done=2, total=5,
-                       params={"month": MONTH, "format": "pdf", "village_id": None, "village_name": None,
-                               "unit_name": "测试乡", "helper_ids": []})
-        db.session.add(job)
-        db.session.commit()
-        job_id = job.id
+    job_id = f.diary_batch(app, month_world["admin"], MONTH, "running", done=2, total=5)
     client.login("admin")
     html = client.get("/reports/jobs", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="every 2s"' in html and 'value="2"' in html and 'max="5"' in html and "2/5" in html

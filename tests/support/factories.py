@@ -238,3 +238,16 @@ def month_result(unit_id: int, helper_id: int, month: str, score: float, rating:
     db.session.add(r)
     db.session.flush()
     return r
+
+
+def diary_batch(app, admin_id: int, month: str, status: str = "queued", done: int = 0, total: int = 3) -> int:
+    """A print job for every diary of 测试乡's month (PDF), stored in its own app context: its id."""
+    from webapp.models import PrintJob
+
+    with app.app_context():
+        job = PrintJob(kind="diaries", requested_by_id=admin_id, status=status, done=done, total=total,
+                       params={"month": month, "format": "pdf", "village_id": None, "village_name": None,
+                               "unit_name": "测试乡", "helper_ids": []})
+        db.session.add(job)
+        db.session.commit()
+        return job.id
