@@ -270,3 +270,16 @@ def test_under_a_county_changes_waiting_for_approval_count_against_the_helper_li
     assert not plan.ok and plan.result is None
     assert [(e.line, e.messages) for e in plan.errors] == [(2, ["帮扶责任人「h1」将超过 5 户的上限。"])]
     assert (_count(Household), _count(Pairing), _count(PairingChange)) == before
+
+
+def test_under_a_county_a_household_moved_away_still_counts_for_its_helper_until_approved(world, ctx):
+    first = household_row()
+    assert import_roster([("r.csv", csv_bytes([first]))], _unit(), None).ok  # h1: 张一, 张二 and 赵大
+    county = Unit(name="测试县", kind="county")
+    db.session.add(county)
+    db.session.flush()
+    _unit().parent_id = county.id
+    moved = dict(first, 帮扶责任人="h2")  # proposed only: 赵大 stays with h1 till the county approves
+    new = household_row(户主姓名="钱二", 身份证号=citizen_id("19700101"), 帮扶责任人="h1")
+    plan = import_roster([("r.csv", csv_bytes([moved, new]))], _unit(), None, settings=Settings(helper_limit=3))
+    assert [(e.line, e.messages) for e in plan.errors] == [(3, ["帮扶责任人「h1」将超过 3 户的上限。"])]
