@@ -67,6 +67,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh", timezone_selector=lambda: app.config["TIMEZONE"])
+    from . import i18n
+
+    i18n.init_app(app)  # one translations lookup per request (not per string)
     security.init_app(app, login_manager)
     from . import input_guard
 

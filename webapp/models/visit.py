@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,7 +15,10 @@ MEASURE_CATEGORIES = ("产业", "就业", "教育", "健康", "兜底", "住房/
 
 
 class Visit(db.Model):
-    __table_args__ = (check_in("review_status", ReviewStatus),)
+    # a helper's visits of one month (the month's performance, the township's fake visits) are read
+    # by (helper, check-in time): without it each helper's whole year was fetched and filtered
+    __table_args__ = (check_in("review_status", ReviewStatus),
+                      Index("ix_visit_helper_id_checked_in_at", "helper_id", "checked_in_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)

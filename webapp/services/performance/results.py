@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import ARRAY, Integer, Select, any_, literal, select
 
 from ...extensions import db
 from ...models import MonthClosure, MonthResult, User
@@ -17,8 +17,24 @@ from ..errors import ValidationFailed
 from .closing import is_closed
 from .month import HelperMonth, HelperPeriod, Period, _Context, period, pts
 from .rules import ScoringRules, rating
-from .scoring import combine_months, compute_month, one_unit, rank_months, year_score
+from .scoring import combine_months, compute_month, one_unit, rank_months, tune_month_queries, year_score
 from .spot_checks import spot_check_items
+
+RESOLVE_MAX = 5000  # a township's helpers, a village's: looked up once (see _resolved)
+
+
+def _resolved(scope: Select) -> Select:
+    """On PostgreSQL, the scope's helper ids looked up once when they are few (a township, a
+    village), passed to each of the page's statements as one array (`id = ANY(…)`, which the planner
+    estimates well) instead of deriving the scope again in each (at province size the planner
+    scanned the whole user table for it every time). A larger scope stays as it is."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return scope
+    ids = db.session.scalars(scope.limit(RESOLVE_MAX + 1)).all()
+    if len(ids) > RESOLVE_MAX:
+        return scope
+    tune_month_queries(probe=True)
+    return select(User.id).where(User.id == any_(literal(ids, ARRAY(Integer))))
 
 
 def _closed_units(key: str) -> Select:
@@ -31,7 +47,8 @@ def month_results(rules: ScoringRules, user: User, month: str, village_id: int |
     p = period(month, now, rules.diary_deadline_day)
     if village_id is not None:
         access.village(user, village_id)
-    scope = access.helper_ids(user, p.start, p.end, village_id)
+    allowed = access.helper_ids(user, p.start, p.end, village_id)
+    scope, live_scope = _resolved(allowed), _resolved(allowed.where(User.unit_id.not_in(_closed_units(p.key))))
     snap = db.session.execute(
         select(MonthResult)
         .join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
@@ -41,7 +58,6 @@ def month_results(rules: ScoringRules, user: User, month: str, village_id: int |
     ).scalars().all()
     ctx = _Context(p, rules)
     results = [HelperMonth.from_snapshot(r, p.key, ctx) for r in snap]
-    live_scope = scope.where(User.unit_id.not_in(_closed_units(p.key)))
     results += compute_month(rules, p.key, live_scope, now, wide=permissions.administers_unit(user) and village_id is None
                              and one_unit())
     if spot_checks and results:

@@ -58,13 +58,31 @@ def compute_month(rules: ScoringRules, month: str, scope: Select, now: datetime 
     """
     p = period(month, now, rules.diary_deadline_day)
     build = builder(p, _Context(p, rules))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # the planner overestimates the joined aggregates and would spend seconds JIT-compiling
-        # a query that runs in a fraction of that: no JIT, and room to hash the aggregates in memory
-        db.session.execute(text("SET LOCAL jit = off"))
-        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+    tune_month_queries()
     rows = db.session.execute(month_query(p, scope, wide, int(rules.late_entry_hours))).all()
     return [hm for hm in map(build, rows) if hm is not None]
+
+
+def tune_month_queries(probe: bool = False) -> None:
+    """PostgreSQL settings for the rest of this transaction (the month's statements), in one statement.
+
+    Always: the planner overestimates the joined aggregates and would spend seconds JIT-compiling a
+    query that runs in a fraction of that: no JIT, and room to hash the aggregates in memory.
+    probe (a page's few helpers, their ids given): their households, visits and measures are
+    probed by key, not whole tables hashed (the default random_page_cost of 4 prices a cached
+    index probe as a disk seek: at 100 townships the ranking hashed all 400,000 households for
+    4,000 of them), without parallel workers (which made a scan of the whole user table look
+    cheaper than probing 1,000 helpers, and take the CPUs of the requests served beside it), and
+    planned for these ids every time (psycopg prepares a statement run five times on a connection;
+    a generic plan, the ids unknown, would be the whole-table plan again).
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    settings = {"jit": "off", "work_mem": "32MB"}
+    if probe:
+        settings.update(random_page_cost="1.1", max_parallel_workers_per_gather="0",
+                        plan_cache_mode="force_custom_plan")
+    db.session.execute(text("SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in settings.items())))
 
 
 def rank_months(results: list[HelperMonth]) -> list[HelperMonth]:
