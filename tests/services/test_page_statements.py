@@ -1,4 +1,4 @@
-"""Province-size pages (issue 17): the helpers' work page runs as many statements for many visits
+"""Pages at province size: the helpers' work page runs as many statements for many visits
 as for few, and the ranking's scope looked up once gives the same months as the scope derived in
 each statement."""
 from contextlib import contextmanager

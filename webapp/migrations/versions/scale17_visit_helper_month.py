@@ -1,4 +1,4 @@
-"""visit: index (helper_id, checked_in_at) for a helper's month (issue 17, province size)
+"""visit: index (helper_id, checked_in_at): a helper's month of visits without reading the whole year
 
 Revision ID: scale17_visit_helper_month
 Revises: ux_printjob_cancelled
