@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from tests.support import factories, perf_factories
 from webapp.extensions import db
-from webapp.models import AuditLog, PrintJob, SpotCheckItem, User
+from webapp.models import AuditLog, PrintJob, SpotCheckDraw, SpotCheckItem, User
 from webapp.services.printing import jobs as printjobs
 from webapp.web import rules as app_rules
 
@@ -91,3 +91,30 @@ def test_a_flag_in_a_month_still_open_reads_provisional(app, client, world):
     assert "本月暂计：" in now and 'data-provisional="1"' in now and "候选" not in now
     march = client.get(f"/performance/me?month={MARCH}").get_data(as_text=True)
     assert "候选" in march and "本月暂计：" not in march
+
+
+def test_the_server_refuses_a_redraw_without_the_confirmation(app, client, make_client, world):
+    """The first draw needs no confirmation; a second POST without `replace=1` is a 409 shown inline and
+    keeps the draw; with it, the draw is replaced (the old one kept as superseded)."""
+    with app.app_context():
+        perf_factories.march(world)
+        db.session.commit()
+    client.login("admin")
+    assert client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "第一次"}).status_code == 302
+    page = client.get(f"/performance/spot-checks?month={MARCH}").get_data(as_text=True)
+    assert 'name="replace" value="1"' in page  # the confirm step's form carries the confirmation
+    resp = client.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "第二次"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "出错了" not in html
+    assert 'id="draw-error"' in html and "本月已经抽取过，重新抽取会换一批人" in html and "第一次" in html
+    with app.app_context():
+        assert db.session.scalars(select(SpotCheckDraw.seed)).all() == ["第一次"]
+    # another township's admin draws their own month without a confirmation (nothing to draw there: 422, not 409)
+    other = make_client()
+    other.login("admin_x")
+    assert other.post("/performance/spot-checks/draw", data={"month": MARCH}).status_code == 422
+    assert client.post("/performance/spot-checks/draw",
+                       data={"month": MARCH, "seed": "第二次", "replace": "1"}).status_code == 302
+    with app.app_context():
+        rows = db.session.execute(select(SpotCheckDraw.seed, SpotCheckDraw.superseded).order_by(SpotCheckDraw.id)).all()
+        assert [tuple(r) for r in rows] == [("第一次", True), ("第二次", False)]

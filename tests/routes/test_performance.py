@@ -194,8 +194,8 @@ def test_spot_check_draw_result_and_helpers_month(client, make_client, app, marc
     helper.login(username)
     page = helper.get(f"/performance/me?month={MARCH}").get_data(as_text=True)
     assert "本月被抽查" in page and "不符合" in page and "三月日志与走访照片不符" in page
-    # redraw keeps the history
-    client.post("/performance/spot-checks/draw", data={"month": MARCH})
+    # redraw (confirmed) keeps the history
+    assert client.post("/performance/spot-checks/draw", data={"month": MARCH, "replace": "1"}).status_code == 302
     html = client.get(f"/performance/spot-checks?month={MARCH}").get_data(as_text=True)
     assert "历史抽样" in html and "公开种子" in html
     with app.app_context():
@@ -276,8 +276,8 @@ def _matrix(w):
         ("POST", "performance.reopen_month", "/performance/unit/reopen"): office_post,
         ("POST", "performance.recompute_month", "/performance/unit/recompute"): dict(office_post, admin=422, admin_x=422),
         ("POST", "performance.spot_check_result", "/performance/spot-checks/items/ITEM"): dict(office_post, admin_x=404),
-        # after the result: a redraw supersedes the item (a result on it would then be 409)
-        ("POST", "performance.spot_check_draw", "/performance/spot-checks/draw"): dict(office_post, admin_x=422),
+        # the month has a draw: a redraw without the confirm step's replace=1 is refused (409)
+        ("POST", "performance.spot_check_draw", "/performance/spot-checks/draw"): dict(office_post, admin=409, admin_x=422),
         ("GET", "api_performance.month", f"/api/v1/performance?month={MARCH}"): dict.fromkeys(ROLES, 200) | {"anonymous": 401},
         # a reviewer confirms a fake visit (here without the required note: 422)
         ("POST", "performance.confirm_fake_visit", "/performance/visits/VISIT/fake"): dict(

@@ -135,7 +135,7 @@ def test_satisfaction_recorded_validated_and_summed_per_village(w):
     assert by_v[w["v1"].id] == {"满意": 1, "基本满意": 0, "不满意": 1}
     assert by_v[w["v2"].id] == {"满意": 0, "基本满意": 1, "不满意": 0}
     # a superseded draw takes no more satisfaction answers
-    performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="重抽", ratio=1.0)
+    performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="重抽", ratio=1.0, replace=True)
     db.session.commit()
     with pytest.raises(Conflict):
         spot_effects.record_satisfaction(w["admin"], db.session.get(SpotCheckItem, items[w["h2"].id].id), "满意", "")

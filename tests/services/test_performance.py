@@ -394,7 +394,7 @@ def test_draw_is_reproducible_from_its_seed_and_redraws_keep_history(w, app):
     # a redraw (another seed) supersedes the first; both stay, with the first's results
     app.config["SPOT_CHECK_RATIO"] = 0.5
     app_rules.install(app)  # the rules are built from the config once
-    d2 = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="重抽")
+    d2 = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="重抽", replace=True)
     db.session.commit()
     draws = performance.draws(w["unit"].id, MARCH)
     assert [x.id for x in draws] == [d2.id, d.id] and draws[1].superseded and not draws[0].superseded
@@ -406,7 +406,7 @@ def test_draw_is_reproducible_from_its_seed_and_redraws_keep_history(w, app):
     assert set(shown) == {i.helper_id for i in d2.items}
 
     # the same seed over the same population draws the same helpers
-    d3 = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="2026-03 抽查", ratio=0.3)
+    d3 = performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="2026-03 抽查", ratio=0.3, replace=True)
     assert sorted(i.helper_id for i in d3.items) == chosen
     assert db.session.scalar(select(SpotCheckDraw.id).where(SpotCheckDraw.superseded.is_(False))) == d3.id
 

@@ -11,7 +11,7 @@ from ..models import SATISFACTION_LEVELS, SPOT_RESULTS
 from ..security import requires
 from ..services import access, lookups, performance, permissions, policy_problems, sanctions
 from ..services.assessment import sources, spot_effects
-from ..services.errors import ValidationFailed
+from ..services.errors import Conflict, ValidationFailed
 from ..services.sheet_export import to_csv, to_xlsx
 from ..web import params, rules
 from ..web.writes import attempt, done
@@ -201,22 +201,28 @@ def spot_checks():
     return _spot_checks_page(params.month_arg())
 
 
-def _spot_checks_page(month: str, failed=None, form=None, status: int = 200):
-    """The month's draw; `failed` (an item) is shown with its error and the input kept."""
+def _spot_checks_page(month: str, failed=None, form=None, status: int = 200, draw_error=None):
+    """The month's draw; `failed` (an item) is shown with its error and the input kept; `draw_error`
+    beside the draw form (a re-draw without its confirmation)."""
     key = performance.period(month).key
     draws = performance.draws(current_user.unit_id, key, with_helpers=True)
     current = next((d for d in draws if not d.superseded), None)
     check = performance.reproduce(current) if current else None
     return render_template("performance/spot_checks.html", month=key, draws=draws, current=current, check=check,
                            results=SPOT_RESULTS, levels=SATISFACTION_LEVELS, failed=failed, kept=form or {},
+                           draw_error=draw_error,
                            default_ratio=rules.scoring().spot_check_ratio), status
 
 
 @bp.post("/spot-checks/draw")
 @requires(permissions.administers_unit)
 def spot_check_draw():
+    """A month that has a draw is drawn again only with the confirm step's `replace=1` (else 409, inline)."""
     month = params.month_arg()
-    _, err = attempt(performance.draw, rules.scoring(), current_user, month, request.form.get("seed"))
+    _, err = attempt(performance.draw, rules.scoring(), current_user, month, request.form.get("seed"),
+                     replace=request.form.get("replace") == "1")
+    if isinstance(err, Conflict):
+        return _spot_checks_page(month, status=err.status, draw_error=err.message)
     return done(err, url_for("performance.spot_checks", month=month))
 
 

@@ -51,8 +51,13 @@ def draws(unit_id: int, key: str, with_helpers: bool = False) -> list[SpotCheckD
     return db.session.scalars(q).all()
 
 
-def draw(rules: ScoringRules, by: User, month: str, seed: str | None = None, ratio: float | None = None) -> SpotCheckDraw:
-    """Draw this month's spot check of the unit's helpers; an earlier draw is kept, marked superseded."""
+REDRAW_MSG = "本月已经抽取过，重新抽取会换一批人：请先在“重新抽取”中确认。"
+
+
+def draw(rules: ScoringRules, by: User, month: str, seed: str | None = None, ratio: float | None = None,
+         replace: bool = False) -> SpotCheckDraw:
+    """Draw this month's spot check of the unit's helpers. A month that has a draw is drawn again only
+    when `replace` says so (the confirm step); the earlier draw is kept, marked superseded."""
     require_admin(by)
     p = period(month)
     ratio = float(rules.spot_check_ratio if ratio is None else ratio)
@@ -65,6 +70,8 @@ def draw(rules: ScoringRules, by: User, month: str, seed: str | None = None, rat
     if not population:
         raise ValidationFailed("这个月没有可抽查的帮扶责任人。", field="month")
     previous = current_draw(by.unit_id, p.key)
+    if previous is not None and not replace:
+        raise Conflict(REDRAW_MSG, field="replace")
     if previous is not None:
         previous.superseded = True
     d = SpotCheckDraw(unit_id=by.unit_id, month=p.key, seed=seed, ratio=ratio, drawn_by_id=by.id)
