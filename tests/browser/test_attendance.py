@@ -175,3 +175,33 @@ def test_first_secretary_reads_why_and_accepts_a_flagged_visit(app, world, phone
     assert no_horizontal_scroll(phone)
     with app.app_context():
         assert db.session.get(Visit, visit_id).verified_at is not None
+
+
+def test_the_leave_forms_drop_downs_show_their_whole_text(world, phone):
+    """Issue 16: "上午（全天）" was cut in the .att-dates grid at 360 px; each select's text fits, both
+    before and after choosing the other option, and the page does not scroll sideways."""
+    login(phone, "team1", PASSWORD)
+    phone.goto("/attendance/leave")
+    selects = phone.locator(".att-dates select")
+    assert selects.count() == 2
+    # a select's scrollWidth does not grow when its text is cut: also lay out a copy at its natural
+    # width (widest option + arrow + padding) and compare it with the width the grid gives it
+    fits = """el => {
+        const copy = el.cloneNode(true);
+        copy.style.width = "auto"; copy.style.position = "absolute"; copy.style.visibility = "hidden";
+        el.parentNode.appendChild(copy);
+        const natural = copy.getBoundingClientRect().width;
+        copy.remove();
+        const box = el.getBoundingClientRect();
+        return el.scrollWidth <= el.clientWidth && natural <= box.width + 0.5 && box.right <= window.innerWidth;
+    }"""
+    for value in ("0", "1"):
+        for i in range(2):
+            selects.nth(i).select_option(value)
+            assert selects.nth(i).evaluate(fits), (i, value, selects.nth(i).evaluate("el => el.clientWidth"))
+    dates = phone.locator(".att-dates input[type=date]")
+    for i in range(2):  # the date beside it still has room for a whole date
+        dates.nth(i).fill("2026-12-31")
+        assert dates.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert no_horizontal_scroll(phone)
+    phone.screenshot(path="/tmp/bangfu-leave-form.png")
