@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support import factories
-from tests.support.roster_files import citizen_id, csv_bytes, household_row, xlsx_bytes
+from tests.support.roster_files import HOUSEHOLD_HEADERS, citizen_id, csv_bytes, household_row, xlsx_bytes
 from webapp.extensions import db
 from webapp.models import AuditLog, Household, Member, Pairing, PairingChange, Unit, User, Village
 from webapp.services import pairing_changes
@@ -283,3 +283,49 @@ def test_under_a_county_a_household_moved_away_still_counts_for_its_helper_until
     new = household_row(户主姓名="钱二", 身份证号=citizen_id("19700101"), 帮扶责任人="h1")
     plan = import_roster([("r.csv", csv_bytes([moved, new]))], _unit(), None, settings=Settings(helper_limit=3))
     assert [(e.line, e.messages) for e in plan.errors] == [(3, ["帮扶责任人「h1」将超过 3 户的上限。"])]
+
+
+# ---------------------------------------------------------------- 坐标系: WGS-84 or GCJ-02 per row
+
+WITH_SYSTEM = (*HOUSEHOLD_HEADERS, "坐标系")
+TRUTH = (39.915, 116.404)  # WGS-84; GCJ-02 (39.91640428150164, 116.41024449916938): coordtransform's value (test_geo)
+GCJ = (39.91640428150164, 116.41024449916938)
+
+
+@pytest.mark.parametrize("written", ["GCJ-02", "gcj02", "ＧＣＪ－０２", " 火星坐标 ", "高德", "腾讯地图"])
+def test_a_gcj02_row_is_stored_as_wgs84(world, ctx, written):
+    from webapp.services import geo
+
+    rows = [household_row(纬度=str(GCJ[0]), 经度=str(GCJ[1]), 坐标系=written),
+            household_row(户主姓名="钱二", 纬度="30.3012", 经度="109.5011", 坐标系="")]
+    plan = import_roster([("r.csv", csv_bytes(rows, headers=WITH_SYSTEM))], _unit(), None)
+    assert plan.ok, plan.errors
+    zhao = db.session.scalar(select(Household).where(Household.head_name == "赵大"))
+    assert geo.haversine_m(zhao.latitude, zhao.longitude, *TRUTH) < 2  # 640 m off before the conversion
+    assert geo.haversine_m(*GCJ, *TRUTH) > 500
+    qian = db.session.scalar(select(Household).where(Household.head_name == "钱二"))  # empty: WGS-84, as written
+    assert (qian.latitude, qian.longitude) == (pytest.approx(30.3012), pytest.approx(109.5011))
+
+
+def test_wgs84_written_out_and_the_column_under_another_name_in_xlsx(world, ctx):
+    headers = (*HOUSEHOLD_HEADERS, "坐标类型")
+    rows = [household_row(纬度="30.3012", 经度="109.5011", 坐标类型="wgs84"),
+            household_row(户主姓名="钱二", 纬度=str(GCJ[0]), 经度=str(GCJ[1]), 坐标类型="Gcj02")]
+    plan = import_roster([("r.xlsx", xlsx_bytes(rows, headers=headers))], _unit(), None)
+    assert plan.ok, plan.errors
+    zhao = db.session.scalar(select(Household).where(Household.head_name == "赵大"))
+    assert (zhao.latitude, zhao.longitude) == (pytest.approx(30.3012), pytest.approx(109.5011))
+    qian = db.session.scalar(select(Household).where(Household.head_name == "钱二"))
+    assert qian.latitude == pytest.approx(TRUTH[0], abs=2e-5) and qian.longitude == pytest.approx(TRUTH[1], abs=2e-5)
+
+
+@pytest.mark.parametrize("written", ["北京54", "BD-09", "百度"])
+def test_an_unknown_coordinate_system_is_a_row_error_and_nothing_is_imported(world, ctx, written):
+    before = _count(Household)
+    rows = [household_row(户主姓名="好人", 坐标系="GCJ-02"), household_row(坐标系=written)]
+    plan = import_roster([("bad.csv", csv_bytes(rows, headers=WITH_SYSTEM))], _unit(), None)
+    assert not plan.ok and plan.result is None
+    assert [e.line for e in plan.errors] == [3]
+    assert f"坐标系「{written}」不认识：应为 WGS-84" in str(plan.errors[0]), str(plan.errors[0])
+    db.session.rollback()
+    assert _count(Household) == before

@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .. import geo
 from . import ids, values
 from .errors import RosterFormatError, RowError
 from .layout import Table, find_table
@@ -168,6 +169,9 @@ def _row(table: Table, report: SheetReport, line: int, rec: dict, kind: str, not
         }
         if (data["latitude"] is None) != (data["longitude"] is None) and not any("度" in m for m in p):
             p.append("经度和纬度要么都填，要么都空。")
+        system = _catch(p, values.coord_system, rec.get("坐标系"))
+        if system and data["latitude"] is not None and data["longitude"] is not None:  # stored as WGS-84
+            data["latitude"], data["longitude"] = geo.to_wgs84(data["latitude"], data["longitude"], system)
     else:
         if found.get("户主身份证号") and found["户主身份证号"].text is None:
             p.append("户主身份证号：必填。")

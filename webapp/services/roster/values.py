@@ -218,3 +218,26 @@ def helper(value) -> str | None:
 
 def citizen_id(value) -> ids.IdValue:
     return ids.read(value)
+
+
+# 坐标系 as offices write it (compared without case, width, spaces, '-' or '_'): a point taken on 高德 or
+# 腾讯 maps is GCJ-02 (火星坐标), a phone's or GPS device's fix is WGS-84; an empty cell is WGS-84
+COORD_SYSTEM_WORDS = {
+    "wgs84": "wgs84", "wgs": "wgs84", "gps": "wgs84", "手机定位": "wgs84", "北斗": "wgs84",
+    "gcj02": "gcj02", "gcj": "gcj02", "火星坐标": "gcj02", "火星坐标系": "gcj02", "火星": "gcj02",
+    "国测局坐标": "gcj02", "高德": "gcj02", "高德地图": "gcj02", "腾讯": "gcj02", "腾讯地图": "gcj02",
+}
+
+
+def coord_system(value) -> str:
+    """The row's coordinate system: "wgs84" or "gcj02"."""
+    if value is None or isinstance(value, bool):
+        return "wgs84"
+    written = squash(str(value))
+    if not written:
+        return "wgs84"
+    found = COORD_SYSTEM_WORDS.get(written.casefold().replace("-", "").replace("_", ""))
+    if found is None:
+        raise Refused(f"坐标系「{written}」不认识：应为 WGS-84（手机定位、GPS）或 GCJ-02（高德、腾讯地图上取的点，"
+                      "即火星坐标），不填按 WGS-84。")
+    return found
