@@ -6,7 +6,7 @@ from .. import htmx
 from ..extensions import db
 from ..models import ROLE_LABELS, TOWNSHIP_ROLES
 from ..security import requires
-from ..services import access, auth, households, lists, lookups, pairing_changes, permissions, users, villages
+from ..services import access, auth, households, lists, lookups, month_glance, pairing_changes, permissions, users, villages
 from ..services.errors import ValidationFailed
 from ..web import params, rules
 from ..web.writes import attempt, done
@@ -24,7 +24,7 @@ def _only_admins():
 def index():
     return render_template("admin/index.html", villages=lookups.villages(current_user),
                            counts=lookups.households_per_village(current_user),
-                           without_centre=villages.without_centre(current_user))
+                           glance=month_glance.build(rules.scoring(), current_user))
 
 
 def _save_village() -> None:

@@ -25,7 +25,8 @@ FILTER_MSG = "筛选应为：" + "、".join(FILTERS.values()) + "。"
 HOUSEHOLD_RECENT = 3
 
 
-def _conditions(today: date) -> dict:
+def conditions(today: date) -> dict:
+    """Each filter's condition on a visit (also the office home's counts: services.month_glance)."""
     start, end = month_utc_range(today.year, today.month)
     return {
         "pending": Visit.review_status == ReviewStatus.PENDING,
@@ -77,7 +78,7 @@ def _counts(base: Select, conds: dict) -> dict[str, int]:
 
 def counts(user: User, village: Village, today: date | None = None) -> dict[str, int]:
     """How many visits each filter holds (the village page's links into the queue)."""
-    return _counts(_base(user, village, None), _conditions(today or local_today()))
+    return _counts(_base(user, village, None), conditions(today or local_today()))
 
 
 def _count(q: Select) -> int:
@@ -88,7 +89,7 @@ def build(user: User, village: Village, filter: str = DEFAULT_FILTER, helper_id:
           after: int | None = None, at: int | None = None, today: date | None = None) -> Queue:
     """The queue at visit `at`, or at the visit after `after` (neither: its first), with every
     filter's count."""
-    conds = _conditions(today or local_today())
+    conds = conditions(today or local_today())
     base = _base(user, village, helper_id)
     queue = Queue(village, filter, helper_id, _counts(base, conds), _helpers(user, village), user.village_id == village.id)
     listed = base.where(conds[filter])

@@ -1,0 +1,105 @@
+"""The office home's month at a glance (issue 16): every figure counts the admin's own township only
+and links to the page where it is worked on, with the filter applied."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from tests.support import factories
+from webapp.extensions import db
+from webapp.models import PrintJob, User
+from webapp.services import month_glance, performance
+from webapp.services.calendar import local_today
+from webapp.web import rules as app_rules
+
+PARAMS = {"month": "2026-03", "format": "pdf", "village_id": None, "village_name": None, "unit_name": "测试乡",
+          "helper_ids": []}
+
+
+def _figure(html: str, figure_id: str) -> str:
+    row = html.split(f'id="{figure_id}"')[1].split("</li>")[0]
+    return re.search(r'class="glance-n[^"]*">([^<]*)</b>', row).group(1)
+
+
+def _township_month(app) -> dict:
+    """Unit 1 (测试乡) and unit 2 (别的乡, a whole township) each with this month's work waiting."""
+    with app.app_context():
+        w = factories.second_unit(factories.world())
+        o = w.objects
+        now = datetime.now(timezone.utc) - timedelta(minutes=5)
+        today = local_today()
+        # 测试乡: hh1 visited (pending review), hh4 visited flagged (pending, 待核实); 4 of 6 not visited
+        factories.visit_row(o["h1"].id, o["hh1"].id, now)
+        factories.visit_row(o["h3"].id, o["hh4"].id, now, flags=["outside_geofence"], within_geofence=False,
+                            distance_m=900.0)
+        factories.leave_row(o["sec1"].id, today + timedelta(days=3), today + timedelta(days=3), status="pending")
+        for status in ("queued", "running", "failed", "failed", "done"):
+            db.session.add(PrintJob(kind="diaries", requested_by_id=o["admin"].id, status=status, total=3, params=PARAMS))
+        o["v2"].latitude = o["v2"].longitude = None  # 西村 has no confirmed centre
+        # 别的乡: more of everything, none of which may show on 测试乡's home
+        for _ in range(3):
+            factories.visit_row(o["h_x"].id, o["hhx1"].id, now, flags=["outside_geofence"], within_geofence=False)
+        factories.leave_row(o["sec_x"].id, today + timedelta(days=3), today + timedelta(days=3), status="pending")
+        factories.leave_row(o["team_x"].id, today + timedelta(days=4), today + timedelta(days=4), status="pending")
+        for status in ("queued", "queued", "failed"):
+            db.session.add(PrintJob(kind="diaries", requested_by_id=o["admin_x"].id, status=status, total=3, params=PARAMS))
+        o["vx"].latitude = o["vx"].longitude = None
+        db.session.commit()
+        ids = w.ids()
+        db.session.remove()
+        return ids
+
+
+def test_the_office_home_counts_its_own_township_and_links_each_figure(app, client, make_client):
+    ids = _township_month(app)
+    client.login("admin")
+    resp = client.get("/admin/")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'id="month-glance"' in html
+    assert _figure(html, "glance-leave") == "1"  # sec1's leave; not 别的乡's two
+    assert _figure(html, "glance-unvisited") == "4"  # 6 households, hh1 and hh4 visited this month
+    assert _figure(html, "glance-review") == "2 / 1"  # 待审阅 2, 待核实 1 (hh4's flagged visit)
+    assert _figure(html, "glance-jobs") == "4" and "排队 1 · 生成中 1 · 本月失败 2" in html
+    assert _figure(html, "villages-without-centre") == "1" and "西村" in html.split('id="villages-without-centre"')[1]
+    assert "外村" not in html and "外帮扶" not in html and "外书记" not in html
+    # each figure links to where it is worked on, the filter applied
+    assert 'id="glance-leave" href="/attendance/approvals"' in html
+    assert 'href="/reports/#print-jobs"' in html
+    table = html.split('id="glance-villages"')[1].split("</table>")[0]
+    east = table.split(f'data-village="{ids["v1"]}"')[1].split("</tr>")[0]
+    west = table.split(f'data-village="{ids["v2"]}"')[1].split("</tr>")[0]
+    assert f'href="/village/helpers?village_id={ids["v1"]}" data-figure="unvisited">3</a>' in east  # hh2, hh3, hh6
+    assert f'href="/village/helpers/queue?village_id={ids["v1"]}&amp;filter=pending" data-figure="pending">1</a>' in east
+    assert ">0</td>" in east  # nothing to verify in 东村
+    assert 'filter=unverified" data-figure="unverified">1</a>' in west
+    # the linked pages hold what the figures say
+    queue = client.get(f"/village/helpers/queue?village_id={ids['v2']}&filter=unverified").get_data(as_text=True)
+    assert "李四" in queue
+    approvals = client.get("/attendance/approvals").get_data(as_text=True)
+    assert "书记一" in approvals and "外书记" not in approvals
+
+    # the other township's admin sees theirs only
+    other = make_client()
+    other.login("admin_x")
+    html_x = other.get("/admin/").get_data(as_text=True)
+    assert _figure(html_x, "glance-leave") == "1"  # sec_x's (a team member's leave is the first secretary's to decide)
+    assert _figure(html_x, "glance-unvisited") == "0" and _figure(html_x, "glance-review") == "3 / 3"
+    assert _figure(html_x, "glance-jobs") == "3" and "排队 2 · 生成中 0 · 本月失败 1" in html_x
+    assert "外村" in html_x and "东村" not in html_x and "西村" not in html_x and "帮扶一" not in html_x
+
+
+def test_helpers_at_risk_are_the_performance_flags_of_the_open_month(app, client):
+    ids = _township_month(app)
+    with app.app_context():
+        admin = db.session.get(User, ids["admin"])
+        month = f"{local_today():%Y-%m}"
+        flagged = {r.helper_id: r for r in performance.month_results(app_rules.scoring(), admin, month) if r.flags}
+        glance = month_glance.build(app_rules.scoring(), admin)
+        assert {r.helper_id for r in glance.at_risk} == set(flagged) and glance.provisional
+        assert len(flagged) == 3  # h1..h3 have no help plan (第九条(三)4); 别的乡's h_x is not counted
+        names = [r.display_name for r in glance.at_risk]
+    client.login("admin")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert _figure(html, "glance-at-risk") == str(len(names))
+    assert f'id="glance-at-risk" href="/performance/unit?month={month}"' in html
+    for name in names:
+        assert name in html
+    assert "本月暂计：诫勉谈话" in html.split('class="plain glance-at-risk"')[1] and "候选" not in html

@@ -1,0 +1,101 @@
+"""The office home's month at a glance (issue 16): what waits for the township office this month,
+each figure scoped to the admin's unit first (services.access) and counted in SQL.
+
+- leave waiting for the office's decision (the approvals page);
+- per village: households not visited yet this month (the village's 帮扶工作 page), visits waiting
+  for review and flagged visits waiting for 核实 (the review queue, filtered) — the queue's own
+  conditions, so the figures are the ones the queue shows;
+- batch print jobs queued, running, or failed this month (the printing page);
+- helpers whose month so far carries a flag (本月暂计 while the month is open): the performance
+  services' flags, computed once for the page (services.performance.month_results, the unit ranking's
+  own computation);
+- villages still without a confirmed centre (the villages page).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import Household, PrintJob, PrintJobStatus, User, Village, Visit
+from . import access, lookups, performance, review_queue, villages
+from .calendar import local_today, month_utc_range
+from .performance.rules import ScoringRules
+
+AT_RISK_SHOWN = 5
+JOB_STATUSES = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING, PrintJobStatus.FAILED)
+
+
+@dataclass
+class VillageMonth:
+    village: Village
+    households: int = 0
+    unvisited: int = 0
+    pending: int = 0  # 待审阅
+    unverified: int = 0  # 待核实
+
+
+@dataclass
+class MonthGlance:
+    month: str
+    provisional: bool  # the month has not ended: flags read 本月暂计
+    leave_pending: int
+    villages: list[VillageMonth]
+    jobs: dict[str, int]
+    at_risk: list  # HelperMonth with flags, most flags first
+    without_centre: list[Village] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(v, name) for v in self.villages)
+
+    @property
+    def at_risk_shown(self) -> list:
+        return self.at_risk[:AT_RISK_SHOWN]
+
+
+def _village_counts(user: User, today: date) -> list[VillageMonth]:
+    start, end = month_utc_range(today.year, today.month)
+    listed = {v.id: VillageMonth(v) for v in lookups.villages(user)}
+    shown = access.households(user).with_only_columns(Household.id)
+    visited = (select(Visit.household_id).where(Visit.household_id.in_(shown), Visit.checked_in_at >= start,
+                                                Visit.checked_in_at < end))
+    for village_id, n, unvisited in db.session.execute(
+            access.households(user).with_only_columns(
+                Household.village_id, func.count(),
+                func.coalesce(func.sum(case((Household.id.not_in(visited), 1), else_=0)), 0))
+            .group_by(Household.village_id)):
+        if village_id in listed:
+            listed[village_id].households, listed[village_id].unvisited = n, int(unvisited)
+    conds = review_queue.conditions(today)
+    for village_id, pending, unverified in db.session.execute(
+            access.review_visits(user).with_only_columns(
+                Household.village_id,
+                *(func.coalesce(func.sum(case((conds[k], 1), else_=0)), 0) for k in ("pending", "unverified")))
+            .group_by(Household.village_id)):
+        if village_id in listed:
+            listed[village_id].pending, listed[village_id].unverified = int(pending), int(unverified)
+    return list(listed.values())
+
+
+def _jobs(user: User, today: date) -> dict[str, int]:
+    start, _ = month_utc_range(today.year, today.month)
+    jobs = access.print_jobs(user).order_by(None)
+    counted = dict(db.session.execute(
+        jobs.with_only_columns(PrintJob.status, func.count())
+        .where(PrintJob.status.in_(JOB_STATUSES))
+        .where((PrintJob.status != PrintJobStatus.FAILED) | (PrintJob.created_at >= start))
+        .group_by(PrintJob.status)).all())
+    return {s.value: int(counted.get(s, 0)) for s in JOB_STATUSES}
+
+
+def build(rules: ScoringRules, user: User, today: date | None = None) -> MonthGlance:
+    """This month at a glance for an office admin (empty figures for anyone else: access scopes them)."""
+    today = today or local_today()
+    month = f"{today.year:04d}-{today.month:02d}"
+    results = performance.month_results(rules, user, month)
+    at_risk = sorted((r for r in results if r.flags), key=lambda r: (-len(r.flags), r.display_name))
+    return MonthGlance(month=month, provisional=not results or any(not r.closed for r in results),
+                       leave_pending=lookups.pending_leave_count(user), villages=_village_counts(user, today),
+                       jobs=_jobs(user, today), at_risk=at_risk, without_centre=villages.without_centre(user))
