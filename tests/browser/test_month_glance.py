@@ -15,6 +15,8 @@ def test_the_panel_shows_and_a_figure_opens_the_filtered_queue(app, phone):
     expect(panel).to_be_visible()
     expect(panel.locator("#glance-unvisited .glance-n")).to_have_text("4")
     expect(panel.locator("#glance-review .glance-n")).to_have_text("2 / 1")
+    expect(panel.locator("#glance-at-risk .glance-n")).to_have_text("3")  # loaded after the page
+    expect(panel.locator(".glance-at-risk")).to_contain_text("本月暂计：诫勉谈话")
     assert panel.locator("#glance-leave").bounding_box()["height"] >= 44
     assert no_horizontal_scroll(phone)
     phone.screenshot(path="/tmp/bangfu-month-glance.png", full_page=True)

@@ -86,20 +86,31 @@ def test_the_office_home_counts_its_own_township_and_links_each_figure(app, clie
     assert "外村" in html_x and "东村" not in html_x and "西村" not in html_x and "帮扶一" not in html_x
 
 
-def test_helpers_at_risk_are_the_performance_flags_of_the_open_month(app, client):
+def test_helpers_at_risk_are_the_performance_flags_of_the_open_month(app, client, make_client):
+    """Loaded after the page (the month's performance takes a second at 10,000 households)."""
     ids = _township_month(app)
     with app.app_context():
         admin = db.session.get(User, ids["admin"])
         month = f"{local_today():%Y-%m}"
         flagged = {r.helper_id: r for r in performance.month_results(app_rules.scoring(), admin, month) if r.flags}
-        glance = month_glance.build(app_rules.scoring(), admin)
-        assert {r.helper_id for r in glance.at_risk} == set(flagged) and glance.provisional
+        risk = month_glance.at_risk(app_rules.scoring(), admin)
+        assert {r.helper_id for r in risk.helpers} == set(flagged) and risk.provisional
         assert len(flagged) == 3  # h1..h3 have no help plan (第九条(三)4); 别的乡's h_x is not counted
-        names = [r.display_name for r in glance.at_risk]
+        names = [r.display_name for r in risk.helpers]
     client.login("admin")
-    html = client.get("/admin/").get_data(as_text=True)
-    assert _figure(html, "glance-at-risk") == str(len(names))
+    home = client.get("/admin/").get_data(as_text=True)
+    assert 'hx-get="/admin/glance/at-risk" hx-trigger="load"' in home
+    assert f'id="glance-at-risk" href="/performance/unit?month={month}"' in home  # without JS: the ranking
+    resp = client.get("/admin/glance/at-risk", headers={"HX-Request": "true"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<html" not in html  # the fragment alone
+    assert _figure(html, "glance-at-risk") == "3"
     assert f'id="glance-at-risk" href="/performance/unit?month={month}"' in html
     for name in names:
         assert name in html
-    assert "本月暂计：诫勉谈话" in html.split('class="plain glance-at-risk"')[1] and "候选" not in html
+    assert f'href="/performance/helpers/{ids["h1"]}?month={month}"' in html
+    assert "本月暂计：诫勉谈话" in html and "候选" not in html and "外帮扶" not in html
+    other = make_client()
+    other.login("admin_x")
+    html_x = other.get("/admin/glance/at-risk").get_data(as_text=True)
+    assert "外帮扶" in html_x and "帮扶一" not in html_x

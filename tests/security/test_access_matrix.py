@@ -127,6 +127,7 @@ MATRIX = {
     "printing.cancel_job": ("POST", "/reports/jobs/{job}/cancel", ADMIN),  # a finished job: 409, not refused
     # office admin
     "admin.index": ("GET", "/admin/", ADMINS),
+    "admin.glance_at_risk": ("GET", "/admin/glance/at-risk", ADMINS),
     "admin.village_list": ("GET", "/admin/villages", ADMINS),
     "admin.user_list": ("GET", "/admin/users", ADMINS),
     "admin.user_active": ("POST", "/admin/users/{h2}/active", ADMIN),

@@ -24,7 +24,13 @@ def _only_admins():
 def index():
     return render_template("admin/index.html", villages=lookups.villages(current_user),
                            counts=lookups.households_per_village(current_user),
-                           glance=month_glance.build(rules.scoring(), current_user))
+                           glance=month_glance.build(current_user))
+
+
+@bp.get("/glance/at-risk")
+def glance_at_risk():
+    """The home's helpers at risk of a flag: the month's performance, loaded after the page (htmx)."""
+    return render_template("admin/_glance_at_risk.html", at_risk=month_glance.at_risk(rules.scoring(), current_user))
 
 
 def _save_village() -> None:

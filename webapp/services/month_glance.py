@@ -7,8 +7,8 @@ each figure scoped to the admin's unit first (services.access) and counted in SQ
   conditions, so the figures are the ones the queue shows;
 - batch print jobs queued, running, or failed this month (the printing page);
 - helpers whose month so far carries a flag (本月暂计 while the month is open): the performance
-  services' flags, computed once for the page (services.performance.month_results, the unit ranking's
-  own computation);
+  services' flags (services.performance.month_results, the unit ranking's own computation), computed
+  once, in at_risk(): the page loads that figure after itself (a second at 10,000 households);
 - villages still without a confirmed centre (the villages page).
 """
 from __future__ import annotations
@@ -40,19 +40,13 @@ class VillageMonth:
 @dataclass
 class MonthGlance:
     month: str
-    provisional: bool  # the month has not ended: flags read 本月暂计
     leave_pending: int
     villages: list[VillageMonth]
     jobs: dict[str, int]
-    at_risk: list  # HelperMonth with flags, most flags first
     without_centre: list[Village] = field(default_factory=list)
 
     def total(self, name: str) -> int:
         return sum(getattr(v, name) for v in self.villages)
-
-    @property
-    def at_risk_shown(self) -> list:
-        return self.at_risk[:AT_RISK_SHOWN]
 
 
 def _village_counts(user: User, today: date) -> list[VillageMonth]:
@@ -90,12 +84,32 @@ def _jobs(user: User, today: date) -> dict[str, int]:
     return {s.value: int(counted.get(s, 0)) for s in JOB_STATUSES}
 
 
-def build(rules: ScoringRules, user: User, today: date | None = None) -> MonthGlance:
-    """This month at a glance for an office admin (empty figures for anyone else: access scopes them)."""
+def build(user: User, today: date | None = None) -> MonthGlance:
+    """This month at a glance for an office admin (empty figures for anyone else: access scopes them),
+    but for the helpers at risk (at_risk(): the month's performance, loaded after the page)."""
+    today = today or local_today()
+    return MonthGlance(month=f"{today.year:04d}-{today.month:02d}", leave_pending=lookups.pending_leave_count(user),
+                       villages=_village_counts(user, today), jobs=_jobs(user, today),
+                       without_centre=villages.without_centre(user))
+
+
+@dataclass
+class AtRisk:
+    month: str
+    provisional: bool  # the month is still open: its flags read 本月暂计
+    helpers: list  # HelperMonth with flags, most flags first
+
+    @property
+    def shown(self) -> list:
+        return self.helpers[:AT_RISK_SHOWN]
+
+
+def at_risk(rules: ScoringRules, user: User, today: date | None = None) -> AtRisk:
+    """Helpers whose month so far carries a flag: the unit ranking's own computation (month_results),
+    once. At 10,000 households it takes about a second (bench/office_home.py): the office home loads
+    it after the page."""
     today = today or local_today()
     month = f"{today.year:04d}-{today.month:02d}"
     results = performance.month_results(rules, user, month)
-    at_risk = sorted((r for r in results if r.flags), key=lambda r: (-len(r.flags), r.display_name))
-    return MonthGlance(month=month, provisional=not results or any(not r.closed for r in results),
-                       leave_pending=lookups.pending_leave_count(user), villages=_village_counts(user, today),
-                       jobs=_jobs(user, today), at_risk=at_risk, without_centre=villages.without_centre(user))
+    return AtRisk(month, not results or any(not r.closed for r in results),
+                  sorted((r for r in results if r.flags), key=lambda r: (-len(r.flags), r.display_name)))
