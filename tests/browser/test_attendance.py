@@ -178,7 +178,7 @@ def test_first_secretary_reads_why_and_accepts_a_flagged_visit(app, world, phone
 
 
 def test_the_leave_forms_drop_downs_show_their_whole_text(world, phone):
-    """Issue 16: "上午（全天）" was cut in the .att-dates grid at 360 px; each select's text fits, both
+    """The half-day drop-downs ("上午（全天）" was cut in the .att-dates grid at 360 px): each select's text fits, both
     before and after choosing the other option, and the page does not scroll sideways."""
     login(phone, "team1", PASSWORD)
     phone.goto("/attendance/leave")

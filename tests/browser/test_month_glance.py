@@ -1,4 +1,4 @@
-"""The office home's month at a glance on a 360×640 phone (issue 16): the panel shows, and a
+"""The office home's month at a glance on a 360×640 phone: the panel shows, and a
 figure leads to the page where it is worked on, filtered."""
 from playwright.sync_api import expect
 

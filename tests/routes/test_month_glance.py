@@ -1,4 +1,4 @@
-"""The office home's month at a glance (issue 16): every figure counts the admin's own township only
+"""The office home's month at a glance: every figure counts the admin's own township only
 and links to the page where it is worked on, with the filter applied."""
 import re
 from datetime import datetime, timedelta, timezone

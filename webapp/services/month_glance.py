@@ -1,4 +1,4 @@
-"""The office home's month at a glance (issue 16): what waits for the township office this month,
+"""The office home's month at a glance: what waits for the township office this month,
 each figure scoped to the admin's unit first (services.access) and counted in SQL.
 
 - leave waiting for the office's decision (the approvals page);
