@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 
 def utcnow() -> datetime:
@@ -35,3 +35,20 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class IdArray(UserDefinedType):
+    """A PostgreSQL integer[] parameter (a scope's helper ids) sent as its text, '{1,2,3}', which
+    the server parses: psycopg's list adaptation took about 1 ms per 1,000 ids in every statement."""
+
+    cache_ok = True
+    render_bind_cast = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "INTEGER[]"
+
+    def bind_processor(self, dialect):
+        def process(value):
+            return None if value is None else "{" + ",".join(str(int(v)) for v in value) + "}"
+
+        return process

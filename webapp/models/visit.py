@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -16,9 +16,13 @@ MEASURE_CATEGORIES = ("产业", "就业", "教育", "健康", "兜底", "住房/
 
 class Visit(db.Model):
     # a helper's visits of one month (the month's performance, the township's fake visits) are read
-    # by (helper, check-in time): without it each helper's whole year was fetched and filtered
+    # by (helper, check-in time): without it each helper's whole year was fetched and filtered;
+    # the few visits confirmed fake (the township's sanctions) by the same, without the others
     __table_args__ = (check_in("review_status", ReviewStatus),
-                      Index("ix_visit_helper_id_checked_in_at", "helper_id", "checked_in_at"))
+                      Index("ix_visit_helper_id_checked_in_at", "helper_id", "checked_in_at"),
+                      Index("ix_visit_fake_confirmed", "helper_id", "checked_in_at",
+                            postgresql_where=text("fake_confirmed_at IS NOT NULL"),
+                            sqlite_where=text("fake_confirmed_at IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -87,6 +91,11 @@ class Photo(db.Model):
 
 class Measure(db.Model):
     """A help measure (帮扶措施) on the household's plan."""
+
+    # the few policy problems of a township's households (its ranking, its list of open problems)
+    # without reading every measure of them
+    __table_args__ = (Index("ix_measure_policy", "household_id", postgresql_where=text("source = 'policy'"),
+                            sqlite_where=text("source = 'policy'")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)

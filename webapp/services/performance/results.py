@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import ARRAY, Integer, Select, any_, literal, select
+from sqlalchemy import Select, any_, literal, select
 
 from ...extensions import db
 from ...models import MonthClosure, MonthResult, User
+from ...models.types import IdArray
 from .. import access, permissions, redact
 from ..assessment import after_month
 from ..calendar import parse_quarter, quarter_months, tz
@@ -23,18 +24,19 @@ from .spot_checks import spot_check_items
 RESOLVE_MAX = 5000  # a township's helpers, a village's: looked up once (see _resolved)
 
 
-def _resolved(scope: Select) -> Select:
+def _resolved(scope: Select) -> tuple[Select, list[int] | None]:
     """On PostgreSQL, the scope's helper ids looked up once when they are few (a township, a
     village), passed to each of the page's statements as one array (`id = ANY(…)`, which the planner
     estimates well) instead of deriving the scope again in each (at province size the planner
-    scanned the whole user table for it every time). A larger scope stays as it is."""
+    scanned the whole user table for it every time). A larger scope stays as it is.
+    Returns the scope and its ids (None when not looked up)."""
     if db.session.get_bind().dialect.name != "postgresql":
-        return scope
+        return scope, None
     ids = db.session.scalars(scope.limit(RESOLVE_MAX + 1)).all()
     if len(ids) > RESOLVE_MAX:
-        return scope
+        return scope, None
     tune_month_queries(probe=True)
-    return select(User.id).where(User.id == any_(literal(ids, ARRAY(Integer))))
+    return select(User.id).where(User.id == any_(literal(ids, IdArray()))), ids
 
 
 def _closed_units(key: str) -> Select:
@@ -48,7 +50,8 @@ def month_results(rules: ScoringRules, user: User, month: str, village_id: int |
     if village_id is not None:
         access.village(user, village_id)
     allowed = access.helper_ids(user, p.start, p.end, village_id)
-    scope, live_scope = _resolved(allowed), _resolved(allowed.where(User.unit_id.not_in(_closed_units(p.key))))
+    scope, _ = _resolved(allowed)
+    live_scope, live_ids = _resolved(allowed.where(User.unit_id.not_in(_closed_units(p.key))))
     snap = db.session.execute(
         select(MonthResult)
         .join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
@@ -59,7 +62,7 @@ def month_results(rules: ScoringRules, user: User, month: str, village_id: int |
     ctx = _Context(p, rules)
     results = [HelperMonth.from_snapshot(r, p.key, ctx) for r in snap]
     results += compute_month(rules, p.key, live_scope, now, wide=permissions.administers_unit(user) and village_id is None
-                             and one_unit())
+                             and one_unit(), ids=live_ids)
     if spot_checks and results:
         items = spot_check_items(p.key, scope)
         for r in results:

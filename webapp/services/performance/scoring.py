@@ -10,7 +10,7 @@ from ...extensions import db
 from ...models import Unit
 from .month import HelperMonth, HelperPeriod, Period, _Context, period, pts
 from .rules import ScoringRules, rating
-from .sql import month_query
+from .sql import SCOPE_IDS, ids_month_query, month_params, month_query
 
 
 def builder(p: Period, ctx: _Context):
@@ -51,15 +51,22 @@ def builder(p: Period, ctx: _Context):
 
 
 def compute_month(rules: ScoringRules, month: str, scope: Select, now: datetime | None = None,
-                  wide: bool = False) -> list[HelperMonth]:
+                  wide: bool = False, ids: list[int] | None = None) -> list[HelperMonth]:
     """The live month of every helper in scope (a Select of user ids) that had households in it.
 
     wide=True when the scope is a whole unit (aggregate the month, then keep the scope).
+    ids: the scope's ids when they were looked up already (PostgreSQL): the month's statement is
+    then the one built once (sql.ids_month_query), the ids one array parameter.
     """
     p = period(month, now, rules.diary_deadline_day)
     build = builder(p, _Context(p, rules))
     tune_month_queries()
-    rows = db.session.execute(month_query(p, scope, wide, int(rules.late_entry_hours))).all()
+    params = month_params(p, int(rules.late_entry_hours))
+    if ids is not None:
+        stmt, params[SCOPE_IDS] = ids_month_query(wide), ids
+    else:
+        stmt = month_query(scope, wide)
+    rows = db.session.execute(stmt, params).all()
     return [hm for hm in map(build, rows) if hm is not None]
 
 

@@ -3,13 +3,16 @@ that gives every number the scoring rules need, one row per helper (no query per
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import Date, Integer, Select, and_, any_, bindparam, case, cast, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Boolean, String
 
 from ...models import Household, Measure, MeasureStatus, Pairing, ReviewStatus, User, Visit
+from ...models.types import IdArray
 from ..calendar import Period, tz
 
 SEP = "\x1f"  # joins names inside one aggregate; split again in Python
@@ -112,17 +115,40 @@ def split_names(value: str | None) -> list[str]:
     return parts
 
 
-def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select:
+SCOPE_IDS = "month_scope_ids"
+# the month's values, bound by name: one statement serves every month (built and compiled once)
+FIRST, LAST = bindparam("month_first", type_=Date()), bindparam("month_last", type_=Date())
+DAYS = bindparam("month_days", type_=Integer())
+UTC_START, UTC_END, DEADLINE = bindparam("month_utc_start"), bindparam("month_utc_end"), bindparam("month_deadline")
+CUTOFF, LATE_HOURS = bindparam("month_cutoff", type_=Date()), bindparam("month_late_hours", type_=Integer())
+
+
+def month_params(p: Period, late_hours: int) -> dict[str, Any]:
+    """The values of month_query's parameters for the month p."""
+    return {"month_first": p.start, "month_last": p.end, "month_days": p.days, "month_utc_start": p.utc_start,
+            "month_utc_end": p.utc_end, "month_deadline": p.deadline, "month_late_hours": late_hours,
+            "month_cutoff": min(p.end + timedelta(days=1), p.now.astimezone(tz()).date())}
+
+
+@lru_cache(maxsize=4)
+def ids_month_query(wide: bool) -> Select:
+    """month_query for helpers given as one array of ids (parameter SCOPE_IDS, PostgreSQL): built once
+    per process, so SQLAlchemy neither rebuilds the statement nor recomputes its cache key per page."""
+    return month_query(select(User.id).where(User.id == any_(bindparam(SCOPE_IDS, type_=IdArray()))), wide)
+
+
+def month_query(scope: Select, wide: bool) -> Select:
     """One row per helper of the scope with households in the month: every number the rules need.
+    The month's values are parameters (month_params).
 
     wide: the scope is a whole unit, so visits and measures are aggregated for the month without
     probing the scope row by row (the final join keeps the scope); otherwise they are filtered first.
     """
-    first, last, D = p.start, p.end, p.days
+    first, last, D = FIRST, LAST, DAYS
     one = literal(1)
     # pairings overlapping the month, days covered per (helper, household)
-    lo = case((Pairing.start_date > first, Pairing.start_date), else_=literal(first))
-    hi = case((Pairing.end_date.is_(None), literal(last)), (Pairing.end_date < last, Pairing.end_date), else_=literal(last))
+    lo = case((Pairing.start_date > first, Pairing.start_date), else_=first)
+    hi = case((Pairing.end_date.is_(None), last), (Pairing.end_date < last, Pairing.end_date), else_=last)
     span = days_between(hi, lo) + 1
     pm = (
         select(Pairing.helper_id.label("helper_id"), Pairing.household_id.label("household_id"),
@@ -133,12 +159,12 @@ def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select
         .cte("pm")
     )
     # visits in the month per (helper, household)
-    late = later_than_hours(Visit.received_at, Visit.checked_in_at, literal(late_hours))
+    late = later_than_hours(Visit.received_at, Visit.checked_in_at, LATE_HOURS)
     # a flagged visit counts only once accepted (已核实); until then it is 待核实
     flagged = json_nonempty(Visit.flags)
     waiting = and_(flagged, Visit.verified_at.is_(None))
     counted = ~waiting
-    diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < p.deadline,
+    diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < DEADLINE,
                     Visit.review_status != ReviewStatus.RETURNED, counted)
     vhh = (
         select(Visit.helper_id.label("helper_id"), Visit.household_id.label("household_id"),
@@ -150,19 +176,18 @@ def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select
                isum(case((Visit.review_status == ReviewStatus.RETURNED, one), else_=0)).label("returned"),
                isum(case((waiting, one), else_=0)).label("waiting"),
                str_agg(case((waiting, cast(Visit.flags, String))), literal(SEP3)).label("waiting_flags"))
-        .where(Visit.checked_in_at >= p.utc_start, Visit.checked_in_at < p.utc_end)
+        .where(Visit.checked_in_at >= UTC_START, Visit.checked_in_at < UTC_END)
         .group_by(Visit.helper_id, Visit.household_id)
     )
     if not wide:
         vhh = vhh.where(Visit.helper_id.in_(scope))
     vhh = vhh.cte("vhh")
     # measures of the paired households
-    done_by_end = and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < p.utc_end))
-    done_before_start = and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < p.utc_start))
+    done_by_end = and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < UTC_END))
+    done_before_start = and_(Measure.status == MeasureStatus.DONE, Measure.done_at.is_(None) | (Measure.done_at < UTC_START))
     due = and_(Measure.due_date.is_not(None), Measure.due_date <= last,
                (Measure.due_date >= first) | ~done_before_start)
-    cutoff = min(last + timedelta(days=1), p.now.astimezone(tz()).date())
-    overdue = and_(due, ~done_by_end, Measure.due_date < cutoff)
+    overdue = and_(due, ~done_by_end, Measure.due_date < CUTOFF)
     mh = (
         select(Measure.household_id.label("household_id"), func.count().label("plan"),
                isum(case((due, one), else_=0)).label("due"),
@@ -170,13 +195,13 @@ def month_query(p: Period, scope: Select, wide: bool, late_hours: int) -> Select
                isum(case((overdue, one), else_=0)).label("overdue"),
                # policy problems overdue are flagged 第九条(三)1 instead (services.policy_problems)
                str_agg(case((and_(overdue, Measure.source.is_(None)), Measure.title)), literal(SEP2)).label("overdue_titles"))
-        .where(Measure.created_at < p.utc_end)
+        .where(Measure.created_at < UTC_END)
         .group_by(Measure.household_id)
     )
     if not wide:
         mh = mh.where(Measure.household_id.in_(select(pm.c.household_id)))
     mh = mh.cte("mh")
-    capped = case((pm.c.days > D, literal(D)), else_=pm.c.days)
+    capped = case((pm.c.days > D, D), else_=pm.c.days)
     visited = func.coalesce(vhh.c.n, 0) > 0
     only_waiting = and_(~visited, func.coalesce(vhh.c.waiting, 0) > 0)
     has_diary = func.coalesce(vhh.c.diary, 0) == 1
