@@ -2,7 +2,7 @@
 as for few, and the ranking's scope looked up once gives the same months as the scope derived in
 each statement."""
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import event
 
@@ -65,6 +65,10 @@ def test_the_scope_looked_up_once_gives_the_same_months(w, monkeypatch):
     march(w)
     measure(w["hh2"], None)
     visit(w["h2"], w["hh3"], local(2026, 3, 9), flags=["outside_geofence"])
+    fake = visit(w["h1"], w["hh1"], local(2026, 3, 12))
+    fake.fake_confirmed_at, fake.fake_note = local(2026, 3, 20), "照片不是本户"  # the partial index's rows
+    policy = measure(w["hh2"], date(2026, 3, 15), title="低保未落实")
+    policy.source, policy.source_ref = "policy", "checklist:dibao"
     db.session.commit()
 
     def months(user):
@@ -77,3 +81,14 @@ def test_the_scope_looked_up_once_gives_the_same_months(w, monkeypatch):
     derived = {name: months(w[name]) for name in ("admin", "sec1", "sec2")}
     assert looked_up == derived
     assert looked_up["admin"] and looked_up["sec1"]
+    flags = {f["code"] for _, _, _, _, _, fs, _ in looked_up["admin"] for f in fs}
+    assert {"fake", "policy_short"} <= flags
+
+    # the month closed: the snapshot for the scope, nothing live
+    monkeypatch.setattr(results, "RESOLVE_MAX", 5000)
+    performance.close_month(app_rules.scoring(), w["admin"], MARCH, now=AFTER)
+    db.session.commit()
+    closed = {name: months(w[name]) for name in ("admin", "sec1", "sec2")}
+    monkeypatch.setattr(results, "RESOLVE_MAX", 0)
+    assert closed == {name: months(w[name]) for name in ("admin", "sec1", "sec2")}
+    assert [r[:4] for r in closed["admin"]] == [r[:4] for r in looked_up["admin"]]

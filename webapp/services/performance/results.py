@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Select, any_, literal, select
+from sqlalchemy import ColumnElement, Select, any_, literal, select
 
 from ...extensions import db
 from ...models import MonthClosure, MonthResult, User
@@ -24,19 +24,26 @@ from .spot_checks import spot_check_items
 RESOLVE_MAX = 5000  # a township's helpers, a village's: looked up once (see _resolved)
 
 
-def _resolved(scope: Select) -> tuple[Select, list[int] | None]:
-    """On PostgreSQL, the scope's helper ids looked up once when they are few (a township, a
-    village), passed to each of the page's statements as one array (`id = ANY(…)`, which the planner
-    estimates well) instead of deriving the scope again in each (at province size the planner
-    scanned the whole user table for it every time). A larger scope stays as it is.
-    Returns the scope and its ids (None when not looked up)."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return scope, None
-    ids = db.session.scalars(scope.limit(RESOLVE_MAX + 1)).all()
-    if len(ids) > RESOLVE_MAX:
-        return scope, None
-    tune_month_queries(probe=True)
-    return select(User.id).where(User.id == any_(literal(ids, IdArray()))), ids
+def _resolved(allowed: Select, live: ColumnElement[bool]) -> tuple[Select, Select, list[int] | None]:
+    """The scope (the helper ids allowed) and its live part (allowed where `live`: units whose month
+    is not closed), and the live ids when looked up.
+
+    On PostgreSQL, the ids are looked up once, in one statement, when they are few (a township, a
+    village), and passed to each of the page's statements as one array (`id = ANY(…)`, which the
+    planner estimates well) instead of deriving the scope again in each (at province size the
+    planner scanned the whole user table for it every time). A larger scope stays as it is."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(allowed.add_columns(live).limit(RESOLVE_MAX + 1)).all()
+        if len(rows) <= RESOLVE_MAX:
+            tune_month_queries(probe=True)
+            ids = [i for i, _ in rows]
+            live_ids = [i for i, is_live in rows if is_live is True]  # NULL (not known to be live) as WHERE reads it
+            return _ids(ids), _ids(live_ids), live_ids
+    return allowed, allowed.where(live), None
+
+
+def _ids(ids: list[int]) -> Select:
+    return select(User.id).where(User.id == any_(literal(ids, IdArray())))
 
 
 def _closed_units(key: str) -> Select:
@@ -50,8 +57,7 @@ def month_results(rules: ScoringRules, user: User, month: str, village_id: int |
     if village_id is not None:
         access.village(user, village_id)
     allowed = access.helper_ids(user, p.start, p.end, village_id)
-    scope, _ = _resolved(allowed)
-    live_scope, live_ids = _resolved(allowed.where(User.unit_id.not_in(_closed_units(p.key))))
+    scope, live_scope, live_ids = _resolved(allowed, User.unit_id.not_in(_closed_units(p.key)))
     snap = db.session.execute(
         select(MonthResult)
         .join(MonthClosure, MonthClosure.id == MonthResult.closure_id)
