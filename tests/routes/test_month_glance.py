@@ -1,13 +1,16 @@
 """The office home's month at a glance: every figure counts the admin's own township only
 and links to the page where it is worked on, with the filter applied."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tests.support import factories
 from webapp.extensions import db
 from webapp.models import PrintJob, User
-from webapp.services import month_glance, performance
-from webapp.services.calendar import local_today
+from webapp.models.visit import UNVERIFIED_WHERE
+from webapp.services import month_glance, performance, review_queue
+from webapp.services.calendar import local_today, month_utc_range
 from webapp.web import rules as app_rules
 
 PARAMS = {"month": "2026-03", "format": "pdf", "village_id": None, "village_name": None, "unit_name": "测试乡",
@@ -114,3 +117,41 @@ def test_helpers_at_risk_are_the_performance_flags_of_the_open_month(app, client
     other.login("admin_x")
     html_x = other.get("/admin/glance/at-risk").get_data(as_text=True)
     assert "外帮扶" in html_x and "帮扶一" not in html_x
+
+
+def test_village_counts_equal_the_review_queue_at_the_months_edges(app):
+    """A household visited twice counts once; a visit at the month's first instant (Asia/Shanghai) and
+    one at its last count, one at the next month's first instant or just before the month does not;
+    待审阅 / 待核实 are the review queue's own counts of each village."""
+    today = date(2026, 3, 15)
+    start, end = month_utc_range(2026, 3)
+    mid = start + timedelta(days=10)
+    with app.app_context():
+        w = factories.world()
+        o = w.objects
+        factories.visit_row(o["h1"].id, o["hh1"].id, mid)
+        factories.visit_row(o["h1"].id, o["hh1"].id, mid + timedelta(hours=2), review_status="reviewed")
+        factories.visit_row(o["h2"].id, o["hh2"].id, start, flags=["outside_geofence"], within_geofence=False)
+        factories.visit_row(o["h2"].id, o["hh3"].id, end - timedelta(microseconds=1), review_status="returned")
+        factories.visit_row(o["h3"].id, o["hh6"].id, end, flags=["outside_geofence"], within_geofence=False,
+                            verified_at=mid)  # next month's; verified
+        factories.visit_row(o["h3"].id, o["hh6"].id, start - timedelta(microseconds=1), flags=[])
+        factories.visit_row(o["h3"].id, o["hh4"].id, mid, flags=["poor_accuracy"], review_status="fixed")
+        db.session.commit()
+        admin = db.session.get(User, w.ids()["admin"])
+        rows = {r.village.id: r for r in month_glance._village_counts(admin, today)}
+        east, west = rows[o["v1"].id], rows[o["v2"].id]
+        assert (east.households, east.unvisited, east.pending, east.unverified) == (4, 1, 4, 1)  # hh6 unvisited; 待审阅 any month
+        assert (west.households, west.unvisited, west.pending, west.unverified) == (2, 1, 0, 1)  # hh5
+        for row in rows.values():
+            queue = review_queue.counts(admin, row.village, today)
+            assert (row.pending, row.unverified) == (queue["pending"], queue["unverified"])
+
+
+def test_the_unverified_index_is_the_review_queues_condition():
+    """The partial index serves the 待核实 count only while its predicate is the queue's condition."""
+    cond = review_queue.conditions(date(2026, 3, 15))["unverified"]
+    for dialect in (postgresql.dialect(), sqlite.dialect()):
+        sql = str(cond.compile(dialect=dialect)).replace("visit.", "")
+        parts = sorted(p.strip() for p in sql.split(" AND "))
+        assert parts == sorted(p.strip() for p in UNVERIFIED_WHERE[dialect.name].split(" AND ")), dialect.name

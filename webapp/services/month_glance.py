@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, distinct, func
 
 from ..extensions import db
 from ..models import Household, PrintJob, PrintJobStatus, User, Village, Visit
@@ -49,27 +49,29 @@ class MonthGlance:
         return sum(getattr(v, name) for v in self.villages)
 
 
+def _per_village(q: Select, counted) -> dict[int, int]:
+    return {v: int(n) for v, n in db.session.execute(
+        q.with_only_columns(Household.village_id, counted).group_by(Household.village_id))}
+
+
 def _village_counts(user: User, today: date) -> list[VillageMonth]:
+    """Each count is a WHERE the visit indexes serve, per village of the admin's township:
+    households less those visited this month (index household_id, checked_in_at), visits
+    待审阅 (the same index's review_status) and 待核实 (the partial index ix_visit_unverified)."""
     start, end = month_utc_range(today.year, today.month)
     listed = {v.id: VillageMonth(v) for v in lookups.villages(user)}
-    shown = access.households(user).with_only_columns(Household.id)
-    visited = (select(Visit.household_id).where(Visit.household_id.in_(shown), Visit.checked_in_at >= start,
-                                                Visit.checked_in_at < end))
-    for village_id, n, unvisited in db.session.execute(
-            access.households(user).with_only_columns(
-                Household.village_id, func.count(),
-                func.coalesce(func.sum(case((Household.id.not_in(visited), 1), else_=0)), 0))
-            .group_by(Household.village_id)):
-        if village_id in listed:
-            listed[village_id].households, listed[village_id].unvisited = n, int(unvisited)
+    shown = access.households(user)
+    households = _per_village(shown, func.count())
+    visited = _per_village(shown.join(Visit, Visit.household_id == Household.id)
+                           .where(Visit.checked_in_at >= start, Visit.checked_in_at < end),
+                           func.count(distinct(Visit.household_id)))
     conds = review_queue.conditions(today)
-    for village_id, pending, unverified in db.session.execute(
-            access.review_visits(user).with_only_columns(
-                Household.village_id,
-                *(func.coalesce(func.sum(case((conds[k], 1), else_=0)), 0) for k in ("pending", "unverified")))
-            .group_by(Household.village_id)):
-        if village_id in listed:
-            listed[village_id].pending, listed[village_id].unverified = int(pending), int(unverified)
+    pending = _per_village(access.review_visits(user).where(conds["pending"]), func.count())
+    unverified = _per_village(access.review_visits(user).where(conds["unverified"]), func.count())
+    for village_id, row in listed.items():
+        row.households = households.get(village_id, 0)
+        row.unvisited = row.households - visited.get(village_id, 0)
+        row.pending, row.unverified = pending.get(village_id, 0), unverified.get(village_id, 0)
     return list(listed.values())
 
 
