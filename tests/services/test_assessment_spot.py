@@ -144,3 +144,20 @@ def test_satisfaction_recorded_validated_and_summed_per_village(w):
     assert spot_effects.record_satisfaction(w["admin"], fresh, "", "").satisfaction is None
     with pytest.raises(ValidationFailed):
         spot_effects.record_satisfaction(w["admin"], fresh, "", "只写了说明")
+
+
+def test_a_closed_month_is_not_drawn_again(w):
+    """A re-draw would supersede the draw whose results the closed month counts: refused till reopened."""
+    full_month(w)
+    performance.record_result(w["admin"], item_of(w, "h2"), "不符合", "户主称本月未见帮扶人")
+    performance.close_month(app_rules.scoring(), w["admin"], MARCH, AFTER)
+    db.session.commit()
+    with pytest.raises(Conflict, match="已经关账"):
+        performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="再抽", ratio=1.0, replace=True)
+    db.session.rollback()
+    assert month(w).score == 80.0
+    assert [d.seed for d in performance.draws(w["admin"].unit_id, MARCH)] == ["全抽"]
+    performance.reopen_month(w["admin"], MARCH, "重新抽查")
+    performance.draw(app_rules.scoring(), w["admin"], MARCH, seed="再抽", ratio=1.0, replace=True)
+    db.session.commit()
+    assert [(d.seed, d.superseded) for d in performance.draws(w["admin"].unit_id, MARCH)] == [("再抽", False), ("全抽", True)]

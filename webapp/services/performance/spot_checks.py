@@ -10,11 +10,12 @@ from datetime import datetime, timezone
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ... import database
 from ...extensions import db
-from ...models import SPOT_RESULTS, AuditLog, Pairing, SpotCheckDraw, SpotCheckItem, User
+from ...models import SPOT_RESULTS, AuditLog, Pairing, SpotCheckDraw, SpotCheckItem, Unit, User
 from .. import access, audit
 from ..errors import Conflict, ValidationFailed
-from .closing import require_admin
+from .closing import is_closed, require_admin
 from .month import period
 from .rules import ScoringRules
 
@@ -52,12 +53,14 @@ def draws(unit_id: int, key: str, with_helpers: bool = False) -> list[SpotCheckD
 
 
 REDRAW_MSG = "本月已经抽取过，重新抽取会换一批人：请先在“重新抽取”中确认。"
+CLOSED_REDRAW_MSG = "这个月已经关账，抽查结果已计入考核，不能重新抽取。要重新抽取请先重新打开这个月。"
 
 
 def draw(rules: ScoringRules, by: User, month: str, seed: str | None = None, ratio: float | None = None,
          replace: bool = False) -> SpotCheckDraw:
     """Draw this month's spot check of the unit's helpers. A month that has a draw is drawn again only
-    when `replace` says so (the confirm step); the earlier draw is kept, marked superseded."""
+    when `replace` says so (the confirm step) and while it is open; the earlier draw is kept, marked
+    superseded."""
     require_admin(by)
     p = period(month)
     ratio = float(rules.spot_check_ratio if ratio is None else ratio)
@@ -69,9 +72,12 @@ def draw(rules: ScoringRules, by: User, month: str, seed: str | None = None, rat
     population = _population(by, p.key)
     if not population:
         raise ValidationFailed("这个月没有可抽查的帮扶责任人。", field="month")
+    database.lock(Unit, by.unit_id)  # two draws sent at once: the second sees the first's
     previous = current_draw(by.unit_id, p.key)
     if previous is not None and not replace:
         raise Conflict(REDRAW_MSG, field="replace")
+    if previous is not None and is_closed(by.unit_id, p.key):  # its results count in the closed month
+        raise Conflict(CLOSED_REDRAW_MSG, field="replace")
     if previous is not None:
         previous.superseded = True
     d = SpotCheckDraw(unit_id=by.unit_id, month=p.key, seed=seed, ratio=ratio, drawn_by_id=by.id)

@@ -1,0 +1,45 @@
+"""Two draws of one month sent at the same moment (a double tap, two tabs): one draw stands, the
+other is told the month has one (409), never two current draws (a real threaded server)."""
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from sqlalchemy import select
+
+from tests.support import perf_factories
+from tests.support.factories import PASSWORD
+from webapp.extensions import db
+from webapp.models import SpotCheckDraw
+
+MARCH = "2026-03"
+
+
+def _session(base: str) -> tuple[requests.Session, str]:
+    s = requests.Session()
+    token = s.get(f"{base}/api/v1/csrf").json()["csrf_token"]
+    assert s.post(f"{base}/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token},
+                  allow_redirects=False).status_code == 302
+    return s, s.get(f"{base}/api/v1/csrf").json()["csrf_token"]
+
+
+def test_draws_sent_at_once_leave_one_current_draw(app, world, live_server):
+    with app.app_context():
+        perf_factories.march(world)
+        db.session.commit()
+    sessions = [_session(live_server) for _ in range(6)]
+
+    def send(i, replace=False):
+        s, token = sessions[i]
+        data = {"month": MARCH, "seed": f"第{i}次", "csrf_token": token} | ({"replace": "1"} if replace else {})
+        return s.post(f"{live_server}/performance/spot-checks/draw", data=data, allow_redirects=False, timeout=30)
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(send, range(6)))
+    assert sorted(a.status_code for a in answers) == [302] + [409] * 5
+    with ThreadPoolExecutor(6) as pool:  # confirmed re-draws at once: each replaces the one before
+        answers = list(pool.map(lambda i: send(i, True), range(6)))
+    assert [a.status_code for a in answers] == [302] * 6
+    with app.app_context():
+        current = db.session.scalars(select(SpotCheckDraw).where(SpotCheckDraw.month == MARCH,
+                                                                 SpotCheckDraw.superseded.is_(False))).all()
+        assert len(current) == 1
+        assert len(db.session.scalars(select(SpotCheckDraw.id)).all()) == 7
