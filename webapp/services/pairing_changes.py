@@ -60,6 +60,19 @@ def counted(helper_ids: Iterable[int]) -> dict[int, int]:
     return held
 
 
+def _check_room(gaining: Counter, rules: PairingRules) -> None:
+    """helper id → households to give them: over the limit, counting the changes waiting, is refused.
+    The helpers' rows are locked first, so that two requests giving one helper households are counted
+    one after the other."""
+    for chunk in chunks(sorted(gaining)):
+        db.session.execute(select(User.id).where(User.id.in_(chunk)).order_by(User.id).with_for_update(key_share=True))
+    held = counted(gaining)
+    for helper_id, n in gaining.items():
+        if held.get(helper_id, 0) + n > rules.household_limit:
+            name = db.session.get(User, helper_id).display_name
+            raise ValidationFailed(f"{name} 已帮扶（含待审批）{rules.household_limit} 户，达到上限。", field="helper")
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A current pairing to change: the household from its helper to another (None: to end it)."""
@@ -78,11 +91,7 @@ def propose(unit_id: int, proposals: list[Proposal], by: User | None, reason: st
     waiting = pending_households(p.household_id for p in proposals)
     proposals = [p for p in proposals if p.household_id not in waiting]
     gaining = Counter(p.to_helper_id for p in proposals if p.to_helper_id is not None)
-    held = counted(gaining)
-    for helper_id, n in gaining.items():
-        if held.get(helper_id, 0) + n > rules.household_limit:
-            name = db.session.get(User, helper_id).display_name
-            raise ValidationFailed(f"{name} 已帮扶（含待审批）{rules.household_limit} 户，达到上限。", field="helper")
+    _check_room(gaining, rules)
     by_id = by.id if by else None
     rows = [{"unit_id": unit_id, "household_id": p.household_id, "from_helper_id": p.from_helper_id,
              "to_helper_id": p.to_helper_id, "reason": reason, "status": PairingChangeStatus.PENDING,
@@ -111,9 +120,12 @@ def request(household: Household, helper: User | None, by: User, reason: str,
         pairings.check_helper(helper)
     database.lock(Household, household.id)  # one proposal at a time per household
     current = pairings.current(household.id)
-    if current is None or not needs_approval(household.village.unit):
+    county = needs_approval(household.village.unit)
+    if current is None or not county:
         if helper is None:
             return pairings.end(household, by, reason)
+        if county:  # a first pairing: the changes waiting for the county count too
+            _check_room(Counter([helper.id]), rules)
         return pairings.assign(household, helper, by, reason, rules)
     if helper is not None and current.helper_id == helper.id:
         raise ValidationFailed(f"这户现由 {helper.display_name} 帮扶，无需调整。", field="helper")
