@@ -352,3 +352,27 @@ def test_double_submitted_office_forms_store_one_row_and_never_fail(app, make_cl
         onsite = db.session.scalar(select(func.count()).select_from(OnsiteAssessment))
         db.session.remove()
     assert pending == 1 and onsite == 1 and _year_end_count(app) == 1
+
+
+def test_the_office_homes_month_at_a_glance_counts_its_own_township_only(app, make_client, two_counties):
+    """南乡 under the same county as 测试乡: its office home's figures and names are its own (one household,
+    its one visit waiting, its helper), whatever 测试乡 has waiting; the county's own admin has no office home."""
+    ids = two_counties
+    with app.app_context():
+        today = local_today()
+        f.leave_row(ids["sec1"], today, today, status="pending")  # 测试乡's leave waiting for its office
+        f.household(db.session.get(Household, ids["hh1"]).village, "无中心户")
+        db.session.commit()
+    f.diary_batch(app, ids["admin"], month_key(local_today()), "failed")
+    a2 = client_of(make_client, app, "a2_admin")
+    page = text(a2.get("/admin/"))
+    at_risk = text(a2.get("/admin/glance/at-risk"))
+    for name in ("测试乡", "东村", "西村", "张一", "帮扶一", "帮扶二", "无中心户") + B_NAMES:
+        assert name not in page and name not in at_risk, name
+    assert 'id="glance-leave"' in page and ">0</b>" in page.split('id="glance-leave"')[1].split("</a>")[0]
+    assert "共 1 户" in page and "排队 0 · 生成中 0 · 本月失败 0" in page
+    assert [v for v in ('data-village="%d"' % ids[k] for k in ("v1", "v2", "a2_v")) if v in page] == [
+        'data-village="%d"' % ids["a2_v"]]
+    for who in ("county", "a2_sec", "a2_h"):
+        c = client_of(make_client, app, who)
+        assert c.get("/admin/").status_code == 403 and c.get("/admin/glance/at-risk").status_code == 403

@@ -319,6 +319,42 @@ def test_wgs84_written_out_and_the_column_under_another_name_in_xlsx(world, ctx)
     assert qian.latitude == pytest.approx(TRUTH[0], abs=2e-5) and qian.longitude == pytest.approx(TRUTH[1], abs=2e-5)
 
 
+@pytest.mark.parametrize("written", ["GCJ—02", "GCJ-02坐标系", "火星坐标（GCJ-02）", "【高德】", "WGS84坐标"])
+def test_a_coordinate_system_as_offices_write_it_in_a_gbk_csv(world, ctx, written):
+    """Chinese Excel's CSV (GBK, no BOM), the IME's long dash, 坐标系 after the name, a name in brackets."""
+    rows = [household_row(纬度=str(GCJ[0]), 经度=str(GCJ[1]), 坐标系=written)]
+    plan = import_roster([("r.csv", csv_bytes(rows, headers=WITH_SYSTEM, encoding="gbk"))], _unit(), None)
+    assert plan.ok, plan.errors
+    zhao = db.session.scalar(select(Household).where(Household.head_name == "赵大"))
+    expected = GCJ if written == "WGS84坐标" else TRUTH
+    assert (zhao.latitude, zhao.longitude) == (pytest.approx(expected[0], abs=2e-5), pytest.approx(expected[1], abs=2e-5))
+
+
+def test_a_coordinate_system_without_coordinates_or_outside_china(world, ctx):
+    """Outside China GCJ-02 is WGS-84 (geo.to_wgs84: not moved, like the village form); 坐标系 without a
+    point stores no point; a number in the column (an .xlsx) is refused and nothing is imported."""
+    from webapp.services import geo
+
+    rows = [household_row(纬度="48.8566", 经度="2.3522", 坐标系="GCJ-02"),
+            household_row(户主姓名="钱二", 纬度="", 经度="", 坐标系="高德")]
+    plan = import_roster([("r.xlsx", xlsx_bytes(rows, headers=WITH_SYSTEM))], _unit(), None)
+    assert plan.ok, plan.errors
+    zhao = db.session.scalar(select(Household).where(Household.head_name == "赵大"))
+    assert geo.to_wgs84(48.8566, 2.3522, "gcj02") == (48.8566, 2.3522)
+    assert (zhao.latitude, zhao.longitude) == (pytest.approx(48.8566), pytest.approx(2.3522))
+    qian = db.session.scalar(select(Household).where(Household.head_name == "钱二"))
+    assert (qian.latitude, qian.longitude) == (None, None)
+    db.session.rollback()
+    before = _count(Household)
+    rows = [household_row(户主姓名="孙三", 坐标系=84), household_row(户主姓名="李四", 纬度="109.5", 经度="30.3")]
+    plan = import_roster([("bad.xlsx", xlsx_bytes(rows, headers=WITH_SYSTEM))], _unit(), None)
+    assert not plan.ok and plan.result is None
+    messages = " ".join(str(e) for e in plan.errors)
+    assert "坐标系「84」不认识" in messages and "纬度应在 -90 到 90 之间" in messages
+    db.session.rollback()
+    assert _count(Household) == before
+
+
 @pytest.mark.parametrize("written", ["北京54", "BD-09", "百度"])
 def test_an_unknown_coordinate_system_is_a_row_error_and_nothing_is_imported(world, ctx, written):
     before = _count(Household)

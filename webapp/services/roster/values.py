@@ -229,6 +229,21 @@ COORD_SYSTEM_WORDS = {
 }
 
 
+_COORD_DASHES = re.compile(r"[-_‐‑‒–—―−]+")
+
+
+def _coord_word(written: str) -> str | None:
+    """One way of writing a system, or a name with the other in brackets (火星坐标（GCJ-02）), with or
+    without 坐标系 after it (GCJ-02坐标系, WGS84坐标)."""
+    words = set()
+    for part in filter(None, re.split(r"[()\[\]【】]", _COORD_DASHES.sub("", written.casefold()))):
+        word = COORD_SYSTEM_WORDS.get(part) or COORD_SYSTEM_WORDS.get(part.removesuffix("系").removesuffix("坐标"))
+        if word is None:
+            return None
+        words.add(word)
+    return words.pop() if len(words) == 1 else None
+
+
 def coord_system(value) -> str:
     """The row's coordinate system: "wgs84" or "gcj02"."""
     if value is None or isinstance(value, bool):
@@ -236,7 +251,7 @@ def coord_system(value) -> str:
     written = squash(str(value))
     if not written:
         return "wgs84"
-    found = COORD_SYSTEM_WORDS.get(written.casefold().replace("-", "").replace("_", ""))
+    found = _coord_word(written)
     if found is None:
         raise Refused(f"坐标系「{written}」不认识：应为 WGS-84（手机定位、GPS）或 GCJ-02（高德、腾讯地图上取的点，"
                       "即火星坐标），不填按 WGS-84。")
