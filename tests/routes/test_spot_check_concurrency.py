@@ -43,3 +43,20 @@ def test_draws_sent_at_once_leave_one_current_draw(app, world, live_server):
                                                                  SpotCheckDraw.superseded.is_(False))).all()
         assert len(current) == 1
         assert len(db.session.scalars(select(SpotCheckDraw.id)).all()) == 7
+
+
+def test_a_confirmed_redraw_from_another_role_or_township_replaces_nothing(app, world, make_client):
+    with app.app_context():
+        perf_factories.march(world)
+        db.session.commit()
+    admin = make_client()
+    admin.login("admin")
+    assert admin.post("/performance/spot-checks/draw", data={"month": MARCH, "seed": "本乡"}).status_code == 302
+    for who, status in (("sec1", 403), ("h1", 403), ("admin_x", 422)):  # admin_x: its own unit, nobody to draw
+        c = make_client()
+        c.login(who)
+        assert c.post("/performance/spot-checks/draw",
+                      data={"month": MARCH, "seed": who, "replace": "1"}).status_code == status, who
+    with app.app_context():
+        rows = db.session.execute(select(SpotCheckDraw.seed, SpotCheckDraw.superseded)).all()
+        assert [tuple(r) for r in rows] == [("本乡", False)]
