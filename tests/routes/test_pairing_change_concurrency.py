@@ -1,6 +1,7 @@
 """Proposals to the county sent at once: the helper's household limit counts the changes waiting,
 also when two of them arrive at the same moment (a real threaded server); another township's
-helper or household is not there to propose (404, nothing stored)."""
+helper or household is not there to propose (404, nothing stored). A township without a county
+pairs at once, and keeps the limit the same way."""
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -97,3 +98,31 @@ def test_a_first_pairing_counts_the_changes_waiting_for_the_county(app, make_cli
         db.session.remove()
     assert admin.post(f"/admin/households/{ids['hh6']}/pairing",
                       data={"helper_id": ids["h3"], "reason": "新识别户"}).status_code == 302
+
+
+def _current(app, helper_id: int) -> int:
+    with app.app_context():
+        n = db.session.scalar(select(func.count()).select_from(Pairing)
+                              .where(Pairing.helper_id == helper_id, Pairing.end_date.is_(None)))
+        db.session.remove()
+    return n
+
+
+def test_two_pairings_to_one_helper_at_once_keep_the_limit_without_a_county(app, live_server):
+    with app.app_context():
+        ids = factories.world().ids()  # no county: a pairing is made at once
+        db.session.commit()
+        db.session.remove()
+    app.config["HOUSEHOLD_LIMIT"] = 2  # h2 holds hh3: room for one more
+    sessions = [_session(live_server) for _ in range(2)]
+
+    def send(i):
+        s, token = sessions[i]
+        household = (ids["hh1"], ids["hh6"])[i]  # a re-pairing and a first pairing
+        return s.post(f"{live_server}/admin/households/{household}/pairing", allow_redirects=False, timeout=30,
+                      data={"helper_id": ids["h2"], "reason": "教师调动", "csrf_token": token})
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(send, range(2)))
+    assert sorted(a.status_code for a in answers) == [302, 422]
+    assert _current(app, ids["h2"]) == 2

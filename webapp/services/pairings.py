@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
 
+from .. import database
 from ..extensions import db
 from ..models import Household, Pairing, User
 from . import audit, permissions
@@ -62,6 +63,7 @@ def assign(household: Household, helper: User, by: User | None, reason: str, rul
     existing = current(household.id)
     if existing is not None and existing.helper_id == helper.id:
         return existing
+    database.lock(User, helper.id)  # two pairings to one helper sent at once are counted one after the other
     if load(helper.id) >= rules.household_limit:
         raise ValidationFailed(
             f"{helper.display_name} 已帮扶 {rules.household_limit} 户，达到上限，不能再结对。", field="helper"
