@@ -17,16 +17,25 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
     from playwright.sync_api import sync_playwright
 
     # context.route and set_offline also reach what the service worker sends (its Background Sync):
     # without this, a test's "no network" or "503" leaves the worker's requests through to the server
     os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+        yield pw
+
+
+@pytest.fixture
+def browser(playwright_driver):
+    """A Chromium of its own for each test, closed as a whole afterwards. Closing a context (not the
+    browser) while the app's service worker was being updated hung in Chromium for good (a full run
+    stopped at the teardown of an outbox test, after the page had fetched sw.js again); closing the
+    browser ends its process instead, with every context in it."""
+    b = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield b
+    b.close()
 
 
 @pytest.fixture
@@ -39,8 +48,7 @@ def phone(browser, live_server):
     )
     context.set_default_timeout(10000)
     page = context.new_page()
-    yield page
-    context.close()
+    yield page  # closed with its browser (see browser)
 
 
 def no_horizontal_scroll(page) -> bool:

@@ -50,7 +50,7 @@ def go_online(context):
 
 def ready_offline(page, household_id):
     """Online once: the worker controls the page and has kept the helper's pages."""
-    poll(page, "navigator.serviceWorker.controller !== null")
+    poll(page, "navigator.serviceWorker.controller !== null", timeout=30.0)  # a fresh browser installs the worker cold
     poll(page, "(u) => caches.match(u).then(r => !!r)", f"/households/{household_id}/visits/new")
     poll(page, "(u) => caches.match(u).then(r => !!r)", f"/households/{household_id}")
 
@@ -221,7 +221,7 @@ def test_a_server_restart_in_the_middle_of_sending_loses_nothing(app, world, bro
     page = context.new_page()
     try:
         login(page, "h1", PASSWORD)
-        poll(page, "navigator.serviceWorker.controller !== null")
+        poll(page, "navigator.serviceWorker.controller !== null", timeout=30.0)  # a fresh browser installs the worker cold
         page.goto(f"/households/{world['hh1']}")
         state = {"photos": 0}
 
@@ -240,7 +240,7 @@ def test_a_server_restart_in_the_middle_of_sending_loses_nothing(app, world, bro
         assert rows(app, Visit) == 1 and rows(app, Photo) == 3
         assert poll(page, "BangfuOutbox.items().then(l => l.length === 0)")
     finally:
-        context.close()
+        pass  # the context closes with its browser (tests/browser/conftest.py: browser)
 
 
 def test_a_final_refusal_is_kept_with_the_reason_until_discarded(app, world, phone):

@@ -110,7 +110,7 @@ def test_denied_location_permission_says_what_to_do(app, world, browser, live_se
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
     finally:
-        context.close()
+        pass  # the context closes with its browser (tests/browser/conftest.py: browser)
 
 
 def test_a_server_refusal_is_shown_by_the_field(app, world, phone):
