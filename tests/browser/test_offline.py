@@ -246,7 +246,7 @@ def test_a_server_restart_in_the_middle_of_sending_loses_nothing(app, world, bro
 def test_a_final_refusal_is_kept_with_the_reason_until_discarded(app, world, phone):
     login(phone, "h1", PASSWORD)
     phone.goto("/outbox")
-    poll(phone, "navigator.serviceWorker.controller !== null")
+    poll(phone, "navigator.serviceWorker.controller !== null", timeout=30.0)
     body = visit_body(world["hh3"])  # not paired with h1: 404
     phone.evaluate("(b) => BangfuOutbox.enqueue([{id: b.client_uuid, kind: 'visit', url: '/api/v1/visits', "
                    "body: b, label: '张三户 走访'}]).then(() => BangfuOutbox.flush({eager: true}))", body)
@@ -295,7 +295,7 @@ def test_background_sync_sends_from_the_service_worker_and_persistence_is_asked(
         "if (navigator.storage && navigator.storage.persist) { const p = navigator.storage.persist.bind(navigator.storage);"
         " navigator.storage.persist = () => { window.__persistAsked = true; return p(); }; }")
     login(phone, "h1", PASSWORD)
-    poll(phone, "navigator.serviceWorker.controller !== null")
+    poll(phone, "navigator.serviceWorker.controller !== null", timeout=30.0)
     phone.context.set_offline(True)
     body = visit_body(world["hh1"])
     phone.evaluate("(b) => BangfuOutbox.enqueue([{id: b.client_uuid, kind: 'visit', url: '/api/v1/visits', body: b}])", body)
@@ -360,7 +360,7 @@ def test_an_attendance_check_in_made_offline_goes_through_the_same_outbox(app, w
 
     login(phone, "team1", PASSWORD)
     phone.goto("/attendance/")
-    poll(phone, "navigator.serviceWorker.controller !== null")
+    poll(phone, "navigator.serviceWorker.controller !== null", timeout=30.0)
     poll(phone, "caches.match('/attendance/').then(r => !!r)")
     go_offline(phone.context)
     phone.reload()
