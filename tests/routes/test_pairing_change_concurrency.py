@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import func, select
 
-from tests.support import factories
-from tests.support.factories import PASSWORD
+from tests.support import factories, live
 from webapp.extensions import db
 from webapp.models import Pairing, PairingChange
 
@@ -30,11 +29,7 @@ def _pending(app) -> list[tuple[int, int]]:
 
 
 def _session(base: str) -> tuple[requests.Session, str]:
-    s = requests.Session()
-    token = s.get(f"{base}/api/v1/csrf").json()["csrf_token"]
-    assert s.post(f"{base}/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token},
-                  allow_redirects=False).status_code == 302
-    return s, s.get(f"{base}/api/v1/csrf").json()["csrf_token"]
+    return live.login(base, "admin")
 
 
 def test_two_proposals_to_one_helper_at_once_keep_the_limit(app, live_server):

@@ -5,8 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import select
 
-from tests.support import perf_factories
-from tests.support.factories import PASSWORD
+from tests.support import live, perf_factories
 from webapp.extensions import db
 from webapp.models import SpotCheckDraw
 
@@ -14,11 +13,7 @@ MARCH = "2026-03"
 
 
 def _session(base: str) -> tuple[requests.Session, str]:
-    s = requests.Session()
-    token = s.get(f"{base}/api/v1/csrf").json()["csrf_token"]
-    assert s.post(f"{base}/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token},
-                  allow_redirects=False).status_code == 302
-    return s, s.get(f"{base}/api/v1/csrf").json()["csrf_token"]
+    return live.login(base, "admin")
 
 
 def test_draws_sent_at_once_leave_one_current_draw(app, world, live_server):

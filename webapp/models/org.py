@@ -3,6 +3,7 @@ import time
 from datetime import datetime
 from typing import Optional
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -62,31 +63,7 @@ class Village(db.Model):
         return f"<Village {self.name}>"
 
 
-class LoginUser:
-    """What Flask-Login asks of a user (as its UserMixin gives it): signed in while active, never
-    anonymous, equal to another user with the same session id."""
-
-    __hash__ = object.__hash__
-
-    @property
-    def is_authenticated(self) -> bool:
-        return self.is_active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def __eq__(self, other):
-        if isinstance(other, LoginUser):
-            return self.get_id() == other.get_id()
-        return NotImplemented
-
-    def __ne__(self, other):
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-
-class User(LoginUser, db.Model):
+class User(UserMixin, db.Model):
     __table_args__ = (check_in("role", Role),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, insert, select
 
 from .. import database
 from ..extensions import db
-from ..models import AuditLog, Household, Pairing, PairingChange, PairingChangeStatus, Unit, User
+from ..models import Household, Pairing, PairingChange, PairingChangeStatus, Unit, User
 from . import audit, pairings, permissions
 from .batches import chunks
 from .county import needs_approval
@@ -102,11 +102,9 @@ def propose(unit_id: int, proposals: list[Proposal], by: User | None, reason: st
         for change_id, household_id, to_helper_id in db.session.execute(
                 insert(table).returning(table.c.id, table.c.household_id, table.c.to_helper_id), chunk):
             made.append(change_id)
-            logs.append({"user_id": by_id, "at": now, "action": "pairing.propose", "entity": "pairing_change",
-                         "entity_id": change_id,
-                         "details": {"household_id": household_id, "to_helper_id": to_helper_id, "reason": reason}})
-    for chunk in chunks(logs, 2000):
-        db.session.execute(insert(AuditLog.__table__), chunk)
+            logs.append(audit.entry(by_id, now, "pairing.propose", "pairing_change", change_id,
+                                    household_id=household_id, to_helper_id=to_helper_id, reason=reason))
+    audit.record_many(logs)
     return made
 
 

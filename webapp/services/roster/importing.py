@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 
 from ...extensions import db
 from ...models import AuditLog, Household, Member, Pairing, Role, Unit, User, Village, mask_citizen_id
-from .. import pairing_changes
+from .. import audit, pairing_changes
 from ..batches import chunks
 from ..county import needs_approval
 from ..pairing_changes import Proposal
@@ -259,18 +259,17 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
         if ended:
             _bulk_update(Pairing, [{"id": old, "end_date": today, "end_reason": REASON, "ended_by_id": by_id,
                                     "ended_at": now} for old, _, _ in ended])
-        logs = [{"user_id": by_id, "at": now, "action": "pairing.end", "entity": "pairing", "entity_id": old,
-                 "details": {"household_id": hid, "helper_id": helper, "reason": REASON}} for old, hid, helper in ended]
+        logs = [audit.entry(by_id, now, "pairing.end", "pairing", old, household_id=hid, helper_id=helper, reason=REASON)
+                for old, hid, helper in ended]
         started = [{"helper_id": helper, "household_id": ids[r["citizen_id"]], "start_date": today, "reason": REASON,
                     "created_by_id": by_id, "created_at": now} for r, _, _, helper in p.pairings]
         table = Pairing.__table__
         for chunk in chunks(started, 2000):
             for pid, hid, helper in db.session.execute(
                     insert(table).returning(table.c.id, table.c.household_id, table.c.helper_id), chunk):
-                logs.append({"user_id": by_id, "at": now, "action": "pairing.start", "entity": "pairing", "entity_id": pid,
-                             "details": {"household_id": hid, "helper_id": helper, "reason": REASON}})
-        for chunk in chunks(logs, 2000):
-            db.session.execute(insert(AuditLog.__table__), chunk)
+                logs.append(audit.entry(by_id, now, "pairing.start", "pairing", pid, household_id=hid, helper_id=helper,
+                                        reason=REASON))
+        audit.record_many(logs)
     if p.members_new:
         rows = [{"household_id": ids[m["head_citizen_id"]], "name": m["name"], **{f: m[f] for f in MEMBER_FIELDS}}
                 for m in p.members_new]
