@@ -75,48 +75,45 @@ def test_team_member_checks_in_and_first_secretary_approves_leave(app, world, ph
 
     # the first secretary, on another phone
     context = _second_phone(browser, live_server)
-    try:
-        sec = context.new_page()
-        login(sec, "sec1", PASSWORD)
-        sec.goto("/attendance/approvals")
-        item = sec.locator("#pending-leaves li").first
-        assert "去县医院复查" in item.inner_text() and "队员一" in item.inner_text()
-        item.locator("input[name=comment]").fill("好好休息")
-        item.get_by_role("button", name="批准", exact=True).click()
-        sec.locator("#pending-leaves li[data-status=approved]").wait_for()
-        assert "好好休息" in sec.locator("#pending-leaves").inner_text()
-        assert no_horizontal_scroll(sec)
-        with app.app_context():
-            lv = db.session.scalars(db.select(Leave)).one()
-            assert (lv.status, lv.approver_id, lv.comment) == ("approved", world["sec1"], "好好休息")
+    sec = context.new_page()
+    login(sec, "sec1", PASSWORD)
+    sec.goto("/attendance/approvals")
+    item = sec.locator("#pending-leaves li").first
+    assert "去县医院复查" in item.inner_text() and "队员一" in item.inner_text()
+    item.locator("input[name=comment]").fill("好好休息")
+    item.get_by_role("button", name="批准", exact=True).click()
+    sec.locator("#pending-leaves li[data-status=approved]").wait_for()
+    assert "好好休息" in sec.locator("#pending-leaves").inner_text()
+    assert no_horizontal_scroll(sec)
+    with app.app_context():
+        lv = db.session.scalars(db.select(Leave)).one()
+        assert (lv.status, lv.approver_id, lv.comment) == ("approved", world["sec1"], "好好休息")
 
-        # the month table
-        sec.locator("nav.bottomnav").get_by_role("link", name="考勤", exact=True).click()
-        sec.wait_for_url("**/village/team")
-        row = sec.locator("tr[data-username=team1]")
-        assert row.locator("td[data-col=days_in_village]").inner_text() == "1"
-        assert row.locator("td[data-col=checkins]").inner_text().startswith("1")
-        assert sec.locator("tr[data-username=sec1]").count() == 1
-        assert no_horizontal_scroll(sec)
-        sec.screenshot(path="/tmp/bangfu-team-month.png", full_page=True)
-        sec.get_by_role("link", name="按季度").click()
-        sec.locator("#team h2", has_text="季度").wait_for()
-        assert no_horizontal_scroll(sec)
+    # the month table
+    sec.locator("nav.bottomnav").get_by_role("link", name="考勤", exact=True).click()
+    sec.wait_for_url("**/village/team")
+    row = sec.locator("tr[data-username=team1]")
+    assert row.locator("td[data-col=days_in_village]").inner_text() == "1"
+    assert row.locator("td[data-col=checkins]").inner_text().startswith("1")
+    assert sec.locator("tr[data-username=sec1]").count() == 1
+    assert no_horizontal_scroll(sec)
+    sec.screenshot(path="/tmp/bangfu-team-month.png", full_page=True)
+    sec.get_by_role("link", name="按季度").click()
+    sec.locator("#team h2", has_text="季度").wait_for()
+    assert no_horizontal_scroll(sec)
 
-        # the calendar of the member
-        sec.get_by_role("link", name="按月").click()
-        sec.locator("#team h2", has_text="月").wait_for()
-        sec.locator("tr[data-username=team1] th a").click()
-        sec.wait_for_url("**/calendar**")
-        cell = sec.locator(f"td[data-date='{today.isoformat()}']")
-        assert cell.get_attribute("data-status") == "in"
-        assert cell.bounding_box()["width"] >= 40
-        assert no_horizontal_scroll(sec)
-        sec.screenshot(path="/tmp/bangfu-calendar.png", full_page=True)
-        if start.month == today.month:
-            assert sec.locator(f"td[data-date='{start.isoformat()}']").get_attribute("data-status") in ("leave", "rest")
-    finally:
-        pass  # the context closes with its browser (tests/browser/conftest.py: browser)
+    # the calendar of the member
+    sec.get_by_role("link", name="按月").click()
+    sec.locator("#team h2", has_text="月").wait_for()
+    sec.locator("tr[data-username=team1] th a").click()
+    sec.wait_for_url("**/calendar**")
+    cell = sec.locator(f"td[data-date='{today.isoformat()}']")
+    assert cell.get_attribute("data-status") == "in"
+    assert cell.bounding_box()["width"] >= 40
+    assert no_horizontal_scroll(sec)
+    sec.screenshot(path="/tmp/bangfu-calendar.png", full_page=True)
+    if start.month == today.month:
+        assert sec.locator(f"td[data-date='{start.isoformat()}']").get_attribute("data-status") in ("leave", "rest")
 
 
 def test_first_secretary_sends_a_flagged_visit_back(app, world, phone):

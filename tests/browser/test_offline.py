@@ -219,28 +219,25 @@ def test_a_server_restart_in_the_middle_of_sending_loses_nothing(app, world, bro
     )
     context.set_default_timeout(15000)
     page = context.new_page()
-    try:
-        login(page, "h1", PASSWORD)
-        poll(page, "navigator.serviceWorker.controller !== null", timeout=30.0)  # a fresh browser installs the worker cold
-        page.goto(f"/households/{world['hh1']}")
-        state = {"photos": 0}
+    login(page, "h1", PASSWORD)
+    poll(page, "navigator.serviceWorker.controller !== null", timeout=30.0)  # a fresh browser installs the worker cold
+    page.goto(f"/households/{world['hh1']}")
+    state = {"photos": 0}
 
-        def kill_on_second_photo(route):
-            state["photos"] += 1
-            if state["photos"] == 2:
-                restartable.stop()  # the server goes down while the phone is sending
-            route.continue_()
-        context.route("**/api/v1/visits/*/photos", kill_on_second_photo)
-        record_visit(page, world["hh1"], photos(tmp_path, 3))
-        expect(page.locator("#outbox-status")).to_contain_text("待上传 0 条，照片 2 张")
-        assert rows(app, Visit) == 1 and rows(app, Photo) == 1
-        restartable.start()
-        # no click needed: the outbox's own backoff timer tries again
-        expect(page.locator("#outbox-status")).to_be_hidden(timeout=30000)
-        assert rows(app, Visit) == 1 and rows(app, Photo) == 3
-        assert poll(page, "BangfuOutbox.items().then(l => l.length === 0)")
-    finally:
-        pass  # the context closes with its browser (tests/browser/conftest.py: browser)
+    def kill_on_second_photo(route):
+        state["photos"] += 1
+        if state["photos"] == 2:
+            restartable.stop()  # the server goes down while the phone is sending
+        route.continue_()
+    context.route("**/api/v1/visits/*/photos", kill_on_second_photo)
+    record_visit(page, world["hh1"], photos(tmp_path, 3))
+    expect(page.locator("#outbox-status")).to_contain_text("待上传 0 条，照片 2 张")
+    assert rows(app, Visit) == 1 and rows(app, Photo) == 1
+    restartable.start()
+    # no click needed: the outbox's own backoff timer tries again
+    expect(page.locator("#outbox-status")).to_be_hidden(timeout=30000)
+    assert rows(app, Visit) == 1 and rows(app, Photo) == 3
+    assert poll(page, "BangfuOutbox.items().then(l => l.length === 0)")
 
 
 def test_a_final_refusal_is_kept_with_the_reason_until_discarded(app, world, phone):

@@ -99,18 +99,15 @@ def test_denied_location_permission_says_what_to_do(app, world, browser, live_se
     context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
                                   locale="zh-CN", base_url=live_server)
     page = context.new_page()
-    try:
-        login(page, "h1", PASSWORD)
-        page.goto(f"/households/{world['hh1']}/visits/new")
-        page.wait_for_selector("#geo-status.error")
-        assert "拒绝了定位权限" in page.inner_text("#geo-status")
-        page.fill("textarea[name=notes]", "没有定位也想保存试试。")
-        page.click("#save-visit")
-        assert "还没有定位成功" in page.inner_text("#save-errors")
-        with app.app_context():
-            assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
-    finally:
-        pass  # the context closes with its browser (tests/browser/conftest.py: browser)
+    login(page, "h1", PASSWORD)
+    page.goto(f"/households/{world['hh1']}/visits/new")
+    page.wait_for_selector("#geo-status.error")
+    assert "拒绝了定位权限" in page.inner_text("#geo-status")
+    page.fill("textarea[name=notes]", "没有定位也想保存试试。")
+    page.click("#save-visit")
+    assert "还没有定位成功" in page.inner_text("#save-errors")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
 
 
 def test_a_server_refusal_is_shown_by_the_field(app, world, phone):
