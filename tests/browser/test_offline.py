@@ -31,6 +31,20 @@ def poll(page, expr, arg=None, timeout=15.0):
         page.wait_for_timeout(150)
 
 
+def wait_controlled(page, timeout=30.0):
+    """The service worker controls the page. Chromium's clients.claim() can miss a page whose
+    navigation was in flight while the worker activated (seen once in CI: active, warming pages,
+    the page never claimed); such a page stays uncontrolled, and the phone's next page load is
+    controlled. So: wait for an active worker (a fresh browser installs it cold), give claim() its
+    chance, and only then load the page again, as the helper's next tap would."""
+    poll(page, "navigator.serviceWorker.ready.then(r => !!r.active)", timeout=timeout)
+    try:
+        poll(page, "navigator.serviceWorker.controller !== null", timeout=5.0)
+    except AssertionError:
+        page.reload()
+        poll(page, "navigator.serviceWorker.controller !== null", timeout=timeout)
+
+
 def rows(app, model) -> int:
     with app.app_context():
         n = db.session.scalar(select(func.count()).select_from(model))
@@ -50,7 +64,7 @@ def go_online(context):
 
 def ready_offline(page, household_id):
     """Online once: the worker controls the page and has kept the helper's pages."""
-    poll(page, "navigator.serviceWorker.controller !== null", timeout=30.0)  # a fresh browser installs the worker cold
+    wait_controlled(page)
     poll(page, "(u) => caches.match(u).then(r => !!r)", f"/households/{household_id}/visits/new")
     poll(page, "(u) => caches.match(u).then(r => !!r)", f"/households/{household_id}")
 
@@ -220,7 +234,7 @@ def test_a_server_restart_in_the_middle_of_sending_loses_nothing(app, world, bro
     context.set_default_timeout(15000)
     page = context.new_page()
     login(page, "h1", PASSWORD)
-    poll(page, "navigator.serviceWorker.controller !== null", timeout=30.0)  # a fresh browser installs the worker cold
+    wait_controlled(page)
     page.goto(f"/households/{world['hh1']}")
     state = {"photos": 0}
 
@@ -243,7 +257,7 @@ def test_a_server_restart_in_the_middle_of_sending_loses_nothing(app, world, bro
 def test_a_final_refusal_is_kept_with_the_reason_until_discarded(app, world, phone):
     login(phone, "h1", PASSWORD)
     phone.goto("/outbox")
-    poll(phone, "navigator.serviceWorker.controller !== null", timeout=30.0)
+    wait_controlled(phone)
     body = visit_body(world["hh3"])  # not paired with h1: 404
     phone.evaluate("(b) => BangfuOutbox.enqueue([{id: b.client_uuid, kind: 'visit', url: '/api/v1/visits', "
                    "body: b, label: '张三户 走访'}]).then(() => BangfuOutbox.flush({eager: true}))", body)
@@ -292,7 +306,7 @@ def test_background_sync_sends_from_the_service_worker_and_persistence_is_asked(
         "if (navigator.storage && navigator.storage.persist) { const p = navigator.storage.persist.bind(navigator.storage);"
         " navigator.storage.persist = () => { window.__persistAsked = true; return p(); }; }")
     login(phone, "h1", PASSWORD)
-    poll(phone, "navigator.serviceWorker.controller !== null", timeout=30.0)
+    wait_controlled(phone)
     phone.context.set_offline(True)
     body = visit_body(world["hh1"])
     phone.evaluate("(b) => BangfuOutbox.enqueue([{id: b.client_uuid, kind: 'visit', url: '/api/v1/visits', body: b}])", body)
@@ -357,7 +371,7 @@ def test_an_attendance_check_in_made_offline_goes_through_the_same_outbox(app, w
 
     login(phone, "team1", PASSWORD)
     phone.goto("/attendance/")
-    poll(phone, "navigator.serviceWorker.controller !== null", timeout=30.0)
+    wait_controlled(phone)
     poll(phone, "caches.match('/attendance/').then(r => !!r)")
     go_offline(phone.context)
     phone.reload()
