@@ -51,5 +51,13 @@ def phone(browser, live_server):
     yield page  # closed with its browser (see browser)
 
 
+def page_sends_only(context):
+    """No Background Sync in this context: the outbox is sent by the page alone. For a test whose
+    routes must see every send: Playwright does not route a service worker's own fetches, and a
+    sync the browser fires at once (online) would send past them."""
+    context.add_init_script(
+        "Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', {get: () => undefined});")
+
+
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -16,7 +16,7 @@ from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
 from webapp.models import Measure, Photo, Visit
 
-from .conftest import login, no_horizontal_scroll
+from .conftest import login, no_horizontal_scroll, page_sends_only
 
 
 def poll(page, expr, arg=None, timeout=15.0):
@@ -169,6 +169,7 @@ def _lose_first_answers(context, counts):
 
 
 def test_replayed_outbox_still_yields_one_visit_and_two_photos(app, world, phone, tmp_path):
+    page_sends_only(phone.context)  # every send through _lose_first_answers
     login(phone, "h1", PASSWORD)
     ready_offline(phone, world["hh1"])
     context = phone.context
@@ -232,6 +233,7 @@ def test_a_server_restart_in_the_middle_of_sending_loses_nothing(app, world, bro
         base_url=f"http://127.0.0.1:{restartable.port}",
     )
     context.set_default_timeout(15000)
+    page_sends_only(context)  # every photo through kill_on_second_photo
     page = context.new_page()
     login(page, "h1", PASSWORD)
     wait_controlled(page)
@@ -276,6 +278,7 @@ def test_a_final_refusal_is_kept_with_the_reason_until_discarded(app, world, pho
 
 
 def test_server_errors_are_retried_with_growing_delays(app, world, phone):
+    page_sends_only(phone.context)  # the page's own retries (its route answers 503)
     login(phone, "h1", PASSWORD)
     phone.goto("/outbox")
     calls = []

@@ -17,7 +17,7 @@ from tests.support.visit_data import jpeg
 from webapp.extensions import db
 from webapp.models import Photo, Unit, User, Visit, VisitSignature
 
-from .conftest import login, no_horizontal_scroll
+from .conftest import login, no_horizontal_scroll, page_sends_only
 
 HH1 = "张一"
 
@@ -230,6 +230,7 @@ def test_not_at_home_is_recorded_instead_of_a_signature(app, world, phone):
 
 
 def test_the_saved_confirmation_stays_until_dismissed_uploaded_or_waiting(app, world, phone):
+    page_sends_only(phone.context)  # 待上传 while the route below holds the visit back
     login(phone, "h1", PASSWORD)
     _form(phone, world["hh1"])
     _fill(phone)
