@@ -64,6 +64,22 @@ def test_saving_a_centre_in_gcj02_stores_wgs84_recounts_and_audits(app, client, 
         assert len(db.session.scalars(select(AuditLog).where(AuditLog.action == "village.centre")).all()) == 1
 
 
+def test_a_centre_picked_on_baidu_maps_is_stored_as_wgs84(app, client, world, imported):
+    client.login("admin")
+    blat, blng = geo.wgs84_to_bd09(30.501, 109.701)
+    assert "BD-09（在百度地图上取的点）" in client.get("/admin/villages").get_data(as_text=True)
+    resp = client.post("/admin/villages", data={"village_id": imported["village"], "name": "北村", "latitude": f"{blat:.6f}",
+                                                "longitude": f"{blng:.6f}", "coord_system": "bd09", "geofence_m": "1000"})
+    assert resp.status_code == 302
+    with app.app_context():
+        v = db.session.get(Village, imported["village"])
+        assert geo.haversine_m(v.latitude, v.longitude, 30.501, 109.701) < 1  # 1.1 km off as typed
+        assert db.session.get(Checkin, imported["checkin"]).within_geofence is True
+    resp = client.post("/admin/villages", data={"village_id": imported["village"], "name": "北村", "latitude": "30.5",
+                                                "longitude": "109.7", "coord_system": "bd09mc", "geofence_m": "1000"})
+    assert resp.status_code == 422 and "坐标系应为 WGS-84、GCJ-02 或 BD-09" in resp.get_data(as_text=True)
+
+
 def test_bad_input_comes_back_in_that_villages_form(app, client, world, imported):
     client.login("admin")
     resp = client.post("/admin/villages", data={"village_id": imported["village"], "name": "北村", "latitude": "30.5",
@@ -73,6 +89,6 @@ def test_bad_input_comes_back_in_that_villages_form(app, client, world, imported
     card = html.split(f'id="village-{imported["village"]}"')[1].split("</section>")[0]
     assert "经度和纬度要么都填" in card
     assert client.post("/admin/villages", data={"village_id": imported["village"], "name": "北村",
-                                                "coord_system": "bd09", "geofence_m": "1000"}).status_code == 422
+                                                "coord_system": "bd09mc", "geofence_m": "1000"}).status_code == 422
     with app.app_context():
         assert db.session.get(Village, imported["village"]).latitude is None

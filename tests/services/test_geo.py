@@ -32,8 +32,12 @@ def test_to_wgs84_by_source_system():
     g = geo.wgs84_to_gcj02(30.301, 109.501)
     assert geo.haversine_m(30.301, 109.501, *geo.to_wgs84(*g, "gcj02")) < 0.01
     assert geo.to_wgs84(30.0, 109.0, "wgs84") == (30.0, 109.0)
+    b = geo.wgs84_to_bd09(30.301, 109.501)
+    assert geo.haversine_m(30.301, 109.501, *b) > 1000
+    assert geo.haversine_m(30.301, 109.501, *geo.to_wgs84(*b, "bd09")) < 0.2  # the published inverse is approximate
+    assert geo.to_wgs84(48.8566, 2.3522, "bd09") == (48.8566, 2.3522)  # outside China: as wgs84_to_bd09
     with pytest.raises(ValueError):
-        geo.to_wgs84(30.0, 109.0, "bd09")
+        geo.to_wgs84(30.0, 109.0, "bd09mc")
 
 
 # --- BD-09 and the navigation links -------------------------------------------------

@@ -355,7 +355,20 @@ def test_a_coordinate_system_without_coordinates_or_outside_china(world, ctx):
     assert _count(Household) == before
 
 
-@pytest.mark.parametrize("written", ["北京54", "BD-09", "百度"])
+@pytest.mark.parametrize("written", ["BD-09", "百度地图", "bd09ll", "百度坐标系"])
+def test_a_point_picked_on_baidu_maps_is_stored_as_wgs84(world, ctx, written):
+    from webapp.services import geo
+
+    baidu = geo.wgs84_to_bd09(*TRUTH)
+    assert geo.haversine_m(*baidu, *TRUTH) > 1000  # what would be stored as written
+    rows = [household_row(纬度=f"{baidu[0]:.6f}", 经度=f"{baidu[1]:.6f}", 坐标系=written)]
+    plan = import_roster([("r.csv", csv_bytes(rows, headers=WITH_SYSTEM, encoding="gbk"))], _unit(), None)
+    assert plan.ok, plan.errors
+    zhao = db.session.scalar(select(Household).where(Household.head_name == "赵大"))
+    assert geo.haversine_m(zhao.latitude, zhao.longitude, *TRUTH) < 2
+
+
+@pytest.mark.parametrize("written", ["北京54", "西安80", "BD-09MC", "百度墨卡托"])
 def test_an_unknown_coordinate_system_is_a_row_error_and_nothing_is_imported(world, ctx, written):
     before = _count(Household)
     rows = [household_row(户主姓名="好人", 坐标系="GCJ-02"), household_row(坐标系=written)]
@@ -363,5 +376,6 @@ def test_an_unknown_coordinate_system_is_a_row_error_and_nothing_is_imported(wor
     assert not plan.ok and plan.result is None
     assert [e.line for e in plan.errors] == [3]
     assert f"坐标系「{written}」不认识：应为 WGS-84" in str(plan.errors[0]), str(plan.errors[0])
+    assert "BD-09（百度地图上取的点）" in str(plan.errors[0])
     db.session.rollback()
     assert _count(Household) == before

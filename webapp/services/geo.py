@@ -83,9 +83,11 @@ def gcj02_to_wgs84(lat: float, lon: float, tolerance_deg: float = 1e-9) -> tuple
 
 
 def to_wgs84(lat: float, lon: float, system: str) -> tuple[float, float]:
-    """Coordinates typed in `system` ("wgs84" or "gcj02") as WGS-84."""
+    """Coordinates typed in `system` ("wgs84", "gcj02" or "bd09") as WGS-84."""
     if system == "gcj02":
         return gcj02_to_wgs84(lat, lon)
+    if system == "bd09":
+        return bd09_to_wgs84(lat, lon)
     if system == "wgs84":
         return lat, lon
     raise ValueError(f"unknown coordinate system {system!r}")
@@ -108,6 +110,13 @@ def bd09_to_gcj02(lat: float, lon: float) -> tuple[float, float]:
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
     return z * math.sin(theta), z * math.cos(theta)
+
+
+def bd09_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
+    """A point picked on 百度地图 as WGS-84 (outside China not moved, as wgs84_to_bd09 does)."""
+    if out_of_china(lat, lon):
+        return lat, lon
+    return gcj02_to_wgs84(*bd09_to_gcj02(lat, lon))
 
 
 def wgs84_to_bd09(lat: float, lon: float) -> tuple[float, float]:

@@ -20,8 +20,9 @@ from . import access, attendance, audit, geo
 from .calendar import local_today, month_utc_range
 from .errors import ValidationFailed
 
-COORD_SYSTEMS = {"wgs84": "WGS-84（手机定位、GPS 设备）", "gcj02": "GCJ-02（在高德、腾讯地图上取的点）"}
-COORD_MSG = "坐标系应为 WGS-84 或 GCJ-02。"
+COORD_SYSTEMS = {"wgs84": "WGS-84（手机定位、GPS 设备）", "gcj02": "GCJ-02（在高德、腾讯地图上取的点）",
+                 "bd09": "BD-09（在百度地图上取的点）"}
+COORD_MSG = "坐标系应为 WGS-84、GCJ-02 或 BD-09。"
 
 
 def save(unit: Unit, by: User, name: str, latitude: float | None, longitude: float | None,

@@ -221,11 +221,13 @@ def citizen_id(value) -> ids.IdValue:
 
 
 # 坐标系 as offices write it (compared without case, width, spaces, '-' or '_'): a point taken on 高德 or
-# 腾讯 maps is GCJ-02 (火星坐标), a phone's or GPS device's fix is WGS-84; an empty cell is WGS-84
+# 腾讯 maps is GCJ-02 (火星坐标), one taken on 百度 maps BD-09 (its own shift on top of GCJ-02), a phone's
+# or GPS device's fix is WGS-84; an empty cell is WGS-84. BD-09MC (百度's metres) is not a latitude.
 COORD_SYSTEM_WORDS = {
     "wgs84": "wgs84", "wgs": "wgs84", "gps": "wgs84", "手机定位": "wgs84", "北斗": "wgs84",
     "gcj02": "gcj02", "gcj": "gcj02", "火星坐标": "gcj02", "火星坐标系": "gcj02", "火星": "gcj02",
     "国测局坐标": "gcj02", "高德": "gcj02", "高德地图": "gcj02", "腾讯": "gcj02", "腾讯地图": "gcj02",
+    "bd09": "bd09", "bd09ll": "bd09", "百度": "bd09", "百度地图": "bd09", "百度坐标": "bd09",
 }
 
 
@@ -245,7 +247,7 @@ def _coord_word(written: str) -> str | None:
 
 
 def coord_system(value) -> str:
-    """The row's coordinate system: "wgs84" or "gcj02"."""
+    """The row's coordinate system: "wgs84", "gcj02" or "bd09"."""
     if value is None or isinstance(value, bool):
         return "wgs84"
     written = squash(str(value))
@@ -253,6 +255,6 @@ def coord_system(value) -> str:
         return "wgs84"
     found = _coord_word(written)
     if found is None:
-        raise Refused(f"坐标系「{written}」不认识：应为 WGS-84（手机定位、GPS）或 GCJ-02（高德、腾讯地图上取的点，"
-                      "即火星坐标），不填按 WGS-84。")
+        raise Refused(f"坐标系「{written}」不认识：应为 WGS-84（手机定位、GPS）、GCJ-02（高德、腾讯地图上取的点，"
+                      "即火星坐标）或 BD-09（百度地图上取的点），不填按 WGS-84。")
     return found
