@@ -40,8 +40,9 @@ def roster_import(paths: tuple[Path, ...], unit_name: str | None, no_create_vill
     from flask import current_app
 
     from .services import roster
+    from .web import rules
 
-    settings = roster.settings_from(current_app.config)
+    settings = roster.settings_from(current_app.config, rules.current().pairings)
     files = []
     for p in paths:
         if p.stat().st_size > settings.limits.max_bytes:

@@ -12,6 +12,7 @@ from webapp.models import AuditLog, Household, Member, Pairing, PairingChange, U
 from webapp.services import pairing_changes
 from webapp.services.roster import RosterFormatError, Settings, import_roster, record_refusals
 from webapp.services.roster.importing import FOREIGN
+from webapp.services.rules import PairingRules
 from webapp.web import rules as app_rules
 
 
@@ -155,9 +156,15 @@ def test_unreadable_files_are_refused(world, ctx):
         import_roster([("notes.csv", "说明,内容\n这是,一张说明\n".encode())], _unit(), None)
 
 
-def test_helper_limit_is_configurable(world, ctx):
-    plan = import_roster([("a.csv", csv_bytes([household_row()]))], _unit(), None, settings=Settings(helper_limit=2))
+def test_helper_limit_is_configurable(app, world, ctx, monkeypatch):
+    """The import counts against the same household limit as the pairing pages (HOUSEHOLD_LIMIT)."""
+    from webapp.services.roster import settings_from
+
+    plan = import_roster([("a.csv", csv_bytes([household_row()]))], _unit(), None,
+                         settings=Settings(pairings=PairingRules(household_limit=2)))
     assert not plan.ok and "超过 2 户" in str(plan.errors[0])
+    monkeypatch.setitem(app.config, "HOUSEHOLD_LIMIT", 2)
+    assert settings_from(app.config, app_rules.current().pairings).pairings.household_limit == 2
 
 
 def test_a_helper_is_found_by_display_name_when_only_one_has_it(world, ctx):
@@ -281,7 +288,8 @@ def test_under_a_county_a_household_moved_away_still_counts_for_its_helper_until
     _unit().parent_id = county.id
     moved = dict(first, 帮扶责任人="h2")  # proposed only: 赵大 stays with h1 till the county approves
     new = household_row(户主姓名="钱二", 身份证号=citizen_id("19700101"), 帮扶责任人="h1")
-    plan = import_roster([("r.csv", csv_bytes([moved, new]))], _unit(), None, settings=Settings(helper_limit=3))
+    plan = import_roster([("r.csv", csv_bytes([moved, new]))], _unit(), None,
+                         settings=Settings(pairings=PairingRules(household_limit=3)))
     assert [(e.line, e.messages) for e in plan.errors] == [(3, ["帮扶责任人「h1」将超过 3 户的上限。"])]
 
 

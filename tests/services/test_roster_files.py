@@ -29,6 +29,7 @@ from webapp.extensions import db
 from webapp.models import Household, Member, Unit
 from webapp.services.roster import RosterFormatError, Settings, import_roster, settings_from
 from webapp.services.roster.ids import EXCEL_CUT
+from webapp.services.rules import PairingRules
 
 XLS = Path(__file__).resolve().parents[1] / "fixtures" / "roster" / "real_roster.xls"
 STATUS = {"脱贫户": "已脱贫", "稳定脱贫": "已脱贫", "已脱贫（享受政策）": "已脱贫", "监测对象": "监测户",
@@ -199,7 +200,7 @@ def test_an_office_can_add_header_names_in_its_config(world, ctx):
     assert "户表缺少这些列：村名" in str(plan.errors[0]) and plan.parsed.sheets[0].unknown == ["所属村组"]
     db.session.rollback()
     settings = settings_from({"ROSTER_HEADER_SYNONYMS": Default.ROSTER_HEADER_SYNONYMS,
-                              "ROSTER_HEADER_SYNONYMS_EXTRA": {"村名": ["所属村组"]}})
+                              "ROSTER_HEADER_SYNONYMS_EXTRA": {"村名": ["所属村组"]}}, PairingRules())
     plan = import_roster([("r.csv", csv_data.encode())], _unit(), None, settings=settings)
     assert plan.ok, plan.errors
 

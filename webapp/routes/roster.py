@@ -13,13 +13,14 @@ from ..database import end_read_transaction
 from ..extensions import db
 from ..services import roster
 from ..services.roster import Options, RosterFormatError, pending
+from ..web import rules
 from .admin import bp
 
 ACCEPT = ".xlsx,.xls,.csv"
 
 
 def _settings() -> roster.Settings:
-    return roster.settings_from(current_app.config)
+    return roster.settings_from(current_app.config, rules.current().pairings)
 
 
 def _dir() -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ...config import Default
 from ...models import Unit, User
+from ..rules import PairingRules
 from .analysis import Options, Parsed, SheetReport, parse
 from .errors import RosterFormatError, RowError
 from .importing import Plan, Result, plan, record_refusals, write
@@ -28,17 +29,18 @@ __all__ = ["Limits", "Options", "Parsed", "Plan", "Result", "RosterFormatError",
 class Settings:
     synonyms: dict[str, str] = field(default_factory=lambda: synonym_table(Default.ROSTER_HEADER_SYNONYMS))
     limits: Limits = Limits()
-    helper_limit: int = Default.HOUSEHOLD_LIMIT
+    pairings: PairingRules = PairingRules()
 
 
-def settings_from(config: Mapping) -> Settings:
-    """The import's settings from the app's config (header synonyms, size limits, household limit)."""
+def settings_from(config: Mapping, pairings: PairingRules) -> Settings:
+    """The import's settings from the app's config (header synonyms, size limits) and the pairing
+    rules the rest of the app uses (the household limit)."""
     return Settings(
         synonyms=synonym_table(config.get("ROSTER_HEADER_SYNONYMS") or Default.ROSTER_HEADER_SYNONYMS,
                                config.get("ROSTER_HEADER_SYNONYMS_EXTRA")),
         limits=Limits(max_bytes=int(config.get("ROSTER_MAX_FILE_MB", Default.ROSTER_MAX_FILE_MB) * 1024 * 1024),
                       max_rows=int(config.get("ROSTER_MAX_ROWS", Default.ROSTER_MAX_ROWS))),
-        helper_limit=int(config.get("HOUSEHOLD_LIMIT", Default.HOUSEHOLD_LIMIT)),
+        pairings=pairings,
     )
 
 
@@ -49,7 +51,7 @@ def read(files: list[tuple[str, bytes]], settings: Settings, options: Options) -
 
 def preview(parsed: Parsed, unit: Unit, settings: Settings) -> Plan:
     """What importing would do (read-only queries, scoped to the unit)."""
-    return plan(parsed, unit, parsed.options, settings.helper_limit)
+    return plan(parsed, unit, parsed.options, settings.pairings)
 
 
 def import_roster(files: list[tuple[str, bytes]], unit: Unit, by: User | None, create_villages: bool = True,

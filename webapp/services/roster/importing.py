@@ -75,9 +75,9 @@ def _refuse(plan: Plan, row: dict, message: str) -> None:
         setattr(report, row["_counted"], getattr(report, row["_counted"]) - 1)
 
 
-def plan(parsed: Parsed, unit: Unit, options: Options, helper_limit: int) -> Plan:
+def plan(parsed: Parsed, unit: Unit, options: Options, pairings: PairingRules) -> Plan:
     """What importing would write, and the rows refused against the unit's data (reads only)."""
-    p = Plan(parsed, unit.id, options, errors=list(parsed.errors), rules=PairingRules(household_limit=helper_limit))
+    p = Plan(parsed, unit.id, options, errors=list(parsed.errors), rules=pairings)
     p._villages = dict(db.session.execute(select(Village.name, Village.id).where(Village.unit_id == unit.id)).all())
     _plan_households(p, unit)
     _plan_helpers(p, unit)
