@@ -250,9 +250,23 @@ def pages(c, units: int, rounds: int, rng: random.Random) -> None:
         t.join()
 
 
-def posts(c, units: int, n: int, rng: random.Random) -> None:
+def fresh_helpers(url: str, units: int, k: int, rng: random.Random) -> list[int]:
+    """k helpers with no visit in the last day: a run on a kept database the same day would
+    otherwise pick helpers its last run filled up to the daily cap (422, not a figure)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        busy = set(conn.scalars(text("SELECT DISTINCT helper_id FROM visit WHERE checked_in_at >= :since"),
+                                {"since": datetime.now(timezone.utc) - timedelta(days=1)}))
+        names = dict(conn.execute(text("SELECT id, username FROM \"user\" WHERE role = 'helper'")).all())
+    engine.dispose()
+    free = [int(u[1:]) for i, u in names.items() if i not in busy and u[1:].isdigit()
+            and int(u[1:]) <= units * HELPERS_PER_UNIT]
+    return rng.sample(sorted(free), k)
+
+
+def posts(c, units: int, n: int, rng: random.Random, url: str) -> None:
     """Visits and photos (into the object store) from helpers, alternating servers."""
-    helpers = rng.sample(range(1, units * HELPERS_PER_UNIT + 1), 10)
+    helpers = fresh_helpers(url, units, 10, rng)
     photos = phone_jpegs(n, seed=17)
     logged = []
     for i, h in enumerate(helpers):
@@ -303,7 +317,7 @@ def explain(url: str, month: str, units: int, threshold_ms: float) -> list[dict]
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "scale",
                       "WTF_CSRF_ENABLED": False})
-    seen: list[tuple[float, str, object, str]] = []
+    seen: list[tuple[float, str, object, str, str | None]] = []
     current = {"page": ""}
 
     with app.app_context():
@@ -316,8 +330,15 @@ def explain(url: str, month: str, units: int, threshold_ms: float) -> list[dict]
         @event.listens_for(engine, "after_cursor_execute")
         def after(conn, cursor, statement, parameters, context, executemany):
             ms = (time.perf_counter() - conn.info.pop("t", time.perf_counter())) * 1000
-            if ms >= threshold_ms and statement.lstrip().upper().startswith(("SELECT", "WITH")):
-                seen.append((ms, statement, parameters, current["page"]))
+            if statement.lstrip().startswith("SELECT set_config("):  # the page's settings for its transaction
+                conn.info["settings"] = statement
+            elif ms >= threshold_ms and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                seen.append((ms, statement, parameters, current["page"], conn.info.get("settings")))
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def ended(conn):
+            conn.info.pop("settings", None)
 
     client = app.test_client()
     visits = [("sec1", ["/village/", "/village/team", "/village/helpers", "/performance/village",
@@ -332,17 +353,18 @@ def explain(url: str, month: str, units: int, threshold_ms: float) -> list[dict]
     out = []
     raw = create_engine(url)
     with raw.connect() as c:
-        for ms, statement, parameters, page in sorted(seen, key=lambda x: -x[0])[:12]:
+        for ms, statement, parameters, page, settings in sorted(seen, key=lambda x: -x[0])[:12]:
             dbapi = c.connection.dbapi_connection
             with dbapi.cursor() as cur:
                 cur.execute("BEGIN")
-                cur.execute("SET LOCAL jit = off")
+                cur.execute(settings or "SET LOCAL jit = off")  # planned as the page planned it
                 cur.execute("EXPLAIN (ANALYZE, FORMAT TEXT) " + statement, parameters)
                 plan = "\n".join(r[0] for r in cur.fetchall())
                 cur.execute("ROLLBACK")
             seq = sorted({m for m in re.findall(r"Seq Scan on (\w+)", plan) if m in BIG})
             took = re.search(r"Execution Time: ([\d.]+) ms", plan)
-            out.append({"page": page, "ms": ms, "explain_ms": float(took[1]) if took else None, "seq_scans": seq,
+            out.append({"page": page, "ms": ms, "settings": bool(settings),
+                        "explain_ms": float(took[1]) if took else None, "seq_scans": seq,
                         "sql": " ".join(statement.split())[:160], "plan": plan})
     raw.dispose()
     return out
@@ -405,7 +427,7 @@ def main() -> None:
             for node in c.nodes:
                 (node.log_dir / "gunicorn-access.log").write_text("")
             pages(c, units, args.rounds, rng)
-            posts(c, units, args.posts, rng)
+            posts(c, units, args.posts, rng, url)
             figures = http_figures(c)
     finally:
         if not args.keep:
@@ -434,7 +456,8 @@ def main() -> None:
     print()
     print(f"statements over {args.explain_ms:.0f} ms on those pages (EXPLAIN ANALYZE):")
     for p in plans:
-        print(f"- {p['page']}: {p['ms']:.0f} ms (explain {p['explain_ms']} ms), seq scans of big tables: "
+        print(f"- {p['page']}: {p['ms']:.0f} ms (explain {p['explain_ms']} ms"
+              f"{', the page' + chr(39) + 's settings' if p['settings'] else ''}), seq scans of big tables: "
               f"{', '.join(p['seq_scans']) or 'none'} — {p['sql']}")
     if os.environ.get("SCALE_PLANS"):
         for p in plans:
