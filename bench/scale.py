@@ -317,7 +317,7 @@ def explain(url: str, month: str, units: int, threshold_ms: float) -> list[dict]
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "scale",
                       "WTF_CSRF_ENABLED": False})
-    seen: list[tuple[float, str, object, str, str | None]] = []
+    seen: list[tuple[float, str, object, str, tuple[str, ...]]] = []
     current = {"page": ""}
 
     with app.app_context():
@@ -331,9 +331,9 @@ def explain(url: str, month: str, units: int, threshold_ms: float) -> list[dict]
         def after(conn, cursor, statement, parameters, context, executemany):
             ms = (time.perf_counter() - conn.info.pop("t", time.perf_counter())) * 1000
             if statement.lstrip().startswith("SELECT set_config("):  # the page's settings for its transaction
-                conn.info["settings"] = statement
+                conn.info["settings"] = conn.info.get("settings", ()) + (statement,)  # each stays till its end
             elif ms >= threshold_ms and statement.lstrip().upper().startswith(("SELECT", "WITH")):
-                seen.append((ms, statement, parameters, current["page"], conn.info.get("settings")))
+                seen.append((ms, statement, parameters, current["page"], conn.info.get("settings", ())))
 
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
@@ -357,7 +357,8 @@ def explain(url: str, month: str, units: int, threshold_ms: float) -> list[dict]
             dbapi = c.connection.dbapi_connection
             with dbapi.cursor() as cur:
                 cur.execute("BEGIN")
-                cur.execute(settings or "SET LOCAL jit = off")  # planned as the page planned it
+                for setting in settings or ("SET LOCAL jit = off",):  # planned as the page planned it
+                    cur.execute(setting)
                 cur.execute("EXPLAIN (ANALYZE, FORMAT TEXT) " + statement, parameters)
                 plan = "\n".join(r[0] for r in cur.fetchall())
                 cur.execute("ROLLBACK")
