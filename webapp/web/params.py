@@ -136,13 +136,25 @@ def month_in_path(raw: str) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+def _at_most(n: int) -> str:
+    """A regex of the ASCII numbers 0 … n (leading zeros allowed)."""
+    digits = str(n)
+    shorter = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    below = [f"{digits[:i]}[0-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}" for i, d in enumerate(digits) if d != "0"]
+    return "0*(?:" + "|".join([*shorter, *below, digits]) + ")"
+
+
 class IdConverter(IntegerConverter):
     """`<int:…>` in URL rules: ASCII digits (werkzeug's `\\d+` also matches `２`), and the id
     column's upper bound unless the rule gives its own, so a larger number is a 404, not an
-    overflow in the driver."""
+    overflow in the driver. The bound is in the regex too: a number the converter refused after
+    matching was a 405 where the path's GET and POST are two rules (werkzeug's matcher had met the
+    other method's rule first)."""
 
     regex = r"[0-9]+"
 
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        if max is not None and not fixed_digits and not signed:
+            self.regex = _at_most(max)
