@@ -164,14 +164,11 @@ def test_a_malformed_id_in_a_path_is_404_whatever_the_method(app, client, world)
     client.login("admin")
     checked = 0
     for rule in app.url_map.iter_rules():
-        ints = [name for name, conv in rule._converters.items() if conv.__class__.__name__ == "IdConverter"]
-        if not ints:
+        if "<int:" not in rule.rule:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for bad in ("99999999999999999999", "2147483648", "１"):
-                path = rule.rule
-                for name in ints:
-                    path = path.replace(f"<int:{name}>", bad)
+                path = re.sub(r"<int:\w+>", bad, rule.rule)
                 resp = client.open(path, method=method)
                 assert resp.status_code == 404, (method, path, resp.status_code)
                 checked += 1
