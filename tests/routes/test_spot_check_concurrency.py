@@ -55,3 +55,52 @@ def test_a_confirmed_redraw_from_another_role_or_township_replaces_nothing(app, 
     with app.app_context():
         rows = db.session.execute(select(SpotCheckDraw.seed, SpotCheckDraw.superseded)).all()
         assert [tuple(r) for r in rows] == [("本乡", False)]
+
+
+def test_a_redraw_sent_while_the_month_is_being_closed_waits_and_is_refused(app, world, live_server, monkeypatch):
+    """The office closes March while a colleague confirms a re-draw: the close's snapshot counts the
+    draw current when it was taken, so the re-draw must wait for the close and then be refused (the
+    month is closed), not slip in before the close commits and leave a current draw the closed
+    month's scores never saw (PostgreSQL: the close did not take the unit's lock the draw takes)."""
+    import threading
+    import time
+
+    from webapp.models import MonthClosure
+    from webapp.services.performance import closing
+
+    with app.app_context():
+        perf_factories.march(world)
+        db.session.commit()
+    closer, close_token = _session(live_server)
+    drawer, draw_token = _session(live_server)
+    first = drawer.post(f"{live_server}/performance/spot-checks/draw",
+                        data={"month": MARCH, "seed": "第一次", "csrf_token": draw_token}, allow_redirects=False, timeout=30)
+    assert first.status_code == 302
+    snapshotting = threading.Event()
+    snapshot = closing._snapshot
+
+    def slow_snapshot(*args, **kwargs):
+        snapshotting.set()
+        time.sleep(1.5)  # the close is under way, not committed yet
+        return snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(closing, "_snapshot", slow_snapshot)
+    answers = {}
+
+    def close():
+        answers["close"] = closer.post(f"{live_server}/performance/unit/close",
+                                       data={"month": MARCH, "csrf_token": close_token}, allow_redirects=False, timeout=60)
+
+    thread = threading.Thread(target=close)
+    thread.start()
+    assert snapshotting.wait(30)
+    redraw = drawer.post(f"{live_server}/performance/spot-checks/draw",
+                         data={"month": MARCH, "seed": "第二次", "replace": "1", "csrf_token": draw_token},
+                         allow_redirects=False, timeout=60)
+    thread.join(60)
+    assert answers["close"].status_code == 302
+    assert redraw.status_code == 409 and "已经关账" in redraw.text
+    with app.app_context():
+        assert db.session.scalar(select(MonthClosure.closed).where(MonthClosure.month == MARCH)) is True
+        rows = db.session.execute(select(SpotCheckDraw.seed, SpotCheckDraw.superseded)).all()
+        assert [tuple(r) for r in rows] == [("第一次", False)]

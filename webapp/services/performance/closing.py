@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
+from ... import database
 from ...extensions import db
-from ...models import AuditLog, MonthClosure, MonthResult, User
+from ...models import AuditLog, MonthClosure, MonthResult, Unit, User
 from .. import access, audit, permissions
 from ..errors import Conflict, NotFound, ValidationFailed
 from .month import period
@@ -55,6 +56,9 @@ def close_month(rules: ScoringRules, by: User, month: str, now: datetime | None 
     p = period(month, now)
     if not p.ended:
         raise ValidationFailed("这个月还没有结束，不能关账。", field="month")
+    # the unit's lock, as a spot-check draw takes it: a re-draw sent meanwhile waits, then finds the
+    # month closed, and the snapshot counts the draw that stays current (a second close: 已经关账)
+    database.lock(Unit, by.unit_id)
     c = closure(by.unit_id, p.key)
     if c is not None and c.closed:
         raise Conflict("这个月已经关账。要修改请先重新打开。")
