@@ -1,13 +1,16 @@
 """Two draws of one month sent at the same moment (a double tap, two tabs): one draw stands, the
 other is told the month has one (409), never two current draws (a real threaded server)."""
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.support import live, perf_factories
 from webapp.extensions import db
-from webapp.models import SpotCheckDraw
+from webapp.models import MonthClosure, SpotCheckDraw
+from webapp.services.performance import closing
 
 MARCH = "2026-03"
 
@@ -57,50 +60,67 @@ def test_a_confirmed_redraw_from_another_role_or_township_replaces_nothing(app, 
         assert [tuple(r) for r in rows] == [("本乡", False)]
 
 
-def test_a_redraw_sent_while_the_month_is_being_closed_waits_and_is_refused(app, world, live_server, monkeypatch):
-    """The office closes March while a colleague confirms a re-draw: the close's snapshot counts the
-    draw current when it was taken, so the re-draw must wait for the close and then be refused (the
-    month is closed), not slip in before the close commits and leave a current draw the closed
-    month's scores never saw (PostgreSQL: the close did not take the unit's lock the draw takes)."""
-    import threading
-    import time
-
-    from webapp.models import MonthClosure
-    from webapp.services.performance import closing
-
+def _close_under_way(app, world, live_server, monkeypatch, then):
+    """March closed by one admin, the close's snapshot slowed (under way, not committed), while
+    `then(session, token)` is sent by a second admin: (the close's answer, the second's answer)."""
     with app.app_context():
         perf_factories.march(world)
         db.session.commit()
     closer, close_token = _session(live_server)
-    drawer, draw_token = _session(live_server)
-    first = drawer.post(f"{live_server}/performance/spot-checks/draw",
-                        data={"month": MARCH, "seed": "第一次", "csrf_token": draw_token}, allow_redirects=False, timeout=30)
-    assert first.status_code == 302
+    other, other_token = _session(live_server)
     snapshotting = threading.Event()
     snapshot = closing._snapshot
 
     def slow_snapshot(*args, **kwargs):
         snapshotting.set()
-        time.sleep(1.5)  # the close is under way, not committed yet
+        time.sleep(1.5)
         return snapshot(*args, **kwargs)
 
-    monkeypatch.setattr(closing, "_snapshot", slow_snapshot)
     answers = {}
 
     def close():
         answers["close"] = closer.post(f"{live_server}/performance/unit/close",
                                        data={"month": MARCH, "csrf_token": close_token}, allow_redirects=False, timeout=60)
 
+    first = then(other, other_token, prepare=True)
+    monkeypatch.setattr(closing, "_snapshot", slow_snapshot)
     thread = threading.Thread(target=close)
     thread.start()
     assert snapshotting.wait(30)
-    redraw = drawer.post(f"{live_server}/performance/spot-checks/draw",
-                         data={"month": MARCH, "seed": "第二次", "replace": "1", "csrf_token": draw_token},
-                         allow_redirects=False, timeout=60)
+    second = then(other, other_token)
     thread.join(60)
-    assert answers["close"].status_code == 302
+    assert first is None or first.status_code == 302
+    return answers["close"], second
+
+
+def test_a_redraw_sent_while_the_month_is_being_closed_waits_and_is_refused(app, world, live_server, monkeypatch):
+    """The office closes March while a colleague confirms a re-draw: the close's snapshot counts the
+    draw current when it was taken, so the re-draw must wait for the close and then be refused (the
+    month is closed), not slip in before the close commits and leave a current draw the closed
+    month's scores never saw (PostgreSQL: the close did not take the unit's lock the draw takes)."""
+    def draw(s, token, prepare=False):
+        data = {"month": MARCH, "seed": "第一次", "csrf_token": token} if prepare else \
+            {"month": MARCH, "seed": "第二次", "replace": "1", "csrf_token": token}
+        return s.post(f"{live_server}/performance/spot-checks/draw", data=data, allow_redirects=False, timeout=60)
+
+    closed, redraw = _close_under_way(app, world, live_server, monkeypatch, draw)
+    assert closed.status_code == 302
     assert redraw.status_code == 409 and "已经关账" in redraw.text
     with app.app_context():
         assert db.session.scalar(select(MonthClosure.closed).where(MonthClosure.month == MARCH)) is True
         rows = db.session.execute(select(SpotCheckDraw.seed, SpotCheckDraw.superseded)).all()
         assert [tuple(r) for r in rows] == [("第一次", False)]
+
+
+def test_a_close_sent_twice_at_once_closes_once(app, world, live_server, monkeypatch):
+    """A double tap on 关账 (or two admins): the second waits and is told the month is closed, not a
+    500 from the closure's unique (unit, month) when both inserted it (PostgreSQL)."""
+    def close(s, token, prepare=False):
+        return None if prepare else s.post(f"{live_server}/performance/unit/close",
+                                           data={"month": MARCH, "csrf_token": token}, allow_redirects=False, timeout=60)
+
+    closed, again = _close_under_way(app, world, live_server, monkeypatch, close)
+    assert closed.status_code == 302
+    assert again.status_code == 422 and "已经关账" in again.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MonthClosure)) == 1
