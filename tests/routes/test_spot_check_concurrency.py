@@ -124,3 +124,53 @@ def test_a_close_sent_twice_at_once_closes_once(app, world, live_server, monkeyp
     assert again.status_code == 422 and "已经关账" in again.text
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(MonthClosure)) == 1
+
+
+def test_a_result_sent_while_the_draw_is_replaced_waits_and_is_refused(app, world, live_server, monkeypatch):
+    """One admin records a helper's check (不符合, 弄虚作假) while a colleague confirms a re-draw: the
+    result must not be stored on the draw being superseded and answered as saved (PostgreSQL: the
+    check read the draw as current before the re-draw committed); it waits, then is told to record
+    it in the new draw (409), nothing stored."""
+    from webapp.models import SpotCheckItem
+    from webapp.services.performance import spot_checks
+
+    with app.app_context():
+        perf_factories.march(world)
+        db.session.commit()
+    drawer, draw_token = _session(live_server)
+    checker, check_token = _session(live_server)
+    first = drawer.post(f"{live_server}/performance/spot-checks/draw",
+                        data={"month": MARCH, "seed": "第一次", "csrf_token": draw_token}, allow_redirects=False, timeout=30)
+    assert first.status_code == 302
+    with app.app_context():
+        item_id = db.session.scalars(select(SpotCheckItem.id)).first()
+    drawing = threading.Event()
+    sample = spot_checks.sample
+
+    def slow_sample(*args, **kwargs):
+        if not drawing.is_set():
+            drawing.set()
+            time.sleep(1.5)  # the re-draw has superseded the first draw, not committed yet
+        return sample(*args, **kwargs)
+
+    monkeypatch.setattr(spot_checks, "sample", slow_sample)
+    answers = {}
+
+    def redraw():
+        answers["redraw"] = drawer.post(f"{live_server}/performance/spot-checks/draw",
+                                        data={"month": MARCH, "seed": "第二次", "replace": "1", "csrf_token": draw_token},
+                                        allow_redirects=False, timeout=60)
+
+    thread = threading.Thread(target=redraw)
+    thread.start()
+    assert drawing.wait(30)
+    result = checker.post(f"{live_server}/performance/spot-checks/items/{item_id}",
+                          data={"result": "不符合", "note": "户主称没见过帮扶人", "satisfaction": "不满意",
+                                "satisfaction_note": "没人来过", "fake": "1", "csrf_token": check_token},
+                          allow_redirects=False, timeout=60)
+    thread.join(60)
+    assert answers["redraw"].status_code == 302
+    assert result.status_code == 409 and "重新抽取替代" in result.text
+    with app.app_context():
+        item = db.session.get(SpotCheckItem, item_id)
+        assert item.draw.superseded and item.result is None and not item.fake

@@ -111,6 +111,8 @@ def record_result(by: User, item: SpotCheckItem, result: str, note: str) -> Spot
     note = (note or "").strip()
     if result != "符合" and not note:
         raise ValidationFailed(f"选“{result}”时，请在说明中写明与记录不一致之处。", field="note")
+    database.lock(Unit, item.draw.unit_id)  # a re-draw under way (it holds this lock): wait for it,
+    db.session.refresh(item.draw, ["superseded"])  # then read whether it replaced this draw
     if item.draw.superseded:
         raise Conflict("这次抽样已被重新抽取替代，请在新的抽样中登记。")
     item.result, item.note, item.checked_by_id, item.checked_at = result, note or None, by.id, datetime.now(timezone.utc)
