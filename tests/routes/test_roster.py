@@ -172,3 +172,50 @@ def test_the_file_is_read_while_no_write_lock_is_held(world, client, app, monkey
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_pairing_made_while_an_import_is_confirmed_does_not_take_a_helper_over_the_limit(world, make_client, app,
+                                                                                          monkeypatch):
+    """The import gives 帮扶二 (h2, 1 household) four more: 5, the limit. The office pairs 王六 (hh6)
+    with h2 on the pairing form while the confirmed import is being written: one of the two must be
+    refused, not both stored (PostgreSQL: the import counted h2's households before the form's
+    pairing committed and wrote its own after it: 6 households)."""
+    import threading
+    import time
+
+    from webapp.models import Pairing
+    from webapp.services import roster
+
+    rows = [household_row(户主姓名=f"孙{i}", 身份证号=factories.citizen_id("19700101"), 帮扶责任人="h2")
+            for i in range(4)]
+    importer, pairer = make_client(), make_client()
+    importer.login("admin"), pairer.login("admin")
+    preview, _ = upload(importer, csv_bytes(rows), "花名册.csv", confirm=False)
+    assert preview.status_code == 200, preview.get_data(as_text=True)[:3000]
+    writing = threading.Event()
+    write = roster.write
+
+    def slow_write(*args, **kwargs):
+        writing.set()
+        time.sleep(1.5)  # the import's plan is made, its pairings not written yet
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(roster, "write", slow_write)
+    answers = {}
+    thread = threading.Thread(target=lambda: answers.update(
+        confirm=importer.post("/admin/roster/confirm", data={"token": _token(preview)})))
+    thread.start()
+    assert writing.wait(30)
+    paired = pairer.post(f"/admin/households/{world['hh6']}/pairing", data={"helper_id": str(world["h2"]), "reason": "新结对"})
+    thread.join(60)
+    confirm = answers["confirm"]
+    with app.app_context():
+        held = db.session.scalar(select(func.count()).select_from(Pairing).where(Pairing.helper_id == world["h2"],
+                                                                                  Pairing.end_date.is_(None)))
+        imported = db.session.scalar(select(func.count()).select_from(Household).where(Household.head_name.like("孙%")))
+    assert held <= 5, (confirm.status_code, paired.status_code)
+    if confirm.status_code == 200:  # the import first (SQLite: the form waited for its write lock)
+        assert paired.status_code == 422 and "达到上限" in paired.get_data(as_text=True) and imported == 4
+    else:  # the form first: the import is refused whole
+        assert paired.status_code == 302 and held == 2 and imported == 0
+        assert confirm.status_code == 409 and "将超过 5 户的上限，未导入任何数据" in confirm.get_data(as_text=True)

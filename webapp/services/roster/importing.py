@@ -7,6 +7,7 @@ unit, and the caller writes the attempt to the audit log (record_refusals). Look
 the same file again is no slower than the first time.
 """
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -17,6 +18,7 @@ from ...models import AuditLog, Household, Member, Pairing, Role, Unit, User, Vi
 from .. import audit, pairing_changes
 from ..batches import chunks
 from ..county import needs_approval
+from ..errors import Conflict
 from ..pairing_changes import Proposal
 from ..rules import PairingRules
 from .analysis import Options, Parsed
@@ -253,6 +255,7 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
             rows.append(u)
         _bulk_update(Household, rows)
     proposed = _propose_to_county(p, unit, by, now) if needs_approval(unit) else 0
+    _check_limits(p)
     if p.pairings:
         today = _today()
         ended = [(old, ids[r["citizen_id"]], old_helper) for r, old, old_helper, _ in p.pairings if old]
@@ -286,6 +289,22 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
     db.session.flush()
     db.session.expire_all()
     return result
+
+
+def _check_limits(p: Plan) -> None:
+    """The plan's helpers counted again, their rows locked as the pairing form locks them: a pairing
+    made since the plan was counted (on the form, by another import) that the import would take past
+    the limit refuses the whole import (Conflict: the caller rolls back; nothing is written)."""
+    gaining = Counter(helper for _, _, _, helper in p.pairings)
+    losing = Counter(old for _, _, old, _ in p.pairings if old is not None)
+    for chunk in chunks(sorted(gaining)):
+        db.session.execute(select(User.id).where(User.id.in_(chunk)).order_by(User.id).with_for_update(key_share=True))
+    held = pairing_changes.counted(gaining)
+    for helper_id, n in gaining.items():
+        if held.get(helper_id, 0) + n - losing.get(helper_id, 0) > p.rules.household_limit:
+            name = db.session.get(User, helper_id).display_name
+            raise Conflict(f"导入时帮扶责任人「{name}」刚有了新的结对户，导入后将超过 {p.rules.household_limit} 户的上限，"
+                           "未导入任何数据。请重新上传预览。")
 
 
 def _bulk_update(model, rows: list[dict]) -> None:
