@@ -92,3 +92,44 @@ def test_bad_input_comes_back_in_that_villages_form(app, client, world, imported
                                                 "coord_system": "bd09mc", "geofence_m": "1000"}).status_code == 422
     with app.app_context():
         assert db.session.get(Village, imported["village"]).latitude is None
+
+
+def test_a_new_village_saved_twice_at_once_is_made_once(app, world, make_client, monkeypatch):
+    """保存 tapped twice (or two admins) on a new village: the second is told the name exists (422),
+    not a 500 from the unique (unit, name) when both passed the name check before either committed
+    (PostgreSQL)."""
+    import threading
+    import time
+
+    converting = threading.Event()
+    to_wgs84 = geo.to_wgs84
+
+    def slow_to_wgs84(*args, **kwargs):
+        if not converting.is_set():
+            converting.set()
+            time.sleep(1.5)  # the first save has checked the name, not inserted yet
+        return to_wgs84(*args, **kwargs)
+
+    monkeypatch.setattr(geo, "to_wgs84", slow_to_wgs84)
+    first, second = make_client(), make_client()
+    first.login("admin"), second.login("admin")
+    form = {"name": "南村", "latitude": "30.5", "longitude": "109.5", "coord_system": "bd09"}
+    answers = {}
+
+    def save(name, client):
+        try:
+            resp = client.post("/admin/villages", data=form)
+            answers[name] = (resp.status_code, resp.get_data(as_text=True))
+        except Exception as err:  # TESTING propagates what would be a 500
+            answers[name] = (500, repr(err))
+
+    thread = threading.Thread(target=save, args=("first", first))
+    thread.start()
+    assert converting.wait(30)
+    save("second", second)
+    thread.join(60)
+    (status, _), (again, page) = answers["first"], answers["second"]  # the first to check the name saves
+    assert (status, again) == (302, 422), answers
+    assert "村名「南村」已存在" in page
+    with app.app_context():
+        assert len(db.session.scalars(select(Village).where(Village.name == "南村")).all()) == 1

@@ -14,6 +14,7 @@ from statistics import median
 
 from sqlalchemy import select
 
+from .. import database
 from ..extensions import db
 from ..models import Checkin, Household, Unit, User, Village
 from . import access, attendance, audit, geo
@@ -36,6 +37,7 @@ def save(unit: Unit, by: User, name: str, latitude: float | None, longitude: flo
     if not name or len(name) > 100:
         errors["name"] = ["请填写村名（不超过 100 字）。"]
     else:
+        database.lock(Unit, unit.id)  # one save at a time per unit: a second with the same name sees the first's
         clash = db.session.scalar(select(Village).where(Village.unit_id == unit.id, Village.name == name))
         if clash is not None and clash is not village:
             errors["name"] = [f"村名「{name}」已存在。"]
