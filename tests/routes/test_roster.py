@@ -219,3 +219,49 @@ def test_a_pairing_made_while_an_import_is_confirmed_does_not_take_a_helper_over
     else:  # the form first: the import is refused whole
         assert paired.status_code == 302 and held == 2 and imported == 0
         assert confirm.status_code == 409 and "将超过 5 户的上限，未导入任何数据" in confirm.get_data(as_text=True)
+
+
+def test_a_household_moved_on_the_form_while_an_import_moves_it_keeps_one_current_pairing(world, make_client, app,
+                                                                                           monkeypatch):
+    """The import moves 张一 (hh1, h1's) to 帮扶二; meanwhile the office moves it to 帮扶三 on the
+    pairing form. One of the two must be refused, never two current pairings for one household
+    (PostgreSQL: the import ended the pairing the form had already ended and added its own)."""
+    import threading
+    import time
+
+    from webapp.models import Pairing
+    from webapp.services import roster
+
+    with app.app_context():
+        citizen = db.session.get(Household, world["hh1"]).citizen_id
+    importer, pairer = make_client(), make_client()
+    importer.login("admin"), pairer.login("admin")
+    row = household_row(户主姓名="张一", 身份证号=citizen, 帮扶责任人="h2", 经度="109.501", 纬度="30.301")
+    preview, _ = upload(importer, csv_bytes([row]), "花名册.csv", confirm=False)
+    assert preview.status_code == 200, preview.get_data(as_text=True)[:3000]
+    writing = threading.Event()
+    write = roster.write
+
+    def slow_write(*args, **kwargs):
+        writing.set()
+        time.sleep(1.5)  # the import's plan is made, its pairings not written yet
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(roster, "write", slow_write)
+    answers = {}
+    thread = threading.Thread(target=lambda: answers.update(
+        confirm=importer.post("/admin/roster/confirm", data={"token": _token(preview)})))
+    thread.start()
+    assert writing.wait(30)
+    moved = pairer.post(f"/admin/households/{world['hh1']}/pairing", data={"helper_id": str(world["h3"]), "reason": "调动"})
+    thread.join(60)
+    confirm = answers["confirm"]
+    with app.app_context():
+        current = db.session.scalars(select(Pairing.helper_id).where(Pairing.household_id == world["hh1"],
+                                                                     Pairing.end_date.is_(None))).all()
+    assert len(current) == 1, (confirm.status_code, moved.status_code, current)
+    if confirm.status_code == 200:  # the import first (SQLite: the form waited for its write lock)
+        assert moved.status_code == 302 and current == [world["h3"]]
+    else:  # the form first: the import is refused whole
+        assert moved.status_code == 302 and current == [world["h3"]]
+        assert confirm.status_code == 409 and "未导入任何数据" in confirm.get_data(as_text=True)

@@ -254,6 +254,7 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
                 u["village_id"] = p._villages[u.pop("village")]
             rows.append(u)
         _bulk_update(Household, rows)
+    _check_current(p)
     proposed = _propose_to_county(p, unit, by, now) if needs_approval(unit) else 0
     _check_limits(p)
     if p.pairings:
@@ -289,6 +290,20 @@ def write(p: Plan, unit: Unit, by: User | None) -> Result:
     db.session.flush()
     db.session.expire_all()
     return result
+
+
+def _check_current(p: Plan) -> None:
+    """The registered households whose pairing the import changes, locked as the pairing form locks
+    them (before the helpers, in the form's order), still with the pairing the plan saw: one paired
+    or moved since (on the form) refuses the whole import, instead of a second current pairing."""
+    planned = {p._existing[r["citizen_id"]]["id"]: old for r, old, _, _ in p.pairings if r["citizen_id"] in p._existing}
+    for chunk in chunks(sorted(planned)):
+        db.session.execute(select(Household.id).where(Household.id.in_(chunk)).order_by(Household.id)
+                           .with_for_update(key_share=True))
+        current = dict(db.session.execute(select(Pairing.household_id, Pairing.id).where(
+            Pairing.household_id.in_(chunk), Pairing.end_date.is_(None))).all())
+        if any(current.get(hid) != planned[hid] for hid in chunk):
+            raise Conflict("导入时有户的结对刚被修改（例如在结对页面上调整），未导入任何数据。请重新上传预览。")
 
 
 def _check_limits(p: Plan) -> None:
