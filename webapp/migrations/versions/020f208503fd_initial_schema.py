@@ -24,11 +24,9 @@ def upgrade():
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
     )
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_login_attempt_at'), ['at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_login_attempt_ip'), ['ip'], unique=False)
-        batch_op.create_index(batch_op.f('ix_login_attempt_username'), ['username'], unique=False)
-
+    op.create_index(op.f('ix_login_attempt_at'), 'login_attempt', ['at'], unique=False)
+    op.create_index(op.f('ix_login_attempt_ip'), 'login_attempt', ['ip'], unique=False)
+    op.create_index(op.f('ix_login_attempt_username'), 'login_attempt', ['username'], unique=False)
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -48,9 +46,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_village')),
     sa.UniqueConstraint('unit_id', 'name', name='uq_village_unit_name')
     )
-    with op.batch_alter_table('village', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_village_unit_id'), ['unit_id'], unique=False)
-
+    op.create_index(op.f('ix_village_unit_id'), 'village', ['unit_id'], unique=False)
     op.create_table('household',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=False),
@@ -70,9 +66,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_household')),
     sa.UniqueConstraint('citizen_id', name=op.f('uq_household_citizen_id'))
     )
-    with op.batch_alter_table('household', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_household_village_id'), ['village_id'], unique=False)
-
+    op.create_index(op.f('ix_household_village_id'), 'household', ['village_id'], unique=False)
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -90,11 +84,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('username', name=op.f('uq_user_username'))
     )
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_user_role'), ['role'], unique=False)
-        batch_op.create_index(batch_op.f('ix_user_unit_id'), ['unit_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_user_village_id'), ['village_id'], unique=False)
-
+    op.create_index(op.f('ix_user_role'), 'user', ['role'], unique=False)
+    op.create_index(op.f('ix_user_unit_id'), 'user', ['unit_id'], unique=False)
+    op.create_index(op.f('ix_user_village_id'), 'user', ['village_id'], unique=False)
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
@@ -106,10 +98,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_audit_log_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
-    with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_log_user_id'), ['user_id'], unique=False)
-
+    op.create_index(op.f('ix_audit_log_at'), 'audit_log', ['at'], unique=False)
+    op.create_index(op.f('ix_audit_log_user_id'), 'audit_log', ['user_id'], unique=False)
     op.create_table('checkin',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_uuid', sa.String(length=36), nullable=False),
@@ -129,11 +119,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checkin')),
     sa.UniqueConstraint('client_uuid', name=op.f('uq_checkin_client_uuid'))
     )
-    with op.batch_alter_table('checkin', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_checkin_checked_in_at'), ['checked_in_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_checkin_user_id'), ['user_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_checkin_village_id'), ['village_id'], unique=False)
-
+    op.create_index(op.f('ix_checkin_checked_in_at'), 'checkin', ['checked_in_at'], unique=False)
+    op.create_index(op.f('ix_checkin_user_id'), 'checkin', ['user_id'], unique=False)
+    op.create_index(op.f('ix_checkin_village_id'), 'checkin', ['village_id'], unique=False)
     op.create_table('leave',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -153,9 +141,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_leave_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_leave'))
     )
-    with op.batch_alter_table('leave', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_leave_user_id'), ['user_id'], unique=False)
-
+    op.create_index(op.f('ix_leave_user_id'), 'leave', ['user_id'], unique=False)
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('household_id', sa.Integer(), nullable=False),
@@ -167,9 +153,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_member_household_id_household'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member'))
     )
-    with op.batch_alter_table('member', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_member_household_id'), ['household_id'], unique=False)
-
+    op.create_index(op.f('ix_member_household_id'), 'member', ['household_id'], unique=False)
     op.create_table('month_closure',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -200,11 +184,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_pairing_household_id_household')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pairing'))
     )
-    with op.batch_alter_table('pairing', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_pairing_end_date'), ['end_date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_pairing_helper_id'), ['helper_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_pairing_household_id'), ['household_id'], unique=False)
-
+    op.create_index(op.f('ix_pairing_end_date'), 'pairing', ['end_date'], unique=False)
+    op.create_index(op.f('ix_pairing_helper_id'), 'pairing', ['helper_id'], unique=False)
+    op.create_index(op.f('ix_pairing_household_id'), 'pairing', ['household_id'], unique=False)
     op.create_table('print_job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -221,9 +203,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_print_job_requested_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_print_job'))
     )
-    with op.batch_alter_table('print_job', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_print_job_requested_by_id'), ['requested_by_id'], unique=False)
-
+    op.create_index(op.f('ix_print_job_requested_by_id'), 'print_job', ['requested_by_id'], unique=False)
     op.create_table('spot_check_draw',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -237,10 +217,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_spot_check_draw_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_spot_check_draw'))
     )
-    with op.batch_alter_table('spot_check_draw', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_spot_check_draw_month'), ['month'], unique=False)
-        batch_op.create_index(batch_op.f('ix_spot_check_draw_unit_id'), ['unit_id'], unique=False)
-
+    op.create_index(op.f('ix_spot_check_draw_month'), 'spot_check_draw', ['month'], unique=False)
+    op.create_index(op.f('ix_spot_check_draw_unit_id'), 'spot_check_draw', ['unit_id'], unique=False)
     op.create_table('visit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_uuid', sa.String(length=36), nullable=False),
@@ -269,11 +247,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_visit')),
     sa.UniqueConstraint('client_uuid', name=op.f('uq_visit_client_uuid'))
     )
-    with op.batch_alter_table('visit', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_visit_checked_in_at'), ['checked_in_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_visit_helper_id'), ['helper_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_visit_household_id'), ['household_id'], unique=False)
-
+    op.create_index(op.f('ix_visit_checked_in_at'), 'visit', ['checked_in_at'], unique=False)
+    op.create_index(op.f('ix_visit_helper_id'), 'visit', ['helper_id'], unique=False)
+    op.create_index(op.f('ix_visit_household_id'), 'visit', ['household_id'], unique=False)
     op.create_table('measure',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('household_id', sa.Integer(), nullable=False),
@@ -290,10 +266,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_measure_household_id_household')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_measure'))
     )
-    with op.batch_alter_table('measure', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_measure_done_visit_id'), ['done_visit_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_measure_household_id'), ['household_id'], unique=False)
-
+    op.create_index(op.f('ix_measure_done_visit_id'), 'measure', ['done_visit_id'], unique=False)
+    op.create_index(op.f('ix_measure_household_id'), 'measure', ['household_id'], unique=False)
     op.create_table('month_result',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('closure_id', sa.Integer(), nullable=False),
@@ -306,10 +280,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_month_result')),
     sa.UniqueConstraint('closure_id', 'helper_id', name='uq_result_closure_helper')
     )
-    with op.batch_alter_table('month_result', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_month_result_closure_id'), ['closure_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_month_result_helper_id'), ['helper_id'], unique=False)
-
+    op.create_index(op.f('ix_month_result_closure_id'), 'month_result', ['closure_id'], unique=False)
+    op.create_index(op.f('ix_month_result_helper_id'), 'month_result', ['helper_id'], unique=False)
     op.create_table('photo',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_uuid', sa.String(length=36), nullable=False),
@@ -326,10 +298,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo')),
     sa.UniqueConstraint('client_uuid', name=op.f('uq_photo_client_uuid'))
     )
-    with op.batch_alter_table('photo', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_photo_sha256'), ['sha256'], unique=False)
-        batch_op.create_index(batch_op.f('ix_photo_visit_id'), ['visit_id'], unique=False)
-
+    op.create_index(op.f('ix_photo_sha256'), 'photo', ['sha256'], unique=False)
+    op.create_index(op.f('ix_photo_visit_id'), 'photo', ['visit_id'], unique=False)
     op.create_table('spot_check_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('draw_id', sa.Integer(), nullable=False),
@@ -343,10 +313,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['helper_id'], ['user.id'], name=op.f('fk_spot_check_item_helper_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_spot_check_item'))
     )
-    with op.batch_alter_table('spot_check_item', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_spot_check_item_draw_id'), ['draw_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_spot_check_item_helper_id'), ['helper_id'], unique=False)
-
+    op.create_index(op.f('ix_spot_check_item_draw_id'), 'spot_check_item', ['draw_id'], unique=False)
+    op.create_index(op.f('ix_spot_check_item_helper_id'), 'spot_check_item', ['helper_id'], unique=False)
     op.create_table('subsidy_answer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.Integer(), nullable=False),
@@ -358,100 +326,64 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subsidy_answer')),
     sa.UniqueConstraint('visit_id', 'member_id', 'item', name='uq_subsidy_visit_member_item')
     )
-    with op.batch_alter_table('subsidy_answer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_subsidy_answer_member_id'), ['member_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_subsidy_answer_visit_id'), ['visit_id'], unique=False)
-
+    op.create_index(op.f('ix_subsidy_answer_member_id'), 'subsidy_answer', ['member_id'], unique=False)
+    op.create_index(op.f('ix_subsidy_answer_visit_id'), 'subsidy_answer', ['visit_id'], unique=False)
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('subsidy_answer', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_subsidy_answer_visit_id'))
-        batch_op.drop_index(batch_op.f('ix_subsidy_answer_member_id'))
-
+    op.drop_index(op.f('ix_subsidy_answer_visit_id'), table_name='subsidy_answer')
+    op.drop_index(op.f('ix_subsidy_answer_member_id'), table_name='subsidy_answer')
     op.drop_table('subsidy_answer')
-    with op.batch_alter_table('spot_check_item', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_spot_check_item_helper_id'))
-        batch_op.drop_index(batch_op.f('ix_spot_check_item_draw_id'))
-
+    op.drop_index(op.f('ix_spot_check_item_helper_id'), table_name='spot_check_item')
+    op.drop_index(op.f('ix_spot_check_item_draw_id'), table_name='spot_check_item')
     op.drop_table('spot_check_item')
-    with op.batch_alter_table('photo', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_photo_visit_id'))
-        batch_op.drop_index(batch_op.f('ix_photo_sha256'))
-
+    op.drop_index(op.f('ix_photo_visit_id'), table_name='photo')
+    op.drop_index(op.f('ix_photo_sha256'), table_name='photo')
     op.drop_table('photo')
-    with op.batch_alter_table('month_result', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_month_result_helper_id'))
-        batch_op.drop_index(batch_op.f('ix_month_result_closure_id'))
-
+    op.drop_index(op.f('ix_month_result_helper_id'), table_name='month_result')
+    op.drop_index(op.f('ix_month_result_closure_id'), table_name='month_result')
     op.drop_table('month_result')
-    with op.batch_alter_table('measure', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_measure_household_id'))
-        batch_op.drop_index(batch_op.f('ix_measure_done_visit_id'))
-
+    op.drop_index(op.f('ix_measure_household_id'), table_name='measure')
+    op.drop_index(op.f('ix_measure_done_visit_id'), table_name='measure')
     op.drop_table('measure')
-    with op.batch_alter_table('visit', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_visit_household_id'))
-        batch_op.drop_index(batch_op.f('ix_visit_helper_id'))
-        batch_op.drop_index(batch_op.f('ix_visit_checked_in_at'))
-
+    op.drop_index(op.f('ix_visit_household_id'), table_name='visit')
+    op.drop_index(op.f('ix_visit_helper_id'), table_name='visit')
+    op.drop_index(op.f('ix_visit_checked_in_at'), table_name='visit')
     op.drop_table('visit')
-    with op.batch_alter_table('spot_check_draw', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_spot_check_draw_unit_id'))
-        batch_op.drop_index(batch_op.f('ix_spot_check_draw_month'))
-
+    op.drop_index(op.f('ix_spot_check_draw_unit_id'), table_name='spot_check_draw')
+    op.drop_index(op.f('ix_spot_check_draw_month'), table_name='spot_check_draw')
     op.drop_table('spot_check_draw')
-    with op.batch_alter_table('print_job', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_print_job_requested_by_id'))
-
+    op.drop_index(op.f('ix_print_job_requested_by_id'), table_name='print_job')
     op.drop_table('print_job')
-    with op.batch_alter_table('pairing', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_pairing_household_id'))
-        batch_op.drop_index(batch_op.f('ix_pairing_helper_id'))
-        batch_op.drop_index(batch_op.f('ix_pairing_end_date'))
-
+    op.drop_index(op.f('ix_pairing_household_id'), table_name='pairing')
+    op.drop_index(op.f('ix_pairing_helper_id'), table_name='pairing')
+    op.drop_index(op.f('ix_pairing_end_date'), table_name='pairing')
     op.drop_table('pairing')
     op.drop_table('month_closure')
-    with op.batch_alter_table('member', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_member_household_id'))
-
+    op.drop_index(op.f('ix_member_household_id'), table_name='member')
     op.drop_table('member')
-    with op.batch_alter_table('leave', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_leave_user_id'))
-
+    op.drop_index(op.f('ix_leave_user_id'), table_name='leave')
     op.drop_table('leave')
-    with op.batch_alter_table('checkin', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_checkin_village_id'))
-        batch_op.drop_index(batch_op.f('ix_checkin_user_id'))
-        batch_op.drop_index(batch_op.f('ix_checkin_checked_in_at'))
-
+    op.drop_index(op.f('ix_checkin_village_id'), table_name='checkin')
+    op.drop_index(op.f('ix_checkin_user_id'), table_name='checkin')
+    op.drop_index(op.f('ix_checkin_checked_in_at'), table_name='checkin')
     op.drop_table('checkin')
-    with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_audit_log_user_id'))
-        batch_op.drop_index(batch_op.f('ix_audit_log_at'))
-
+    op.drop_index(op.f('ix_audit_log_user_id'), table_name='audit_log')
+    op.drop_index(op.f('ix_audit_log_at'), table_name='audit_log')
     op.drop_table('audit_log')
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_village_id'))
-        batch_op.drop_index(batch_op.f('ix_user_unit_id'))
-        batch_op.drop_index(batch_op.f('ix_user_role'))
-
+    op.drop_index(op.f('ix_user_village_id'), table_name='user')
+    op.drop_index(op.f('ix_user_unit_id'), table_name='user')
+    op.drop_index(op.f('ix_user_role'), table_name='user')
     op.drop_table('user')
-    with op.batch_alter_table('household', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_household_village_id'))
-
+    op.drop_index(op.f('ix_household_village_id'), table_name='household')
     op.drop_table('household')
-    with op.batch_alter_table('village', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_village_unit_id'))
-
+    op.drop_index(op.f('ix_village_unit_id'), table_name='village')
     op.drop_table('village')
     op.drop_table('unit')
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_login_attempt_username'))
-        batch_op.drop_index(batch_op.f('ix_login_attempt_ip'))
-        batch_op.drop_index(batch_op.f('ix_login_attempt_at'))
-
+    op.drop_index(op.f('ix_login_attempt_username'), table_name='login_attempt')
+    op.drop_index(op.f('ix_login_attempt_ip'), table_name='login_attempt')
+    op.drop_index(op.f('ix_login_attempt_at'), table_name='login_attempt')
     op.drop_table('login_attempt')
     # ### end Alembic commands ###
