@@ -38,17 +38,28 @@ def browser(playwright_driver):
     b.close()
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    """A page on a 360×640 touch phone, located at the first test household (30.301, 109.501)."""
+def _phone(browser, base_url, **options):
     context = browser.new_context(
         viewport={"width": 360, "height": 640}, device_scale_factor=2, is_mobile=True, has_touch=True,
         locale="zh-CN", timezone_id="Asia/Shanghai", geolocation={"latitude": 30.301, "longitude": 109.501, "accuracy": 15},
-        permissions=["geolocation"], base_url=live_server,
+        permissions=["geolocation"], base_url=base_url, **options,
     )
     context.set_default_timeout(10000)
-    page = context.new_page()
-    yield page  # closed with its browser (see browser)
+    return context.new_page()  # closed with its browser (see browser)
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A page on a 360×640 touch phone, located at the first test household (30.301, 109.501)."""
+    return _phone(browser, live_server)
+
+
+@pytest.fixture
+def phone_without_worker(browser, live_server):
+    """The phone with service workers blocked, for a test whose routes must see the page's requests:
+    a request of a page the worker controls can go past Playwright's routes (a CI run's 503 route
+    never saw the outbox's POST, which the server stored: 201). The outbox works without a worker."""
+    return _phone(browser, live_server, service_workers="block")
 
 
 def page_sends_only(context):

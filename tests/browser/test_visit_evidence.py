@@ -17,7 +17,7 @@ from tests.support.visit_data import jpeg
 from webapp.extensions import db
 from webapp.models import Photo, Unit, User, Visit, VisitSignature
 
-from .conftest import login, no_horizontal_scroll, page_sends_only
+from .conftest import login, no_horizontal_scroll
 
 HH1 = "张一"
 
@@ -229,8 +229,8 @@ def test_not_at_home_is_recorded_instead_of_a_signature(app, world, phone):
         db.session.remove()
 
 
-def test_the_saved_confirmation_stays_until_dismissed_uploaded_or_waiting(app, world, phone):
-    page_sends_only(phone.context)  # 待上传 while the route below holds the visit back
+def test_the_saved_confirmation_stays_until_dismissed_uploaded_or_waiting(app, world, phone_without_worker):
+    phone = phone_without_worker  # 待上传 while the route below holds the visit back: every POST through it
     login(phone, "h1", PASSWORD)
     _form(phone, world["hh1"])
     _fill(phone)
