@@ -1,7 +1,8 @@
 /* 帮扶通 — the visit form: position, photos downsized on the phone, notes, checklist, measures.
  * Saving makes the very requests of the JSON API (one visit, then one per photo) as items
  * {id, kind, url, body | blob+fields, parent}; they go through the offline outbox
- * (static/js/outbox.js, on every page). Position: geo.js; photos: photo-tools.js.
+ * (static/js/outbox.js, on every page). Position: geo.js; photos: visit-photos.js; the flags and
+ * the "saved a moment ago" question: visit-checks.js; the household's word: visit-signature.js.
  *
  * Before saving: next to 保存走访 it says what the server will flag and why (its own
  * distance and accuracy, the server's preview for travel and lateness, pictures this phone already
@@ -34,10 +35,11 @@
   var previewState = '';        // '' | 'loading' | 'ok' | 'offline'
   var repeatOk = false;         // "刚才已保存过一次" answered: another visit
   var reasonOk = false;         // the confirm step answered with a reason
-  var pad = null;               // the signature pad
-  var thumbprint = null;        // the 按手印 photo (a Blob)
+  var sig = null;               // the household's word (visit-signature.js), where the unit asks for it
+  var checks = self.BangfuVisitChecks;
+  var place = { lat: hhLat, lng: hhLng, geofence: GEOFENCE, accuracyFlag: ACC_FLAG };
   var fix = null;               // {latitude, longitude, accuracy, at}
-  var photos = [];              // {uuid, blob, capturedAt, li, bar, state}
+  var photos = [];              // visit-photos.js: {uuid, blob, capturedAt, fp, li, bar, stateEl, removeBtn}
   var saving = false;
   var sentIds = {};             // items the server already acknowledged (a second tap resends only the rest)
 
@@ -70,75 +72,13 @@
     askPreview();
   }
 
-  /* ---- what the server will flag, said before saving ---- */
-  function localFlags() {
-    var out = [];
-    if (!fix) return out;
-    if (hhLat !== null) {
-      var m = Math.round(distanceM(fix.latitude, fix.longitude, hhLat, hhLng));
-      if (m > GEOFENCE) out.push({ code: 'outside_geofence', label: '超出范围', text: '距这户 ' + m + ' 米，超出 ' + GEOFENCE + ' 米范围' });
-    }
-    if (fix.accuracy > ACC_FLAG) {
-      out.push({ code: 'poor_accuracy', label: '定位不准', text: '定位精度 ±' + Math.round(fix.accuracy) + ' 米，超过 ' + ACC_FLAG + ' 米，位置不可靠' });
-    }
-    return out;
-  }
-
-  function photoFlags() {
-    var out = [], seen = {};
-    photos.forEach(function (p, i) {
-      if (!p.fp) return;
-      if (seen[p.fp] !== undefined) {
-        out.push({ code: 'duplicate_photo', label: '重复照片', text: '照片 ' + (i + 1) + ' 与照片 ' + (seen[p.fp] + 1) + ' 是同一张' });
-        return;
-      }
-      seen[p.fp] = i;
-      var used = pics.usedBefore(USER, p.fp);
-      if (used) out.push({ code: 'duplicate_photo', label: '重复照片', text: '照片 ' + (i + 1) + ' 已用于' + used.label + '（' + used.at + '）的走访' });
-    });
-    return out;
-  }
-
-  /* the server's details where it answered for this fix, the phone's own otherwise */
-  function allFlags() {
-    var server = preview ? preview.flag_details || [] : [];
-    var codes = server.map(function (f) { return f.code; });
-    return server.concat(localFlags().filter(function (f) { return codes.indexOf(f.code) < 0; }), photoFlags());
-  }
-
-  function needsReason() {
-    return allFlags().some(function (f) { return f.code === 'outside_geofence' || f.code === 'poor_accuracy'; });
-  }
+  /* ---- what the server will flag, said before saving (visit-checks.js) ---- */
+  function allFlags() { return checks.all(fix, place, preview, photos, USER); }
 
   function renderChecks() {
-    var box = $('save-check');
-    if (!fix) { box.hidden = true; return; }
-    var list = $('save-flags');
-    list.textContent = '';
-    var flags = allFlags();
-    flags.forEach(function (f) {
-      var li = document.createElement('li');
-      li.dataset.flag = f.code;
-      var b = document.createElement('b');
-      b.className = 'badge bad';
-      b.textContent = f.label;
-      li.appendChild(b);
-      li.appendChild(document.createTextNode(' ' + f.text));
-      list.appendChild(li);
-    });
-    if (!flags.length) {
-      var ok = document.createElement('li');
-      ok.className = 'clear';
-      ok.textContent = '未发现问题：保存后不会被标记。';
-      list.appendChild(ok);
-    }
-    var notes = [];
-    if (flags.length) notes.push('保存后这些会标在走访记录上，书记核实后才计入考核。');
-    if (previewState === 'loading') notes.push('正在向服务器核对行程……');
-    if (previewState === 'offline') notes.push('暂时联系不上服务器：行程是否异常，上传后由服务器核对。');
-    if (photos.length) notes.push('照片是否与以前的照片相似，上传后由服务器再核对。');
-    $('save-check-note').textContent = notes.join(' ');
-    box.hidden = false;
+    if (!fix) { $('save-check').hidden = true; return; }
+    checks.render({ box: $('save-check'), list: $('save-flags'), note: $('save-check-note') }, allFlags(),
+      { previewState: previewState, photos: photos.length });
   }
 
   var previewSeq = 0;
@@ -163,28 +103,11 @@
     });
   }
 
-  /* ---- "刚才已保存过一次": the server's record, this phone's outbox, this phone's last save ---- */
-  function lastSaveKey() { return 'bangfu-last-visit-' + USER + '-' + HID; }
-
+  /* ---- "刚才已保存过一次" (visit-checks.js) ---- */
   function recentSave() {
-    var now = fix ? fix.at.getTime() : Date.now();
-    var found = [];
-    if (preview && preview.last_here) found.push(Date.parse(preview.last_here.checked_in_at));
-    try {
-      var mine = localStorage.getItem(lastSaveKey());
-      if (mine) found.push(Date.parse(mine));
-    } catch (e) { /* storage disabled: the server's record and the outbox still tell */ }
-    // the outbox unreadable (storage disabled): the server's record still tells
-    return self.BangfuOutbox.items().catch(function () { return []; }).then(function (items) {
-      items.forEach(function (i) {
-        if (i.kind === 'visit' && i.id !== visitUuid && i.body && i.body.household_id === HID) found.push(Date.parse(i.body.checked_in_at));
-      });
-      var near = found.filter(function (t) { return t && Math.abs(now - t) < REPEAT_MS; }).sort().pop();
-      return near ? new Date(near) : null;
-    });
+    return checks.recentSave({ user: USER, householdId: HID, visitUuid: visitUuid, now: fix ? fix.at.getTime() : Date.now(),
+      lastHere: preview && preview.last_here, windowMs: REPEAT_MS });
   }
-
-  function hhmm(date) { return api.isoWithOffset(date).slice(11, 16); }
 
   function show(step) {
     ['repeat-step', 'confirm-step'].forEach(function (id) { $(id).hidden = id !== step; });
@@ -202,63 +125,6 @@
       $('geo-retry').disabled = false;
       geoStatus(geo.errorText(err, '点“重新定位”'), 'error');
     });
-  }
-
-  /* ---- photos (downsized by photo-tools.js) ---- */
-  function photoStatus() {
-    var n = photos.length;
-    $('photo-status').textContent = n ? ('已选 ' + n + ' 张照片' + (n >= MAX_PHOTOS ? '（已达上限）' : '')) : '';
-  }
-
-  function addPhotoRow(p) {
-    var li = document.createElement('li');
-    li.className = 'photo';
-    var img = document.createElement('img');
-    img.alt = '照片预览';
-    img.src = URL.createObjectURL(p.blob);
-    var info = document.createElement('div');
-    var bar = document.createElement('progress');
-    bar.max = 100; bar.value = 0;
-    var state = document.createElement('small');
-    state.className = 'state';
-    state.textContent = '待上传 · ' + Math.round(p.blob.size / 1024) + ' KB';
-    var rm = document.createElement('button');
-    rm.type = 'button'; rm.className = 'small'; rm.textContent = '移除';
-    rm.addEventListener('click', function () {
-      if (saving) return;
-      photos.splice(photos.indexOf(p), 1);
-      li.remove();
-      photoStatus();
-      renderChecks();
-    });
-    info.appendChild(bar); info.appendChild(state);
-    li.appendChild(img); li.appendChild(info); li.appendChild(rm);
-    $('photo-list').appendChild(li);
-    p.li = li; p.bar = bar; p.stateEl = state; p.removeBtn = rm;
-  }
-
-  function onFiles(e) {
-    var files = Array.prototype.slice.call(e.target.files || []);
-    e.target.value = '';
-    var room = MAX_PHOTOS - photos.length;
-    if (files.length > room) {
-      $('photo-status').textContent = '每次走访最多 ' + MAX_PHOTOS + ' 张照片，多出的 ' + (files.length - room) + ' 张未添加。';
-      files = files.slice(0, Math.max(0, room));
-    }
-    files.reduce(function (chain, file) {
-      return chain.then(function () {
-        var captured = file.lastModified ? new Date(file.lastModified) : new Date();
-        return pics.downsize(file, LONG_EDGE, MAX_BYTES).then(function (blob) {
-          var p = { uuid: api.uuid(), blob: blob, capturedAt: api.isoWithOffset(captured), fp: pics.fingerprint(file) };
-          photos.push(p);
-          addPhotoRow(p);
-          photoStatus();
-          renderChecks();
-        }).catch(function () {
-          $('photo-status').textContent = '有一张照片无法读取或太大，未添加。';
-        });
-      });
-    }, Promise.resolve());
   }
 
   /* ---- the requests ---- */
@@ -305,54 +171,21 @@
       list.push({ id: p.uuid, kind: 'photo', parent: visitUuid, url: photoUrl, blob: p.blob,
         fields: { client_uuid: p.uuid, captured_at: p.capturedAt }, label: label + ' 照片 ' + (i + 1) });
     });
-    if (!SIG_REQUIRED || sentIds[sigUuid]) return Promise.resolve(list);
-    var status = sigStatus();
-    var sig = { id: sigUuid, kind: 'signature', parent: visitUuid, label: label + ' 户主签字',
+    if (!sig || sentIds[sigUuid]) return Promise.resolve(list);
+    var item = { id: sigUuid, kind: 'signature', parent: visitUuid, label: label + ' 户主签字',
       url: d.signatureUrl.replace('00000000-0000-0000-0000-000000000000', visitUuid) };
-    var fields = { client_uuid: sigUuid, status: status, note: (form.elements.sig_note.value || '').trim() };
-    if (status === 'not_home') { sig.body = fields; list.push(sig); return Promise.resolve(list); }
-    sig.fields = fields;
-    sig.fileField = 'image';
-    var blob = status === 'signed' ? pad.toBlob() : Promise.resolve(thumbprint);
-    return blob.then(function (b) { sig.blob = b; list.push(sig); return list; });
+    var fields = sig.fields(sigUuid);
+    if (fields.status === 'not_home') { item.body = fields; list.push(item); return Promise.resolve(list); }
+    item.fields = fields;
+    item.fileField = 'image';
+    return sig.image().then(function (b) { item.blob = b; list.push(item); return list; });
   }
 
-  /* ---- the household's word (where the unit asks for it) ---- */
-  function sigStatus() {
-    var el = form.querySelector('input[name="sig_status"]:checked');
-    return el ? el.value : 'signed';
-  }
-
-  function sigProblem() {
-    if (!SIG_REQUIRED) return null;
-    var status = sigStatus();
-    if (status === 'signed' && pad.isEmpty()) return '请户主用手指在框内签名，或选择未签字的原因。';
-    if (status === 'thumbprint' && !thumbprint) return '请拍一张按手印的照片。';
-    return null;
-  }
-
+  /* ---- the household's word (visit-signature.js) ---- */
   function setupSignature() {
     if (!SIG_REQUIRED) return;
-    pad = self.BangfuSignaturePad.attach($('sig-pad'), function () { fieldErrors({}); });
-    $('sig-clear').addEventListener('click', function () { pad.clear(); });
-    form.querySelectorAll('input[name="sig_status"]').forEach(function (el) {
-      el.addEventListener('change', function () {
-        var status = sigStatus();
-        $('sig-pad-wrap').hidden = status !== 'signed';
-        $('sig-thumb-wrap').hidden = status !== 'thumbprint';
-      });
-    });
-    $('sig-thumb-input').addEventListener('change', function (e) {
-      var file = (e.target.files || [])[0];
-      e.target.value = '';
-      if (!file) return;
-      pics.downsize(file, LONG_EDGE, MAX_BYTES).then(function (blob) {
-        thumbprint = blob;
-        var img = $('sig-thumb-preview');
-        img.src = URL.createObjectURL(blob);
-        img.hidden = false;
-      }, function () { fieldErrors({ signature: ['这张照片无法读取或太大，请重拍。'] }); });
-    });
+    sig = self.BangfuVisitSignature.attach(form, { longEdge: LONG_EDGE, maxBytes: MAX_BYTES,
+      onChange: function () { fieldErrors({}); }, onError: fieldErrors });
   }
 
   /* ---- saving ---- */
@@ -434,17 +267,17 @@
     fieldErrors({});
     if (!fix) { fieldErrors({ _position: ['还没有定位成功，不能签到。请点“重新定位”。'] }); return; }
     if (form.elements.notes.value.trim().length < 5) { fieldErrors({ notes: ['请填写走访内容（至少 5 个字）。'] }); form.elements.notes.focus(); return; }
-    var sigErr = sigProblem();
+    var sigErr = sig && sig.problem();
     if (sigErr) { fieldErrors({ signature: [sigErr] }); $('signature').scrollIntoView({ block: 'center' }); return; }
     if (sentIds[visitUuid]) { send(); return; }  // the visit is on the server: only the rest is resent
     recentSave().then(function (when) {
       if (when && !repeatOk) {
-        $('repeat-text').textContent = '刚才已保存过一次（' + hhmm(when) + '）。再保存会多出一条走访记录：如果是同一次走访，请不要再保存。';
+        $('repeat-text').textContent = '刚才已保存过一次（' + checks.hhmm(when) + '）。再保存会多出一条走访记录：如果是同一次走访，请不要再保存。';
         show('repeat-step');
         return;
       }
-      if (needsReason() && !reasonOk) {
-        var flags = allFlags().filter(function (f) { return f.code === 'outside_geofence' || f.code === 'poor_accuracy'; });
+      var flags = checks.needingReason(allFlags());
+      if (flags.length && !reasonOk) {
         $('confirm-text').textContent = '这次签到会被标记：' + flags.map(function (f) { return f.label + '（' + f.text + '）'; }).join('；') +
           '。确定要保存吗？请写明原因，书记核实时会看到。';
         show('confirm-step');
@@ -457,8 +290,8 @@
   }
 
   function remember() {
+    checks.rememberSave(USER, HID, fix.at);
     try {
-      localStorage.setItem(lastSaveKey(), fix.at.toISOString());
       // the household page confirms it (static/js/visit-saved.js) until dismissed
       sessionStorage.setItem('bangfu-saved-visit', JSON.stringify({ uuid: visitUuid, household_id: HID,
         checked_in_at: api.isoWithOffset(fix.at), notes: form.elements.notes.value.trim() }));
@@ -506,8 +339,9 @@
   }
 
   $('geo-retry').addEventListener('click', locate);
-  $('photo-input').addEventListener('change', onFiles);
-  $('photo-camera').addEventListener('change', onFiles);
+  photos = self.BangfuVisitPhotos.attach({ max: MAX_PHOTOS, longEdge: LONG_EDGE, maxBytes: MAX_BYTES,
+    list: $('photo-list'), status: $('photo-status'), inputs: [$('photo-input'), $('photo-camera')],
+    locked: function () { return saving; }, onChange: renderChecks });
   form.addEventListener('submit', save);
   $('repeat-save').addEventListener('click', function () { repeatOk = true; save(); });
   $('confirm-save').addEventListener('click', function () {
