@@ -1,19 +1,9 @@
 """The office's assessment pages: the village ranking and year-end entry; the county reads them."""
 from tests.support import factories
-from webapp.extensions import db
-
-
-def _world(app) -> dict:
-    with app.app_context():
-        w = factories.counties(factories.second_unit(factories.world()))
-        db.session.commit()
-        ids = w.ids()
-        db.session.remove()
-    return ids
 
 
 def test_village_ranking_and_year_end_entry(app, make_client):
-    ids = _world(app)
+    ids = factories.county_ids(app)
     admin, county, county_x, admin_x = make_client(), make_client(), make_client(), make_client()
     admin.login("admin"), county.login("county"), county_x.login("county_x"), admin_x.login("admin_x")
     page = admin.get("/assessments/villages?year=2026").get_data(as_text=True)
@@ -31,7 +21,7 @@ def test_village_ranking_and_year_end_entry(app, make_client):
 
 
 def test_on_site_assessment_recorded_and_shown(app, make_client):
-    ids = _world(app)
+    ids = factories.county_ids(app)
     admin, county, county_x, h1 = make_client(), make_client(), make_client(), make_client()
     admin.login("admin"), county.login("county"), county_x.login("county_x"), h1.login("h1")
     url = f"/assessments/onsite/{ids['h1']}"
@@ -50,7 +40,7 @@ def test_on_site_assessment_recorded_and_shown(app, make_client):
 
 
 def test_work_team_page_flags_small_teams(app, make_client):
-    ids = _world(app)
+    ids = factories.county_ids(app)
     admin, county, county_x = make_client(), make_client(), make_client()
     admin.login("admin"), county.login("county"), county_x.login("county_x")
     page = admin.get("/assessments/teams").get_data(as_text=True)

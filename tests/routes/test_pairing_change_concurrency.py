@@ -12,15 +12,6 @@ from webapp.extensions import db
 from webapp.models import Pairing, PairingChange
 
 
-def _ids(app) -> dict:
-    with app.app_context():
-        w = factories.counties(factories.second_unit(factories.world()))
-        db.session.commit()
-        ids = w.ids()
-        db.session.remove()
-    return ids
-
-
 def _pending(app) -> list[tuple[int, int]]:
     with app.app_context():
         rows = db.session.execute(select(PairingChange.household_id, PairingChange.to_helper_id)).all()
@@ -33,7 +24,7 @@ def _session(base: str) -> tuple[requests.Session, str]:
 
 
 def test_two_proposals_to_one_helper_at_once_keep_the_limit(app, live_server):
-    ids = _ids(app)
+    ids = factories.county_ids(app)
     app.config["HOUSEHOLD_LIMIT"] = 2  # h2 holds hh3: room for one more, waiting changes included
     sessions = [_session(live_server) for _ in range(2)]
 
@@ -55,7 +46,7 @@ def test_two_proposals_to_one_helper_at_once_keep_the_limit(app, live_server):
 
 
 def test_another_townships_helper_or_household_is_not_proposed(app, make_client):
-    ids = _ids(app)
+    ids = factories.county_ids(app)
     admin = make_client()
     admin.login("admin")
     assert admin.post(f"/admin/households/{ids['hh1']}/pairing",
@@ -79,7 +70,7 @@ def test_another_townships_helper_or_household_is_not_proposed(app, make_client)
 
 
 def test_a_first_pairing_counts_the_changes_waiting_for_the_county(app, make_client):
-    ids = _ids(app)
+    ids = factories.county_ids(app)
     app.config["HOUSEHOLD_LIMIT"] = 3  # h2 holds hh3; h3 holds hh4 and hh5
     admin = make_client()
     admin.login("admin")

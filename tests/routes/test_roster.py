@@ -174,22 +174,16 @@ def test_the_file_is_read_while_no_write_lock_is_held(world, client, app, monkey
         holder.close()
 
 
-def test_a_pairing_made_while_an_import_is_confirmed_does_not_take_a_helper_over_the_limit(world, make_client, app,
-                                                                                          monkeypatch):
-    """The import gives 帮扶二 (h2, 1 household) four more: 5, the limit. The office pairs 王六 (hh6)
-    with h2 on the pairing form while the confirmed import is being written: one of the two must be
-    refused, not both stored (PostgreSQL: the import counted h2's households before the form's
-    pairing committed and wrote its own after it: 6 households)."""
+def _confirm_while(make_client, monkeypatch, rows, meanwhile):
+    """The office confirms an import of `rows`; while its plan is made and its pairings not yet
+    written, another office session does `meanwhile(client)`. Both answers: (confirm, meanwhile)."""
     import threading
     import time
 
-    from webapp.models import Pairing
     from webapp.services import roster
 
-    rows = [household_row(户主姓名=f"孙{i}", 身份证号=factories.citizen_id("19700101"), 帮扶责任人="h2")
-            for i in range(4)]
-    importer, pairer = make_client(), make_client()
-    importer.login("admin"), pairer.login("admin")
+    importer, other = make_client(), make_client()
+    importer.login("admin"), other.login("admin")
     preview, _ = upload(importer, csv_bytes(rows), "花名册.csv", confirm=False)
     assert preview.status_code == 200, preview.get_data(as_text=True)[:3000]
     writing = threading.Event()
@@ -197,7 +191,7 @@ def test_a_pairing_made_while_an_import_is_confirmed_does_not_take_a_helper_over
 
     def slow_write(*args, **kwargs):
         writing.set()
-        time.sleep(1.5)  # the import's plan is made, its pairings not written yet
+        time.sleep(1.5)
         return write(*args, **kwargs)
 
     monkeypatch.setattr(roster, "write", slow_write)
@@ -206,9 +200,23 @@ def test_a_pairing_made_while_an_import_is_confirmed_does_not_take_a_helper_over
         confirm=importer.post("/admin/roster/confirm", data={"token": _token(preview)})))
     thread.start()
     assert writing.wait(30)
-    paired = pairer.post(f"/admin/households/{world['hh6']}/pairing", data={"helper_id": str(world["h2"]), "reason": "新结对"})
+    done = meanwhile(other)
     thread.join(60)
-    confirm = answers["confirm"]
+    return answers["confirm"], done
+
+
+def test_a_pairing_made_while_an_import_is_confirmed_does_not_take_a_helper_over_the_limit(world, make_client, app,
+                                                                                          monkeypatch):
+    """The import gives 帮扶二 (h2, 1 household) four more: 5, the limit. The office pairs 王六 (hh6)
+    with h2 on the pairing form while the confirmed import is being written: one of the two must be
+    refused, not both stored (PostgreSQL: the import counted h2's households before the form's
+    pairing committed and wrote its own after it: 6 households)."""
+    from webapp.models import Pairing
+
+    rows = [household_row(户主姓名=f"孙{i}", 身份证号=factories.citizen_id("19700101"), 帮扶责任人="h2")
+            for i in range(4)]
+    confirm, paired = _confirm_while(make_client, monkeypatch, rows, lambda pairer: pairer.post(
+        f"/admin/households/{world['hh6']}/pairing", data={"helper_id": str(world["h2"]), "reason": "新结对"}))
     with app.app_context():
         held = db.session.scalar(select(func.count()).select_from(Pairing).where(Pairing.helper_id == world["h2"],
                                                                                   Pairing.end_date.is_(None)))
@@ -226,36 +234,13 @@ def test_a_household_moved_on_the_form_while_an_import_moves_it_keeps_one_curren
     """The import moves 张一 (hh1, h1's) to 帮扶二; meanwhile the office moves it to 帮扶三 on the
     pairing form. One of the two must be refused, never two current pairings for one household
     (PostgreSQL: the import ended the pairing the form had already ended and added its own)."""
-    import threading
-    import time
-
     from webapp.models import Pairing
-    from webapp.services import roster
 
     with app.app_context():
         citizen = db.session.get(Household, world["hh1"]).citizen_id
-    importer, pairer = make_client(), make_client()
-    importer.login("admin"), pairer.login("admin")
     row = household_row(户主姓名="张一", 身份证号=citizen, 帮扶责任人="h2", 经度="109.501", 纬度="30.301")
-    preview, _ = upload(importer, csv_bytes([row]), "花名册.csv", confirm=False)
-    assert preview.status_code == 200, preview.get_data(as_text=True)[:3000]
-    writing = threading.Event()
-    write = roster.write
-
-    def slow_write(*args, **kwargs):
-        writing.set()
-        time.sleep(1.5)  # the import's plan is made, its pairings not written yet
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(roster, "write", slow_write)
-    answers = {}
-    thread = threading.Thread(target=lambda: answers.update(
-        confirm=importer.post("/admin/roster/confirm", data={"token": _token(preview)})))
-    thread.start()
-    assert writing.wait(30)
-    moved = pairer.post(f"/admin/households/{world['hh1']}/pairing", data={"helper_id": str(world["h3"]), "reason": "调动"})
-    thread.join(60)
-    confirm = answers["confirm"]
+    confirm, moved = _confirm_while(make_client, monkeypatch, [row], lambda pairer: pairer.post(
+        f"/admin/households/{world['hh1']}/pairing", data={"helper_id": str(world["h3"]), "reason": "调动"}))
     with app.app_context():
         current = db.session.scalars(select(Pairing.helper_id).where(Pairing.household_id == world["hh1"],
                                                                      Pairing.end_date.is_(None))).all()

@@ -251,3 +251,13 @@ def diary_batch(app, admin_id: int, month: str, status: str = "queued", done: in
         db.session.add(job)
         db.session.commit()
         return job.id
+
+
+def county_ids(app) -> dict:
+    """The world, a second township and the county above both, committed in its own app context: the ids."""
+    with app.app_context():
+        w = counties(second_unit(world()))
+        db.session.commit()
+        ids = w.ids()
+        db.session.remove()
+    return ids
