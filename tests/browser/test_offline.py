@@ -338,8 +338,8 @@ def test_logout_clears_the_pages_and_the_outbox(app, world, phone):
     body = visit_body(world["hh1"])
     go_offline(phone.context)
     phone.evaluate("(b) => BangfuOutbox.enqueue([{id: b.client_uuid, kind: 'visit', url: '/api/v1/visits', body: b}])", body)
+    phone.context.route("**/api/v1/visits", lambda r: r.abort())  # keep it waiting, from before the network returns
     go_online(phone.context)
-    phone.context.route("**/api/v1/visits", lambda r: r.abort())  # keep it waiting
     phone.goto("/account")
     # the helper is warned and can stay: once the warning is answered 取消, nothing is cleared or submitted
     with phone.expect_event("dialog"):
