@@ -14,6 +14,7 @@ def _world(app) -> dict:
     with app.app_context():
         w = factories.counties(factories.second_unit(factories.world()))
         o = w.objects
+        o["county"].display_name = "县扶贫攻坚指挥部 田科长"  # as the demo names it: the topbar's longest name
         db.session.add(PairingChange(unit_id=o["unit"].id, household_id=o["hh3"].id, from_helper_id=o["h2"].id,
                                      to_helper_id=o["h1"].id, reason="帮扶二调往县城", proposed_by_id=o["admin"].id))
         db.session.commit()
@@ -28,6 +29,8 @@ def test_county_approves_a_pairing_change_and_reads_a_township(app, phone):
     phone.wait_for_url("**/county/")
     assert "帮扶二调往县城" in phone.locator("main").inner_text() and no_horizontal_scroll(phone)
     phone.screenshot(path="/tmp/bangfu-county.png", full_page=True)
+    # the long name beside a short title is shown whole (it was cut at 40% of the bar)
+    assert phone.evaluate("(w => w.scrollWidth <= w.clientWidth)(document.querySelector('.topbar .who'))")
     phone.click(".pairing-change >> button:has-text('同意')")
     expect(phone.locator(".pairing-change")).to_contain_text("县已同意")
     phone.click("text=测试乡")
