@@ -37,6 +37,12 @@ def test_office_searches_accounts(app, world, phone):
     login(phone, "admin", PASSWORD)
     phone.goto("/admin/users")
     assert phone.locator("#new-user summary").bounding_box()["y"] < 640  # 新建账号 on the first screen
+    assert phone.locator("#new-user summary").bounding_box()["height"] >= 44  # a tap target (it was 24 px)
+    # 停用 stays on one line: beside the demo's longer names its column was narrow enough to wrap it
+    # to a character a line (these rows' short names leave it room, so the style is what is checked)
+    deactivate = phone.locator("#people summary.button").first
+    assert deactivate.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+    assert deactivate.bounding_box()["height"] < 50
     phone.fill("input[name=q]", "书记")
     phone.locator("form.list-search button[type=submit]").click()
     expect(phone.locator("#people tbody tr")).to_have_count(2)
