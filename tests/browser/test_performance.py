@@ -42,9 +42,17 @@ def test_office_filters_the_ranking_closes_the_month_and_draws_a_spot_check(app,
     assert no_horizontal_scroll(phone)
     phone.select_option("select[name=village_id]", str(world["v2"]))
     phone.click(".perf-filters button[type=submit]")
-    expect(cards).to_have_count(1)  # swapped in by htmx
+    expect(cards).to_have_count(1)
     assert "帮扶三" in phone.locator("#ranking").inner_text()
-    assert f"village_id={world['v2']}" in phone.url  # htmx pushed the filtered address
+    assert f"village_id={world['v2']}" in phone.url
+    # another month: the whole page follows it (the ranking alone was swapped in: the 关账 card, 当月抽查
+    # and the exports stayed on the month before, or were gone)
+    phone.fill("input[name=month]", "2026-02")
+    phone.click(".perf-filters button[type=submit]")
+    phone.wait_for_url("**/performance/unit?month=2026-02*")
+    expect(phone.locator("main section.card h2").first).to_have_text("2026-02 关账")
+    assert phone.get_by_role("link", name="当月抽查").get_attribute("href").endswith("month=2026-02")
+    expect(phone.get_by_role("link", name="导出 CSV")).to_have_count(1)
     phone.goto(f"/performance/unit?month={MARCH}")
     phone.click("text=关账（保存本月结果）")  # asks first
     phone.get_by_role("button", name="确认关账").click()

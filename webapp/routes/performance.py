@@ -116,7 +116,7 @@ def unit():
     page_no = min(params.int_arg("page", default=1, lo=1), page_count)
     total, results = len(results), results[(page_no - 1) * size:page_no * size]
     return render("performance/unit.html", "performance/_ranking.html", month=month, results=results,
-                  total=total, page_no=page_no, page_count=page_count,
+                  total=total, page_no=page_no, page_count=page_count, exports=True,  # on the pager's pages too
                   village_id=village_id, rating=rating, ratings=performance.RATINGS,
                   all_villages=lookups.villages(current_user), villages=performance.village_names(results),
                   closure=performance.closure(current_user.unit_id, period.key), detail=True,
