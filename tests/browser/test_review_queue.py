@@ -39,8 +39,12 @@ def test_first_secretary_reviews_visits_one_at_a_time(app, world, phone):
     expect(queue.locator("article.rv-card")).to_have_attribute("data-visit", str(ids[1]))
     expect(queue.locator("[data-count=pending]").first).to_have_text("2")
     expect(queue.locator("[data-count=returned]").first).to_have_text("1")
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # read down to 下一条
     queue.get_by_role("link", name="下一条").click()
     expect(queue.locator("article.rv-card")).to_have_attribute("data-visit", str(ids[0]))
+    # shown from its top (the page stayed scrolled down: the next visit's end, its notes above the screen)
+    bar = phone.locator(".topbar").bounding_box()
+    assert bar["y"] + bar["height"] <= queue.locator(".rq-pos").bounding_box()["y"] < 640  # below the sticky bar
     queue.get_by_role("button", name="已阅").click()
     expect(queue.locator(".rq-done")).to_contain_text("这一组已看完")
     expect(queue.locator("[data-count=pending]").first).to_have_text("1")
