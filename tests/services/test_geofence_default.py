@@ -50,4 +50,4 @@ def test_a_village_saved_without_a_range_keeps_none_and_the_page_shows_the_defau
                                          .where(Village.name.in_(["北村", "南村"]))).all())
         assert ranges == {"北村": None, "南村": 1500}
     listing = " ".join(client.get("/admin/villages").get_data(as_text=True).split())
-    assert "2000 m（默认）" in listing and "1500 m" in listing
+    assert "2000 米（默认）" in listing and "1500 米" in listing
