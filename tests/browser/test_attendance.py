@@ -43,13 +43,17 @@ def test_team_member_checks_in_and_first_secretary_approves_leave(app, world, ph
     phone.locator("nav.bottomnav").get_by_role("link", name="签到", exact=True).click()
     phone.wait_for_url("**/attendance/")
     assert phone.locator("h1").inner_text() == "驻村签到"
+    pick = phone.locator("label.photo-pick", has_text="拍照")  # the app's own button, not the bare file picker
+    assert pick.is_visible() and pick.bounding_box()["height"] >= 44
     phone.set_input_files("#checkin-photo", files=[{"name": "cun.png", "mimeType": "image/png", "buffer": _png()}])
+    assert "已选一张照片" in phone.locator("#checkin-photo-status").inner_text()
     button = phone.locator("#checkin-button")
     assert button.bounding_box()["height"] >= 44
     button.click()
     phone.locator("#checkin-result").get_by_text("签到成功").wait_for()
     assert "距村中心" in phone.locator("#checkin-result").inner_text()
     phone.locator("#checkin-result").get_by_text("照片已上传").wait_for()
+    assert phone.locator("#checkin-photo-status").inner_text() == ""  # sent: nothing chosen any more
     phone.wait_for_function(  # the thumbnail is served (through the access-checked route) and decodes
         "() => { const i = document.querySelector('#today .att-photo img'); return i && i.complete && i.naturalWidth > 0; }")
     assert "在村" in phone.locator("#today").inner_text()

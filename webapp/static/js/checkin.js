@@ -18,6 +18,13 @@
   var result = document.getElementById('checkin-result');
   var retry = document.getElementById('checkin-retry');
   var photoInput = document.getElementById('checkin-photo');
+  var photoStatus = document.getElementById('checkin-photo-status');
+  function photoChosen() {
+    var file = photoInput && photoInput.files && photoInput.files[0];
+    if (photoStatus) photoStatus.textContent = file ? '已选一张照片，点“驻村签到”时一起上传。' : '';
+  }
+  function clearPhoto() { if (photoInput) { photoInput.value = ''; photoChosen(); } }
+  if (photoInput) photoInput.addEventListener('change', photoChosen);
   var waiting = null;  // without the outbox: {payload, items} not sent yet (the same client_uuid on 重新发送)
 
   function show(kind, lines) {
@@ -83,7 +90,7 @@
         show('error', ['签到未保存：' + mine.error]);
         return ob.discard(mine.id);
       }
-      if (photoInput) photoInput.value = '';
+      clearPhoto();
       if (!answers[payload.client_uuid]) {
         show('', ['已保存在手机上：有信号时会自动上传（不会重复计数）。', '签到时间以现在为准。']);
       } else {
@@ -119,7 +126,7 @@
     return api.csrf().then(next).then(function (failure) {
       busy(false);
       if (!failure) {
-        if (photoInput) photoInput.value = '';
+        clearPhoto();
         if (job.problem) note(job.problem);
         refreshToday();
         return;
