@@ -18,9 +18,15 @@ def test_deactivating_an_account_asks_first(app, world, phone):
     step = phone.locator(f"#deactivate-{world['h1']}")
     confirm = step.get_by_role("button", name="确认停用")
     expect(confirm).to_be_hidden()
+    name_width = phone.locator("table.grid tbody tr td").first.bounding_box()["width"]
     step.locator("summary").click()
     expect(step).to_contain_text("停用后 帮扶一 不能再登录")
     assert no_horizontal_scroll(phone)
+    # the question opens over the rows, the table's columns stay as they were (it squeezed them to a character)
+    assert phone.locator("table.grid tbody tr td").first.bounding_box()["width"] == name_width
+    ask = step.locator(".confirm-ask").bounding_box()
+    assert ask["x"] >= 0 and ask["x"] + ask["width"] <= 360
+    phone.screenshot(path="/tmp/bangfu-deactivate-ask.png")
     confirm.click()
     phone.wait_for_url("**/admin/users")
     with app.app_context():
