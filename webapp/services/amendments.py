@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import database
 from ..extensions import db
 from ..models import ReviewStatus, User, Visit, VisitAmendment
 from . import access, audit
@@ -53,6 +54,8 @@ def amend(user: User, visit_uuid: str, data: dict[str, Any]) -> Amended:
     """Store an amendment of the caller's returned visit (data as validated by AmendmentIn).
     Must be the first write of its transaction (a concurrent duplicate rolls it back)."""
     visit = access.own_visit_by_uuid(user, visit_uuid)
+    database.lock(Visit, visit.id)  # two amendments sent at once: the second sees the first's (已整改)
+    db.session.refresh(visit)
     client_uuid = str(data["client_uuid"])
     notes = data.get("notes")
     notes = notes.strip() if notes is not None else None
