@@ -118,6 +118,32 @@ def test_a_fake_visit_confirmed_by_the_reviewer_is_four_two(w):
     assert ranked["h2"].rating == "不合格" and all(f.code != "fake" for f in ranked["h1"].flags)
 
 
+def test_a_visit_confirmed_fake_no_longer_counts_as_a_visit(w):
+    """Red team 6: a confirmed fake visit used to keep scoring (coverage, diary, timeliness: the
+    month stayed at 100 points, the household counted visited); now the household is unvisited."""
+    from webapp.services import verification
+
+    measure(w["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 10, 11))
+    v = visit(w["h2"], w["hh3"], local(2026, 3, 10))
+    db.session.commit()
+    assert (month(w, "h2").score, month(w, "h2").households_visited) == (100.0, 1)
+    sanctions.confirm_fake_visit(w["sec1"], access.review_visit(w["sec1"], v.id), "户主称当天无人来过")
+    db.session.commit()
+    r = month(w, "h2")
+    assert (r.visits, r.households_visited, r.pending_visits) == (0, 0, 0)
+    assert r.score == 20.0 and r.rating == "不合格"  # only the measures' 20 points
+    assert [f.code for f in r.flags] == ["fake", "not_visited"]
+    # a flagged visit confirmed fake is decided (no 待核实 deduction), and accepting it later
+    # (已核实) does not make it count
+    f = visit(w["h2"], w["hh3"], local(2026, 3, 12), flags=["outside_geofence"])
+    sanctions.confirm_fake_visit(w["sec1"], access.review_visit(w["sec1"], f.id), "照片为旧照")
+    db.session.commit()
+    assert (month(w, "h2").pending_visits, month(w, "h2").score) == (0, 20.0)
+    verification.verify(w["sec1"], f.id, "核实")
+    db.session.commit()
+    assert (month(w, "h2").visits, month(w, "h2").score) == (0, 20.0)
+
+
 def test_a_fake_found_by_the_spot_check_is_four_two(w):
     measure(w["hh3"], date(2026, 3, 20), done_at=local(2026, 3, 10, 11))
     visit(w["h2"], w["hh3"], local(2026, 3, 10))

@@ -160,10 +160,12 @@ def month_query(scope: Select, wide: bool) -> Select:
     )
     # visits in the month per (helper, household)
     late = later_than_hours(Visit.received_at, Visit.checked_in_at, LATE_HOURS)
-    # a flagged visit counts only once accepted (已核实); until then it is 待核实
+    # a flagged visit counts only once accepted (已核实); until then it is 待核实. A visit confirmed
+    # fake (弄虚作假) never counts, accepted or not: it is decided, not waiting
     flagged = json_nonempty(Visit.flags)
-    waiting = and_(flagged, Visit.verified_at.is_(None))
-    counted = ~waiting
+    genuine = Visit.fake_confirmed_at.is_(None)
+    waiting = and_(flagged, Visit.verified_at.is_(None), genuine)
+    counted = and_(~waiting, genuine)
     diary_ok = and_(func.length(func.trim(Visit.notes)) > 0, Visit.received_at < DEADLINE,
                     Visit.review_status != ReviewStatus.RETURNED, counted)
     vhh = (
