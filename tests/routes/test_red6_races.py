@@ -9,9 +9,9 @@ import requests
 from sqlalchemy import func, select
 
 from tests.support.factories import PASSWORD
-from tests.support.visit_data import visit_body
+from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
-from webapp.models import AuditLog, Leave, Visit, VisitAmendment
+from webapp.models import AuditLog, Leave, Photo, Visit, VisitAmendment
 from webapp.services.calendar import local_today
 
 N = 6
@@ -97,3 +97,25 @@ def test_one_leave_decided_twice_at_once_is_decided_once(app, world, make_client
         assert len(decided) == 1
         lv = db.session.get(Leave, leave_id)
         assert lv.status == decided[0].action.split(".")[1] and decided[0].details["comment"] == lv.comment
+
+
+def test_photos_sent_at_once_never_pass_the_visits_limit(app, world, client, live_server):
+    client.login("h1")
+    body = visit_body(world["hh1"])
+    assert client.post("/api/v1/visits", json=body).status_code == 201
+    limit = app.config["MAX_PHOTOS_PER_VISIT"]
+    n = limit + 3
+    sessions = [_session(live_server, "h1") for _ in range(n)]
+    images = [jpeg(seed=i, size=(64, 48)) for i in range(n)]
+
+    def send(i):
+        s, token = sessions[i]
+        return s.post(f"{live_server}/api/v1/visits/{body['client_uuid']}/photos", headers={"X-CSRFToken": token},
+                      files={"photo": ("p.jpg", images[i], "image/jpeg")}, data={"client_uuid": str(uuid.uuid4())},
+                      timeout=60)
+
+    with ThreadPoolExecutor(n) as pool:
+        answers = list(pool.map(send, range(n)))
+    assert sorted(a.status_code for a in answers) == [201] * limit + [422] * 3, [a.status_code for a in answers]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Photo)) == limit

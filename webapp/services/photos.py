@@ -288,7 +288,9 @@ def add(user: User, visit_uuid: str, photo_uuid: str, data: bytes, captured_at: 
         store.put(thumb_key, done.thumb)
         # the write transaction begins here (files written): the index lookup is a few ms
         matches = similar(unit_id, visit_id, done.sha256, hashes, rules.duplicate_max_bits)
-        # the same photo or the visit's last free place may have been taken meanwhile
+        # the same photo or the visit's last free place may have been taken meanwhile; uploads to
+        # one visit sent at once count its photos one after the other (the visit's row lock)
+        database.lock(Visit, visit_id)
         existing = db.session.scalar(select(Photo).where(Photo.client_uuid == photo_uuid))
         if existing is not None:
             discard(photo)
