@@ -356,6 +356,27 @@ def test_first_secretary_confirms_a_fake_visit_and_the_helper_gets_four_two(clie
     assert "党政纪处分候选" in html and "004 第九条(四)2：工作中弄虚作假、玩忽职守、失职渎职的" in html
 
 
+def test_a_confirmed_fake_is_neither_overwritten_nor_accepted_afterwards(client, make_client, march):
+    """Red team 6: a second confirmation (the office, or a replayed form) used to replace the first
+    one's note, author and time (the evidence), and 已核实 could still be given to the fake visit."""
+    client.login("sec1")
+    with client.application.app_context():
+        visit = db.session.scalar(select(Visit).where(Visit.helper_id == march["h1"]))
+        visit.flags = ["outside_geofence"]
+        db.session.commit()
+        visit_id = visit.id
+    assert client.post(f"/performance/visits/{visit_id}/fake", data={"fake_note": "照片是去年的"}).status_code == 302
+    admin = make_client()
+    admin.login("admin")
+    again = admin.post(f"/performance/visits/{visit_id}/fake", data={"fake_note": "改成别的说法"})
+    assert again.status_code == 409 and "不能重复确认" in again.get_data(as_text=True)
+    accept = client.post(f"/village/visits/{visit_id}/verify", data={"note": "已电话核实"})
+    assert accept.status_code == 422 and "已确认弄虚作假" in accept.get_data(as_text=True)
+    with client.application.app_context():
+        v = db.session.get(Visit, visit_id)
+        assert (v.fake_note, v.fake_confirmed_by.username, v.verified_at) == ("照片是去年的", "sec1", None)
+
+
 def test_the_helper_reads_which_numbers_are_local_choices(client, march):
     """The score explanation marks every number as from a source or a local choice."""
     client.login("h1")

@@ -9,7 +9,7 @@ from tests.support.perf_factories import local, measure, visit
 from webapp.extensions import db
 from webapp.models import AuditLog
 from webapp.services import access, performance, sanctions
-from webapp.services.errors import NotFound, ValidationFailed
+from webapp.services.errors import Conflict, NotFound, ValidationFailed
 from webapp.web import rules as app_rules
 
 MARCH = "2026-03"
@@ -133,15 +133,20 @@ def test_a_visit_confirmed_fake_no_longer_counts_as_a_visit(w):
     assert (r.visits, r.households_visited, r.pending_visits) == (0, 0, 0)
     assert r.score == 20.0 and r.rating == "不合格"  # only the measures' 20 points
     assert [f.code for f in r.flags] == ["fake", "not_visited"]
-    # a flagged visit confirmed fake is decided (no 待核实 deduction), and accepting it later
-    # (已核实) does not make it count
+    # a flagged visit accepted (已核实) and then confirmed fake does not count either; a flagged
+    # one confirmed fake is decided (no 待核实 deduction) and can no longer be accepted
     f = visit(w["h2"], w["hh3"], local(2026, 3, 12), flags=["outside_geofence"])
+    verification.verify(w["sec1"], f.id, "电话核实")
+    db.session.commit()
+    assert (month(w, "h2").visits, month(w, "h2").score) == (1, 100.0)
     sanctions.confirm_fake_visit(w["sec1"], access.review_visit(w["sec1"], f.id), "照片为旧照")
+    g = visit(w["h2"], w["hh3"], local(2026, 3, 14), flags=["outside_geofence"])
+    sanctions.confirm_fake_visit(w["sec1"], access.review_visit(w["sec1"], g.id), "照片为旧照")
     db.session.commit()
-    assert (month(w, "h2").pending_visits, month(w, "h2").score) == (0, 20.0)
-    verification.verify(w["sec1"], f.id, "核实")
-    db.session.commit()
-    assert (month(w, "h2").visits, month(w, "h2").score) == (0, 20.0)
+    r = month(w, "h2")
+    assert (r.visits, r.pending_visits, r.score) == (0, 0, 20.0)
+    with pytest.raises(Conflict):
+        verification.verify(w["sec1"], g.id, "核实")
 
 
 def test_a_fake_found_by_the_spot_check_is_four_two(w):

@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Select, select
 
+from .. import database
 from ..extensions import db
 from ..models import SpotCheckItem, User, Visit
 from . import audit, permissions
-from .errors import NotFound, ValidationFailed
+from .errors import Conflict, NotFound, ValidationFailed
 
 # 004 第九条, word for word (the source's own punctuation): item → (step, text)
 ITEMS: dict[str, tuple[str, str]] = {
@@ -82,6 +83,10 @@ def confirm_fake_visit(by: User, visit: Visit, note: str) -> Visit:
         raise ValidationFailed("请写明核实的弄虚作假情况。", field="fake_note")
     if len(note) > 2000:
         raise ValidationFailed("说明最多 2000 字。", field="fake_note")
+    database.lock(Visit, visit.id)  # two confirmations at once: the second sees the first
+    db.session.refresh(visit)
+    if visit.fake_confirmed_at is not None:  # the first confirmation is the evidence: never overwritten
+        raise Conflict("这次走访已确认弄虚作假，不能重复确认。")
     visit.fake_confirmed_by_id, visit.fake_confirmed_at, visit.fake_note = by.id, datetime.now(timezone.utc), note
     audit.record(by, "visit.fake_confirmed", "visit", visit.id, helper_id=visit.helper_id, note=note)
     return visit

@@ -58,6 +58,8 @@ def verify(user: User, visit_id: int, note: str | None) -> Visit:
     if not permissions.can_verify(user):
         raise Forbidden("只有本村第一书记或乡镇（单位）办公室可以核实走访。")
     visit = access.review_visit(user, visit_id)
+    if visit.fake_confirmed_at is not None:
+        raise Conflict("这次走访已确认弄虚作假，不能核实，也不计入走访和考核。")
     if not visit.flags:
         raise Conflict("这次走访没有异常标记，无需核实，已直接计入。")
     note = (note or "").strip()
