@@ -4,10 +4,12 @@ the first stored."""
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import requests
 from sqlalchemy import func, select
 
+from tests.security.conftest import checkin_body
 from tests.support.factories import PASSWORD
 from tests.support.visit_data import jpeg, visit_body
 from webapp.extensions import db
@@ -119,3 +121,23 @@ def test_photos_sent_at_once_never_pass_the_visits_limit(app, world, client, liv
     assert sorted(a.status_code for a in answers) == [201] * limit + [422] * 3, [a.status_code for a in answers]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Photo)) == limit
+
+
+def test_two_photos_sent_at_once_to_one_checkin_keep_one(app, world, client, live_server):
+    client.login("team1")
+    body = checkin_body()
+    assert client.post("/api/v1/attendance", json=body).status_code == 201
+    sessions = [_session(live_server, "team1") for _ in range(N)]
+    images = [jpeg(seed=i, size=(64, 48)) for i in range(N)]
+
+    def send(i):
+        s, token = sessions[i]
+        return s.post(f"{live_server}/api/v1/attendance/{body['client_uuid']}/photo", headers={"X-CSRFToken": token},
+                      files={"photo": ("p.jpg", images[i], "image/jpeg")}, timeout=60)
+
+    with ThreadPoolExecutor(N) as pool:
+        answers = list(pool.map(send, range(N)))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * (N - 1), [a.status_code for a in answers]
+    assert all("已经有一张照片" in a.json()["errors"]["photo"][0] for a in answers if a.status_code == 409)
+    # the photo kept is the one answered 201, and no other file was left behind
+    assert len([p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()]) == 2
