@@ -217,3 +217,20 @@ def test_a_note_with_markup_prints_as_text(client, app, world):
     assert resp.status_code == 200
     assert '<imgsrc="file:///etc/passwd"><script>x</script>' in text_of(resp.data)
     assert b"root:x:0:0" not in resp.data
+
+
+def test_a_batch_sent_twice_while_the_first_waits_queues_one_job(client, month_world, app, monkeypatch):
+    """Red team 6: a double click (or a second tab) on 批量打印 queued the same 40-second job twice
+    (and any number of times while it waited for the worker)."""
+    from webapp import tasks
+
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: None)  # the jobs stay queued
+    client.login("admin")
+    form = {"month": MONTH, "village_id": "", "format": "pdf"}
+    for _ in range(3):
+        assert client.post("/reports/batch", data=form, headers={"HX-Request": "true"}).status_code == 200
+    other = client.post("/reports/batch", data={**form, "format": "zip"}, headers={"HX-Request": "true"})
+    assert other.status_code == 200
+    with app.app_context():
+        jobs = db.session.scalars(db.select(PrintJob).order_by(PrintJob.id)).all()
+        assert [(j.params["format"], j.status) for j in jobs] == [("pdf", "queued"), ("zip", "queued")]

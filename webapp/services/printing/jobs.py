@@ -27,8 +27,9 @@ from typing import BinaryIO
 from pypdf import PdfWriter
 from sqlalchemy import exists, or_, select, update
 
+from ... import database
 from ...extensions import db
-from ...models import Household, Pairing, PrintJob, PrintJobStatus, User, Village, Visit
+from ...models import Household, Pairing, PrintJob, PrintJobStatus, Unit, User, Village, Visit
 from .. import access, audit, permissions, storage
 from ..calendar import month_days, month_label, month_utc_range, now_utc, parse_month
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -73,7 +74,8 @@ def helpers_for(user: User, month: str, village: Village | None) -> list[User]:
 
 
 def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
-    """Record a batch job (queued). The caller commits, then enqueues tasks.print_diaries(job.id)."""
+    """Record a batch job (queued). The caller commits, then enqueues tasks.print_diaries(job.id).
+    The same batch (month, format, village) still queued or running is answered instead of a new one."""
     if not permissions.can_batch_print(user):
         raise Forbidden("只有扶贫办可以批量打印。")
     errors: dict[str, list[str]] = {}
@@ -89,6 +91,11 @@ def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
     helpers = helpers_for(user, month, village)
     if not helpers:
         raise ValidationFailed("这个范围内没有帮扶责任人。", field="village_id")
+    database.lock(Unit, user.unit_id)  # the same batch sent twice at once: the second finds the first
+    same = {"month": month, "format": fmt, "village_id": village.id if village else None}
+    for waiting in db.session.scalars(access.print_jobs(user).where(PrintJob.status.in_(ACTIVE))):
+        if {k: (waiting.params or {}).get(k) for k in same} == same:
+            return waiting  # a double click: that job, not a second one
     job = PrintJob(kind="diaries", requested_by_id=user.id, status=PrintJobStatus.QUEUED, done=0, total=len(helpers),
                    params={"month": month, "format": fmt, "village_id": village.id if village else None,
                            "village_name": village.name if village else None, "unit_name": user.unit.name,
