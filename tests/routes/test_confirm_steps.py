@@ -35,6 +35,27 @@ def test_a_queued_print_job_is_cancelled_after_a_confirm_step(app, client, make_
     assert client.post(f"/reports/jobs/{job_id}/cancel").status_code == 409
 
 
+def test_a_job_that_finished_after_the_page_was_read_is_not_cancelled(app, world):
+    """The worker's commit lands between the cancel's read of the job and its write: the job stays
+    done with its result (it was turned 已取消, the result then deleted as nobody's)."""
+    import pytest
+    from sqlalchemy import update
+
+    from webapp.services.errors import Conflict
+
+    job_id = _job(app, world, "running")
+    with app.test_request_context():
+        job = db.session.get(PrintJob, job_id)
+        admin = db.session.get(User, world["admin"])
+        assert job.status == "running"
+        db.session.execute(update(PrintJob).where(PrintJob.id == job_id).values(status="done", result_key="prints/x.pdf")
+                           .execution_options(synchronize_session=False))  # the worker, unseen by this session
+        with pytest.raises(Conflict):
+            printjobs.cancel(admin, job)
+        assert (job.status, job.result_key) == ("done", "prints/x.pdf")
+        db.session.rollback()
+
+
 def test_the_spot_check_error_is_inline_with_the_input_kept(app, client, world):
     with app.app_context():
         perf_factories.march(world)

@@ -127,11 +127,16 @@ def _pool(workers: int, tasks_per_child: int) -> ProcessPoolExecutor:
 
 
 def cancel(user: User, job: PrintJob) -> PrintJob:
-    """Cancel a job still queued or running (the worker drops its result); audit-logged."""
-    if job.status not in ACTIVE:
+    """Cancel a job still queued or running (the worker drops its result); audit-logged. One
+    conditional UPDATE, as the worker's own: a job that finished while the page was read stays
+    done (a cancel read before and written after the worker's commit turned a done job cancelled)."""
+    cancelled = db.session.execute(
+        update(PrintJob).where(PrintJob.id == job.id, PrintJob.status.in_(ACTIVE))
+        .values(status=PrintJobStatus.CANCELLED, finished_at=now_utc()).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(job)
+    if not cancelled:
         raise Conflict("这个任务已经结束，不能取消。")
-    job.status, job.finished_at = PrintJobStatus.CANCELLED, now_utc()
-    db.session.flush()
     audit.record(user, "printjob.cancel", "print_job", job.id)
     return job
 
