@@ -64,3 +64,22 @@ def test_office_filters_the_ranking_closes_the_month_and_draws_a_spot_check(app,
     phone.wait_for_selector("text=用抽签码再抽一遍，结果一致")
     assert no_horizontal_scroll(phone)
     phone.screenshot(path="/tmp/bangfu-performance-spot.png", full_page=True)
+
+
+def test_the_rankings_next_page_opens_at_its_top(app, world, phone, monkeypatch):
+    """下一页 at the bottom of the ranking: the next page is shown from its top, below the bar (the
+    page stayed where the pager was: 3,000 px down the next 100 helpers on a phone)."""
+    _march(app, world)
+    monkeypatch.setitem(app.config, "RANKING_PAGE_SIZE", 2)  # two pages: two helpers, then one
+    login(phone, "admin", PASSWORD)
+    phone.goto(f"/performance/unit?month={MARCH}")
+    next_page = phone.locator("#ranking .pager a", has_text="下一页")
+    next_page.scroll_into_view_if_needed()
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    next_page.click()
+    expect(phone.locator("#ranking .perf-ranked")).to_have_count(1)
+    phone.wait_for_url("**page=2*")
+    top = phone.evaluate("document.getElementById('ranking').getBoundingClientRect().top")
+    bar = phone.evaluate("document.querySelector('.topbar').getBoundingClientRect().bottom")
+    assert bar - 2 <= top <= bar + 20, (top, bar)  # under the bar (27 px: its first lines hidden) before
+    assert no_horizontal_scroll(phone)
