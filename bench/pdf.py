@@ -335,7 +335,7 @@ def main() -> None:
     # --- the batch: N diaries, one merged PDF with a bookmark each --------------------------------
     with app.test_request_context():
         admin = db.session.get(User, admin_id)
-        job = printjobs.start(admin, MONTH, None, "pdf")
+        job, _ = printjobs.start(admin, MONTH, None, "pdf")
         job_id = job.id
         db.session.commit()
         t, c = time.perf_counter(), time.process_time()

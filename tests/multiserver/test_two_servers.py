@@ -154,8 +154,8 @@ def _executed(node) -> int:
     return sum(1 for line in node.consumer_log().splitlines() if "print_diaries" in line and " executed in " in line)
 
 
-def _queue_batch(two, session, base: str, token: str, month: str, village_id: int) -> int:
-    r = session.post(f"{base}/reports/batch", data={"month": month, "village_id": village_id, "format": "pdf",
+def _queue_batch(two, session, base: str, token: str, month: str, village_id: int, fmt: str = "pdf") -> int:
+    r = session.post(f"{base}/reports/batch", data={"month": month, "village_id": village_id, "format": fmt,
                                                     "csrf_token": token}, allow_redirects=False, timeout=60)
     assert r.status_code in (200, 302, 303), r.text[:500]
     return max(i for (i,) in _sql(two, "SELECT id FROM print_job"))
@@ -167,6 +167,11 @@ def test_a_batch_print_queued_on_a_is_rendered_by_bs_consumer_and_downloaded_fro
     job_id = _queue_batch(two, admin, two.a.base, token, month, two.ids["v1"])
     time.sleep(1.0)
     assert _sql(two, "SELECT status FROM print_job WHERE id = :i", i=job_id)[0][0] == "queued"  # no consumer yet
+    # the same batch asked for again on B while it waits is that job, not a second render
+    admin_b, token_b = login(two.b.base, "admin")
+    jobs_before = _sql(two, "SELECT count(*) FROM print_job")[0][0]
+    assert _queue_batch(two, admin_b, two.b.base, token_b, month, two.ids["v1"]) == job_id
+    assert _sql(two, "SELECT count(*) FROM print_job")[0][0] == jobs_before
     two.b.start_consumer()  # only server B runs a consumer
     assert _wait_job(two, job_id) == "done"
     key = _sql(two, "SELECT result_key FROM print_job WHERE id = :i", i=job_id)[0][0]
@@ -185,9 +190,11 @@ def test_two_consumers_share_one_queue_and_run_each_job_once(two):
     admin_a, token_a = login(two.a.base, "admin")
     admin_b, token_b = login(two.b.base, "admin")
     jobs = []
-    for i in range(4):
+    for i in range(4):  # four different batches (the same one again while it waits is that job: below)
         session, node, token = (admin_a, two.a, token_a) if i % 2 == 0 else (admin_b, two.b, token_b)
-        jobs.append(_queue_batch(two, session, node.base, token, month, two.ids["v1" if i < 2 else "v2"]))
+        jobs.append(_queue_batch(two, session, node.base, token, month, two.ids["v1" if i < 2 else "v2"],
+                                 "pdf" if i % 2 == 0 else "zip"))
+    assert len(set(jobs)) == 4
     assert [_wait_job(two, j) for j in jobs] == ["done"] * 4
     # each job run by exactly one consumer, once (the queue hands a task out once)
     assert _executed(two.a) + _executed(two.b) - before == 4

@@ -357,7 +357,7 @@ def test_first_secretary_confirms_a_fake_visit_and_the_helper_gets_four_two(clie
 
 
 def test_a_confirmed_fake_is_neither_overwritten_nor_accepted_afterwards(client, make_client, march):
-    """Red team 6: a second confirmation (the office, or a replayed form) used to replace the first
+    """A second confirmation (the office, or a replayed form) used to replace the first
     one's note, author and time (the evidence), and 已核实 could still be given to the fake visit."""
     client.login("sec1")
     with client.application.app_context():

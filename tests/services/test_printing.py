@@ -290,7 +290,7 @@ def _start(app, admin_id: int, village_id: int | None, fmt: str) -> int:
     from webapp import tasks
 
     with app.test_request_context():
-        job = printjobs.start(db.session.get(User, admin_id), MONTH, village_id, fmt)
+        job, _ = printjobs.start(db.session.get(User, admin_id), MONTH, village_id, fmt)
         job_id = job.id
         db.session.commit()
         tasks.enqueue(tasks.print_diaries, job_id)  # immediate mode: runs now, in worker processes
@@ -373,7 +373,7 @@ def test_a_failing_job_is_marked_failed(app, diary_world, tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     with app.test_request_context():
-        job = printjobs.start(db.session.get(User, diary_world["admin"]), MONTH, diary_world["v2"], "pdf")
+        job, _ = printjobs.start(db.session.get(User, diary_world["admin"]), MONTH, diary_world["v2"], "pdf")
         job_id = job.id
         db.session.commit()
         app.config["UPLOAD_DIR"] = str(not_a_dir)  # the result cannot be stored

@@ -119,7 +119,7 @@ def test_a_fake_visit_confirmed_by_the_reviewer_is_four_two(w):
 
 
 def test_a_visit_confirmed_fake_no_longer_counts_as_a_visit(w):
-    """Red team 6: a confirmed fake visit used to keep scoring (coverage, diary, timeliness: the
+    """A confirmed fake visit used to keep scoring (coverage, diary, timeliness: the
     month stayed at 100 points, the household counted visited); now the household is unvisited."""
     from webapp.services import verification
 

@@ -103,20 +103,22 @@ def index():
     return render_template("printing/page.html", **ctx)
 
 
-def _start_batch(month: str) -> int:
-    job = printjobs.start(current_user, month, params.id_arg("village_id", request.form),
-                          request.form.get("format", "pdf"))
-    return job.id
+def _start_batch(month: str) -> tuple[int, bool]:
+    job, new = printjobs.start(current_user, month, params.id_arg("village_id", request.form),
+                               request.form.get("format", "pdf"))
+    return job.id, new
 
 
 @bp.post("/batch")
 @requires(permissions.can_batch_print)
 def batch():
     month = (request.form.get("month") or "").strip()
-    job_id, err = attempt(_start_batch, month, only=ValidationFailed)
+    started, err = attempt(_start_batch, month, only=ValidationFailed)
     if err is not None:
         return _batch_form(month, err)
-    tasks.enqueue(tasks.print_diaries, job_id)  # queued for the consumer (runs at once in immediate mode)
+    job_id, new = started
+    if new:  # the same batch still waiting is already in the queue
+        tasks.enqueue(tasks.print_diaries, job_id)  # queued for the consumer (runs at once in immediate mode)
     if htmx.is_htmx():
         return htmx.render("printing/_batch.html", "printing/_batch.html", **_batch_context(month))
     return htmx.redirect_to(url_for("printing.index", month=month))

@@ -73,9 +73,10 @@ def helpers_for(user: User, month: str, village: Village | None) -> list[User]:
     return sorted(db.session.scalars(q), key=lambda u: (u.display_name, u.id))
 
 
-def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
-    """Record a batch job (queued). The caller commits, then enqueues tasks.print_diaries(job.id).
-    The same batch (month, format, village) still queued or running is answered instead of a new one."""
+def start(user: User, month: str, village_id: int | None, fmt: str) -> tuple[PrintJob, bool]:
+    """Record a batch job (queued): (the job, True). The caller commits, then enqueues
+    tasks.print_diaries(job.id). The same batch (month, format, village) still queued or running is
+    answered instead of a new one: (that job, False), nothing to enqueue."""
     if not permissions.can_batch_print(user):
         raise Forbidden("只有扶贫办可以批量打印。")
     errors: dict[str, list[str]] = {}
@@ -95,14 +96,14 @@ def start(user: User, month: str, village_id: int | None, fmt: str) -> PrintJob:
     same = {"month": month, "format": fmt, "village_id": village.id if village else None}
     for waiting in db.session.scalars(access.print_jobs(user).where(PrintJob.status.in_(ACTIVE))):
         if {k: (waiting.params or {}).get(k) for k in same} == same:
-            return waiting  # a double click: that job, not a second one
+            return waiting, False  # a double click: that job, not a second one
     job = PrintJob(kind="diaries", requested_by_id=user.id, status=PrintJobStatus.QUEUED, done=0, total=len(helpers),
                    params={"month": month, "format": fmt, "village_id": village.id if village else None,
                            "village_name": village.name if village else None, "unit_name": user.unit.name,
                            "helper_ids": [h.id for h in helpers]})
     db.session.add(job)
     db.session.flush()
-    return job
+    return job, True
 
 
 # --- the task body ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Red team 6: writes about one record sent at the same moment on several connections (a real
+"""Writes about one record sent at the same moment on several connections (a real
 threaded server, so that on PostgreSQL the requests truly overlap): the later ones must see what
 the first stored."""
 import uuid
