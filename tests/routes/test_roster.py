@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.support import factories
 from tests.support.roster_files import csv_bytes, cut_sheet_xml, household_row, real_workbook, upload, xlsx_bytes
+from tests.support.timing import slowed
 from webapp.extensions import db
 from webapp.models import AuditLog, Household, Unit
 
@@ -178,7 +179,6 @@ def _confirm_while(make_client, monkeypatch, rows, meanwhile):
     """The office confirms an import of `rows`; while its plan is made and its pairings not yet
     written, another office session does `meanwhile(client)`. Both answers: (confirm, meanwhile)."""
     import threading
-    import time
 
     from webapp.services import roster
 
@@ -186,15 +186,7 @@ def _confirm_while(make_client, monkeypatch, rows, meanwhile):
     importer.login("admin"), other.login("admin")
     preview, _ = upload(importer, csv_bytes(rows), "花名册.csv", confirm=False)
     assert preview.status_code == 200, preview.get_data(as_text=True)[:3000]
-    writing = threading.Event()
-    write = roster.write
-
-    def slow_write(*args, **kwargs):
-        writing.set()
-        time.sleep(1.5)
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(roster, "write", slow_write)
+    writing = slowed(monkeypatch, roster, "write")  # the import's plan made, its pairings not written yet
     answers = {}
     thread = threading.Thread(target=lambda: answers.update(
         confirm=importer.post("/admin/roster/confirm", data={"token": _token(preview)})))

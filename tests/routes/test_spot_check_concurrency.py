@@ -1,13 +1,13 @@
 """Two draws of one month sent at the same moment (a double tap, two tabs): one draw stands, the
 other is told the month has one (409), never two current draws (a real threaded server)."""
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from sqlalchemy import func, select
 
 from tests.support import live, perf_factories
+from tests.support.timing import slowed
 from webapp.extensions import db
 from webapp.models import MonthClosure, SpotCheckDraw
 from webapp.services.performance import closing
@@ -68,14 +68,6 @@ def _close_under_way(app, world, live_server, monkeypatch, then):
         db.session.commit()
     closer, close_token = _session(live_server)
     other, other_token = _session(live_server)
-    snapshotting = threading.Event()
-    snapshot = closing._snapshot
-
-    def slow_snapshot(*args, **kwargs):
-        snapshotting.set()
-        time.sleep(1.5)
-        return snapshot(*args, **kwargs)
-
     answers = {}
 
     def close():
@@ -83,7 +75,7 @@ def _close_under_way(app, world, live_server, monkeypatch, then):
                                        data={"month": MARCH, "csrf_token": close_token}, allow_redirects=False, timeout=60)
 
     first = then(other, other_token, prepare=True)
-    monkeypatch.setattr(closing, "_snapshot", slow_snapshot)
+    snapshotting = slowed(monkeypatch, closing, "_snapshot")
     thread = threading.Thread(target=close)
     thread.start()
     assert snapshotting.wait(30)
@@ -144,16 +136,7 @@ def test_a_result_sent_while_the_draw_is_replaced_waits_and_is_refused(app, worl
     assert first.status_code == 302
     with app.app_context():
         item_id = db.session.scalars(select(SpotCheckItem.id)).first()
-    drawing = threading.Event()
-    sample = spot_checks.sample
-
-    def slow_sample(*args, **kwargs):
-        if not drawing.is_set():
-            drawing.set()
-            time.sleep(1.5)  # the re-draw has superseded the first draw, not committed yet
-        return sample(*args, **kwargs)
-
-    monkeypatch.setattr(spot_checks, "sample", slow_sample)
+    drawing = slowed(monkeypatch, spot_checks, "sample")  # the re-draw has superseded the first draw, not committed yet
     answers = {}
 
     def redraw():

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support import factories
+from tests.support.timing import slowed
 from webapp.extensions import db
 from webapp.models import AuditLog, Checkin, Unit, Village
 from webapp.services import geo
@@ -99,18 +100,8 @@ def test_a_new_village_saved_twice_at_once_is_made_once(app, world, make_client,
     not a 500 from the unique (unit, name) when both passed the name check before either committed
     (PostgreSQL)."""
     import threading
-    import time
 
-    converting = threading.Event()
-    to_wgs84 = geo.to_wgs84
-
-    def slow_to_wgs84(*args, **kwargs):
-        if not converting.is_set():
-            converting.set()
-            time.sleep(1.5)  # the first save has checked the name, not inserted yet
-        return to_wgs84(*args, **kwargs)
-
-    monkeypatch.setattr(geo, "to_wgs84", slow_to_wgs84)
+    converting = slowed(monkeypatch, geo, "to_wgs84")  # the first save has checked the name, not inserted yet
     first, second = make_client(), make_client()
     first.login("admin"), second.login("admin")
     form = {"name": "南村", "latitude": "30.5", "longitude": "109.5", "coord_system": "bd09"}
