@@ -119,6 +119,15 @@ def lock(entity, row_id: int) -> None:
     db.session.execute(select(entity.id).where(entity.id == row_id).with_for_update(key_share=True))
 
 
+def locked(record):
+    """`record` re-read under its row lock (as `lock`, in the same statement): a decision about it
+    sent at the same moment as another waits for the first and sees what it stored."""
+    from .extensions import db
+
+    db.session.refresh(record, with_for_update={"key_share": True})
+    return record
+
+
 def configure(config: MutableMapping) -> None:
     """The engine options in the app's config, before the engine is made."""
     uri = config["SQLALCHEMY_DATABASE_URI"]

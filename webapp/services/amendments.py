@@ -53,9 +53,7 @@ def _replay(existing: VisitAmendment, visit: Visit, user: User, digest: str) -> 
 def amend(user: User, visit_uuid: str, data: dict[str, Any]) -> Amended:
     """Store an amendment of the caller's returned visit (data as validated by AmendmentIn).
     Must be the first write of its transaction (a concurrent duplicate rolls it back)."""
-    visit = access.own_visit_by_uuid(user, visit_uuid)
-    database.lock(Visit, visit.id)  # two amendments sent at once: the second sees the first's (已整改)
-    db.session.refresh(visit)
+    visit = database.locked(access.own_visit_by_uuid(user, visit_uuid))  # two at once: the second sees 已整改
     client_uuid = str(data["client_uuid"])
     notes = data.get("notes")
     notes = notes.strip() if notes is not None else None

@@ -26,19 +26,11 @@ ACTIONS = (ReviewStatus.REVIEWED, ReviewStatus.RETURNED)
 COMMENT_MAX = 500
 
 
-def _locked(visit: Visit) -> Visit:
-    """The visit re-read under its row lock: a review, an amendment or 已整改 sent at the same
-    moment run one after the other, each seeing the state the other left."""
-    database.lock(Visit, visit.id)
-    db.session.refresh(visit)
-    return visit
-
-
 def review(user: User, visit_id: int, action: str, comment: str | None) -> Visit:
     """The village's first secretary marks a visit reviewed (with an optional 批注) or sends it back."""
     if not permissions.can_review(user):
         raise Forbidden("只有本村第一书记可以审阅走访。")
-    visit = _locked(access.review_visit(user, visit_id))
+    visit = database.locked(access.review_visit(user, visit_id))
     if action not in ACTIONS:
         raise ValidationFailed("请选择“已阅”或“退回整改”。", field="action")
     comment = (comment or "").strip()
@@ -57,7 +49,7 @@ def review(user: User, visit_id: int, action: str, comment: str | None) -> Visit
 
 def mark_fixed(user: User, visit_id: int) -> Visit:
     """The helper tells the first secretary a returned visit has been corrected."""
-    visit = _locked(access.review_visit(user, visit_id))
+    visit = database.locked(access.review_visit(user, visit_id))
     if visit.helper_id != user.id:
         raise Forbidden("只有走访的帮扶责任人可以标记整改。")
     if visit.review_status != ReviewStatus.RETURNED:

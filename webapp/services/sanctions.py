@@ -83,8 +83,7 @@ def confirm_fake_visit(by: User, visit: Visit, note: str) -> Visit:
         raise ValidationFailed("请写明核实的弄虚作假情况。", field="fake_note")
     if len(note) > 2000:
         raise ValidationFailed("说明最多 2000 字。", field="fake_note")
-    database.lock(Visit, visit.id)  # two confirmations at once: the second sees the first
-    db.session.refresh(visit)
+    database.locked(visit)  # two confirmations at once: the second sees the first
     if visit.fake_confirmed_at is not None:  # the first confirmation is the evidence: never overwritten
         raise Conflict("这次走访已确认弄虚作假，不能重复确认。")
     visit.fake_confirmed_by_id, visit.fake_confirmed_at, visit.fake_note = by.id, datetime.now(timezone.utc), note

@@ -154,8 +154,7 @@ def attach_photo(user: User, client_uuid: str, data: bytes, photo_rules: PhotoRu
     database.end_read_transaction()
     processed = photos.process(data, photo_rules)
     store = storage.get()
-    database.lock(Checkin, checkin.id)  # two photos sent at once: the second sees the first's
-    db.session.refresh(checkin)
+    database.locked(checkin)  # two photos sent at once: the second sees the first's
     if checkin.photo_key:
         try:
             with store.open(checkin.photo_key) as f:

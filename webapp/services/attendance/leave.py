@@ -118,17 +118,9 @@ def can_decide(user: User, leave: Leave) -> bool:
     return False
 
 
-def _locked(leave: Leave) -> Leave:
-    """The leave re-read under its row lock: a decision, a withdrawal or 销假 sent at the same
-    moment run one after the other, the later ones seeing what the first stored."""
-    database.lock(Leave, leave.id)
-    db.session.refresh(leave)
-    return leave
-
-
 def decide(user: User, leave: Leave, approve: bool, comment: str | None) -> Leave:
     """Approve or reject a pending leave, with a comment (required to reject)."""
-    leave = _locked(leave)
+    leave = database.locked(leave)
     if not can_decide(user, leave):
         raise Forbidden("您不能审批这条请假。")
     if leave.status != LeaveStatus.PENDING:
@@ -151,7 +143,7 @@ def cancel(user: User, leave: Leave) -> Leave:
     """The requester withdraws a pending leave, or an approved one that has not started."""
     if leave.user_id != user.id:
         raise Forbidden("只能撤销自己的请假。")
-    leave = _locked(leave)
+    leave = database.locked(leave)
     started = leave.start_date <= local_today()
     if leave.status not in (LeaveStatus.PENDING, LeaveStatus.APPROVED) or (leave.status == LeaveStatus.APPROVED and started):
         raise Conflict("这条请假不能再撤销（已开始的假请销假）。")
@@ -165,7 +157,7 @@ def record_return(user: User, leave: Leave, at: datetime | None = None) -> Leave
     """销假: the member is back. Recorded by the member or by whoever approves their leave."""
     if leave.user_id != user.id and not can_decide(user, leave):
         raise Forbidden("您不能为这条请假销假。")
-    leave = _locked(leave)
+    leave = database.locked(leave)
     if leave.status != LeaveStatus.APPROVED:
         raise Conflict("只有已批准的请假可以销假。")
     if leave.returned_at is not None:
