@@ -64,24 +64,34 @@ from bench._common import (
 TIMEOUT = 120  # seconds, per request
 
 
+def _post(sess: requests.Session, url: str, rec: dict, **kw) -> requests.Response:
+    """POST, sent once more if the connection dropped before any answer came (a kept-alive
+    connection the server closed as the request left), as the phone's outbox does: the same body
+    and client_uuid, so the server stores it once. Counted in rec["resent"]."""
+    try:
+        return sess.post(url, timeout=TIMEOUT, **kw)
+    except requests.ConnectionError:
+        rec["resent"] += 1
+        return sess.post(url, timeout=TIMEOUT, **kw)
+
+
 def one_helper(base: str, sess: requests.Session, token: str, household_id: int, photo: bytes,
                start_at: float, out: list) -> None:
     """Wait for this helper's moment, then the visit and its photo; results appended to out."""
     time.sleep(max(0.0, start_at - time.time()))
-    rec = {"visit": None, "photo": None, "visit_ms": None, "photo_ms": None, "error": None}
+    rec = {"visit": None, "photo": None, "visit_ms": None, "photo_ms": None, "error": None, "resent": 0}
     hdr = {"X-CSRFToken": token}
     body = visit_body(household_id, datetime.now(CST))
     try:
         t = time.perf_counter()
-        r = sess.post(f"{base}/api/v1/visits", json=body, headers=hdr, timeout=TIMEOUT)
+        r = _post(sess, f"{base}/api/v1/visits", rec, json=body, headers=hdr)
         rec["visit_ms"] = (time.perf_counter() - t) * 1000
         rec["visit"] = r.status_code
         if r.status_code in (200, 201):
             t = time.perf_counter()
-            r = sess.post(f"{base}/api/v1/visits/{body['client_uuid']}/photos", headers=hdr,
-                          files={"photo": ("photo.jpg", photo, "image/jpeg")},
-                          data={"client_uuid": str(uuid.uuid4()), "captured_at": datetime.now(CST).isoformat()},
-                          timeout=TIMEOUT)
+            r = _post(sess, f"{base}/api/v1/visits/{body['client_uuid']}/photos", rec, headers=hdr,
+                      files={"photo": ("photo.jpg", photo, "image/jpeg")},
+                      data={"client_uuid": str(uuid.uuid4()), "captured_at": datetime.now(CST).isoformat()})
             rec["photo_ms"] = (time.perf_counter() - t) * 1000
             rec["photo"] = r.status_code
             if r.status_code >= 400:
@@ -119,6 +129,7 @@ def run_round(base: str, sessions, photos: list[bytes], window: float, rng: rand
         "statuses": dict(sorted(statuses.items())),
         "client_5xx": sum(1 for r in out for k in ("visit", "photo") if (r[k] or 0) >= 500),
         "errors": [r["error"] for r in out if r["error"]][:10],
+        "resent": sum(r["resent"] for r in out),  # sent again after a dropped connection (no answer)
     }
 
 
